@@ -444,6 +444,27 @@ impl fmt::Display for Quantity {
     }
 }
 
+macro_rules! decimal_serde {
+    ($ty:ident) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            /// A string or an exact JSON number.
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                let text = deserialize_decimal_text(deserializer)?;
+                $ty::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+decimal_serde!(Price);
+decimal_serde!(Quantity);
+
 /// Why a decimal text was refused; the messages are Chinese because they reach bureau staff and
 /// HIS engineers unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
