@@ -15,7 +15,7 @@ use crate::input::{
     Accumulator, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX,
     VISIT_LINES_MAX,
 };
-use crate::result::{Deltas, FundPayment, LineResult, Settlement};
+use crate::result::{Deltas, FundPayment, LineResult, PersonalParts, Settlement};
 use crate::SettleError;
 
 /// Everything a settlement is computed from.
@@ -378,6 +378,14 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
         funds: payments,
         fund_total,
         personal,
+        personal_parts: PersonalParts {
+            full_self_pay: burden_total.parts[Bucket::FullSelfPay.index()],
+            over_cap: burden_total.parts[Bucket::OverCap.index()],
+            first_self_pay: burden_total.parts[Bucket::FirstSelfPay.index()],
+            deductible: burden_total.parts[Bucket::Deductible.index()],
+            coinsurance: burden_total.parts[Bucket::Coinsurance.index()],
+            above_cap: burden_total.parts[Bucket::AboveCap.index()],
+        },
         account_pay,
         cash_pay,
         account_balance_after: input.account_balance - account_pay,
@@ -483,6 +491,12 @@ fn run_stage(
     let acc = working.current(&key);
 
     // The base: what this stage pays a ratio of.
+    if matches!(stage.base, Base::Buckets(_)) && !burden.undivided.is_zero() {
+        // No primary stage divided the policy-scope amount (it did not apply): all of it is the
+        // person's share, which supplementary stages see as coinsurance.
+        burden.parts[Bucket::Coinsurance.index()] += burden.undivided;
+        burden.undivided = Money::ZERO;
+    }
     let (base_gross, listed) = match &stage.base {
         Base::PolicyScope => (burden.undivided, None),
         Base::Buckets(list) => (list.iter().map(|b| burden.parts[b.index()]).sum(), Some(list)),
@@ -565,7 +579,7 @@ fn run_stage(
     };
     let single = pieces.len() == 1;
     for (portion, ratio, pay) in &pieces {
-        let minus = if single && stage.base == Base::PolicyScope { deductible } else { Money::ZERO };
+        let minus = if single { deductible } else { Money::ZERO };
         steps.push(Step::Band { stage: stage_index, gross: *portion + minus, minus, ratio: *ratio, pay: *pay });
     }
     let raw: Money = pieces.iter().map(|(_, _, p)| *p).sum();

@@ -24,7 +24,7 @@ pub use input::{
     Accumulator, FeeLine, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX,
     VISIT_LINES_MAX,
 };
-pub use result::{Deltas, FundPayment, LineResult, Settlement};
+pub use result::{Deltas, FundPayment, LineResult, PersonalParts, Settlement};
 
 use chrono::NaiveDate;
 

@@ -58,6 +58,24 @@ impl Deltas {
     }
 }
 
+/// What the person bears after every fund has paid, by part (the lines of a bureau statement:
+/// 全自费, 超限价, 乙类先自付, 起付线, 按比例自付, 封顶线以上).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PersonalParts {
+    pub full_self_pay: Money,
+    pub over_cap: Money,
+    pub first_self_pay: Money,
+    pub deductible: Money,
+    pub coinsurance: Money,
+    pub above_cap: Money,
+}
+
+impl PersonalParts {
+    pub fn total(&self) -> Money {
+        self.full_self_pay + self.over_cap + self.first_self_pay + self.deductible + self.coinsurance + self.above_cap
+    }
+}
+
 /// The result of (pre-)settling a visit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Settlement {
@@ -84,6 +102,8 @@ pub struct Settlement {
     pub fund_total: Money,
     /// `psn_part_amt`: everything the person bears, account and cash together.
     pub personal: Money,
+    /// The personal burden by part.
+    pub personal_parts: PersonalParts,
     /// `acct_pay`.
     pub account_pay: Money,
     /// `psn_cash_pay`.
@@ -109,6 +129,7 @@ impl Settlement {
         assert_eq!(parts, self.total, "line split must conserve the total");
         assert_eq!(self.fund_total + self.personal, self.total, "payers must sum to the total");
         assert_eq!(self.account_pay + self.cash_pay, self.personal, "account + cash = personal");
+        assert_eq!(self.personal_parts.total(), self.personal, "personal parts add up");
         assert_eq!(self.funds.iter().map(|f| f.amount).sum::<Money>(), self.fund_total);
         for f in &self.funds {
             assert!(!f.amount.is_negative(), "fund pay is never negative");
