@@ -171,7 +171,8 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+        // `pad` honours width and alignment, so tables can right-align amounts.
+        f.pad(&format!("{sign}{}.{:02}", abs / 100, abs % 100))
     }
 }
 

@@ -26,3 +26,34 @@ pub fn load_policy(file: &str, source: &str) -> Result<Policy, Vec<PolicyError>>
             .collect())
     }
 }
+
+/// The version in force on `date` among a region's versions.
+pub fn version_on(versions: &[Policy], date: chrono::NaiveDate) -> Option<&Policy> {
+    versions.iter().find(|p| p.is_effective_on(date))
+}
+
+/// Problems between versions of the same region: two versions in force on the same day, or
+/// two files claiming the same version.
+pub fn check_versions(versions: &[Policy]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, a) in versions.iter().enumerate() {
+        for b in &versions[i + 1..] {
+            if a.region != b.region {
+                continue;
+            }
+            if a.version == b.version {
+                problems.push(format!("区划{}的版本{}出现了两次", a.region, a.version));
+                continue;
+            }
+            let a_end = a.effective_to.unwrap_or(chrono::NaiveDate::MAX);
+            let b_end = b.effective_to.unwrap_or(chrono::NaiveDate::MAX);
+            if a.effective_from <= b_end && b.effective_from <= a_end {
+                problems.push(format!(
+                    "区划{}的版本{}与{}生效期重叠:同一天只能有一个版本生效",
+                    a.region, a.version, b.version
+                ));
+            }
+        }
+    }
+    problems
+}

@@ -1,0 +1,120 @@
+//! The `yibao` command.
+
+mod files;
+mod settle_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "yibao", version, about = "yibao: a region's basic medical insurance platform (医保)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Benefit policy files (待遇政策).
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Catalog tables (医保目录).
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Settle a visit and print the result with its explanation. Nothing is stored.
+    Settle(settle_cmd::SettleArgs),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Check policy files (or directories of them) and report every error with file and line.
+    Check {
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Check a catalog table (CSV) and report every bad cell with its line.
+    Check { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Policy { command: PolicyCommand::Check { paths } } => policy_check(&paths),
+        Command::Catalog { command: CatalogCommand::Check { file } } => catalog_check(&file),
+        Command::Settle(args) => settle_cmd::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn policy_check(paths: &[PathBuf]) -> Result<(), String> {
+    let mut failed = false;
+    let mut loaded = Vec::new();
+    for file in files::policy_files(paths)? {
+        let text = files::read_text(&file, yibao_policy::POLICY_FILE_BYTES_MAX)?;
+        match yibao_policy::load_policy(&file.display().to_string(), &text) {
+            Ok(policy) => {
+                let stages: usize = policy.benefits.iter().map(|b| b.stages.len()).sum();
+                println!(
+                    "{}: 通过 — {} {} 版本{} ({}起{}), {}项待遇, {}个支付阶段",
+                    file.display(),
+                    policy.name,
+                    policy.region,
+                    policy.version,
+                    policy.effective_from,
+                    policy.effective_to.map_or(String::new(), |t| format!("至{t}")),
+                    policy.benefits.len(),
+                    stages
+                );
+                loaded.push(policy);
+            }
+            Err(errors) => {
+                failed = true;
+                for e in errors {
+                    println!("{e}");
+                }
+            }
+        }
+    }
+    for problem in yibao_policy::check_versions(&loaded) {
+        failed = true;
+        println!("{problem}");
+    }
+    if failed {
+        Err("政策文件检查未通过".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn catalog_check(file: &std::path::Path) -> Result<(), String> {
+    let text = files::read_text(file, files::CATALOG_FILE_BYTES_MAX)?;
+    match yibao_catalog::Catalog::from_csv(&text) {
+        Ok(catalog) => {
+            println!("{}: 通过 — {}个目录项目", file.display(), catalog.len());
+            Ok(())
+        }
+        Err(errors) => {
+            for e in &errors {
+                println!("{}: {e}", file.display());
+            }
+            Err(format!("目录检查未通过({}处错误)", errors.len()))
+        }
+    }
+}
