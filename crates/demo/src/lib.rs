@@ -2,6 +2,13 @@
 //! same catalog, institutions and people. Nothing here is random at run time: a fixed-seed
 //! generator (SplitMix64) drives every choice.
 
+mod people;
+
+pub use people::{
+    demo_institutions, demo_person, demo_persons, DemoInstitution, DemoPerson, DEMO_ADMDVS,
+    DEMO_INSTITUTIONS, DEMO_PERSONS,
+};
+
 use yibao_catalog::{Catalog, CatalogItem, Restriction};
 use yibao_codes::{ChargeClass, HospitalLevel, InsuranceType, ItemCode, Sex};
 use yibao_money::{Price, Ratio};

@@ -2,13 +2,27 @@
 //! a row for 一级 and 二级 but none for 三级 is a gap the checker names, so that it is found when
 //! the file is written, not when a 三级 hospital settles its first visit.
 
-use yibao_codes::{HospitalLevel, InsuranceType, MedicalType, PersonCategory, PersonType, Tier};
+use yibao_codes::{HospitalLevel, InsuranceType, PersonCategory, PersonType, Tier};
 
 use crate::model::*;
 
-/// The gaps in a policy, each with the line of the stage it is in and a description.
+/// The gaps in a policy, each with the line of the stage it is in and a description. Cases
+/// that miss the same table are reported once, listed together.
 pub fn check_coverage(policy: &Policy) -> Vec<(usize, String)> {
-    let mut gaps = Vec::new();
+    // (stage line, benefit, stage, table) → the cases that table does not answer.
+    let mut gaps: Vec<((usize, String, String, &'static str), Vec<String>)> = Vec::new();
+    let mut add = |stage: &Stage, benefit: &Benefit, what: &'static str, facts: &Facts| {
+        let key = (stage.line, benefit.id.clone(), stage.id.clone(), what);
+        let case = describe_facts(facts);
+        match gaps.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, cases)) => {
+                if !cases.contains(&case) {
+                    cases.push(case);
+                }
+            }
+            None => gaps.push((key, vec![case])),
+        }
+    };
     for benefit in &policy.benefits {
         let mut diseases: Vec<Option<&str>> = Vec::new();
         if benefit.split_by_disease {
@@ -24,29 +38,21 @@ pub fn check_coverage(policy: &Policy) -> Vec<(usize, String)> {
                 if !stage.when.matches(&facts) {
                     continue;
                 }
-                let describe = |what: &str| {
-                    format!(
-                        "待遇“{}”阶段“{}”的{what}没有适用于以下情形的行: {}",
-                        benefit.id,
-                        stage.id,
-                        describe_facts(&facts)
-                    )
-                };
-                for (i, band) in stage.bands.iter().enumerate() {
+                for band in &stage.bands {
                     if band.ratio.lookup(&facts).is_none() {
-                        gaps.push((stage.line, describe(&format!("第{}段比例", i + 1))));
+                        add(stage, benefit, "支付比例", &facts);
                     }
                 }
                 if let Some(d) = &stage.deductible {
                     if d.amount.lookup(&facts).is_none() {
-                        gaps.push((stage.line, describe("起付线")));
+                        add(stage, benefit, "起付线", &facts);
                     }
                     if d.annual_max.as_ref().is_some_and(|t| t.lookup(&facts).is_none()) {
-                        gaps.push((stage.line, describe("年度起付线上限")));
+                        add(stage, benefit, "年度起付线上限", &facts);
                     }
                     if let Some(Subsequent::Minus { floor, .. }) = &d.subsequent {
                         if floor.lookup(&facts).is_none() {
-                            gaps.push((stage.line, describe("起付线下限")));
+                            add(stage, benefit, "起付线下限", &facts);
                         }
                     }
                 }
@@ -56,16 +62,23 @@ pub fn check_coverage(policy: &Policy) -> Vec<(usize, String)> {
                     ("年度纳入费用上限", &stage.caps.annual_base),
                 ] {
                     if table.as_ref().is_some_and(|t| t.lookup(&facts).is_none()) {
-                        gaps.push((stage.line, describe(name)));
+                        add(stage, benefit, name, &facts);
                     }
                 }
             }
         }
     }
-    gaps.sort();
-    gaps.dedup();
-    gaps.truncate(crate::POLICY_ERRORS_MAX);
-    gaps
+    let mut out: Vec<(usize, String)> = gaps
+        .into_iter()
+        .map(|((line, benefit, stage, what), cases)| {
+            let shown: Vec<&str> = cases.iter().take(6).map(String::as_str).collect();
+            let more = if cases.len() > shown.len() { format!(" 等共{}种情形", cases.len()) } else { String::new() };
+            (line, format!("待遇“{benefit}”阶段“{stage}”的{what}没有适用于以下情形的行: {}{more}", shown.join("; ")))
+        })
+        .collect();
+    out.sort();
+    out.truncate(crate::POLICY_ERRORS_MAX);
+    out
 }
 
 fn collect_diseases<'a>(stage: &'a Stage, out: &mut Vec<Option<&'a str>>) {
@@ -88,15 +101,52 @@ fn collect_diseases<'a>(stage: &'a Stage, out: &mut Vec<Option<&'a str>>) {
     }
 }
 
-/// Every ordinary case a benefit can meet: each insurance type, person category, level, tier
-/// and medical type it allows, with no special group and default visit flags.
+/// The special facts a benefit's conditions mention anywhere: each is tried on top of the
+/// ordinary cases, one at a time, so that a table answering only some groups is found.
+fn variations(benefit: &Benefit) -> (Vec<yibao_codes::SpecialGroup>, bool, bool, bool) {
+    let mut groups = Vec::new();
+    let (mut civil_servant, mut in_county, mut unreferred) = (false, false, false);
+    let mut visit = |c: &Conditions| {
+        for &g in yibao_codes::SpecialGroup::ALL {
+            if c.groups.contains(g) && !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        civil_servant |= c.civil_servant.is_some();
+        in_county |= c.in_county.is_some();
+        unreferred |= c.referred.is_some();
+    };
+    for stage in &benefit.stages {
+        visit(&stage.when);
+        stage.modifiers.iter().for_each(|m| visit(&m.when));
+        for band in &stage.bands {
+            band.ratio.rows.iter().for_each(|(c, _)| visit(c));
+        }
+        if let Some(d) = &stage.deductible {
+            d.amount.rows.iter().for_each(|(c, _)| visit(c));
+        }
+        for table in [&stage.caps.annual, &stage.caps.per_visit, &stage.caps.annual_base].into_iter().flatten() {
+            table.rows.iter().for_each(|(c, _)| visit(c));
+        }
+    }
+    (groups, civil_servant, in_county, unreferred)
+}
+
+/// Every case a benefit can meet: each insurance type, person category, level, tier and
+/// medical type it allows, first with no special group and default visit flags, then with each
+/// special fact its conditions mention.
 fn cases<'a>(benefit: &Benefit, diseases: &[Option<&'a str>]) -> Vec<Facts<'a>> {
     let mut out = Vec::new();
-    let insurances: Vec<InsuranceType> = benefit.when.insurance.clone();
-    let medical_types: Vec<MedicalType> = benefit.when.medical_type.clone();
-    for &insurance in &insurances {
+    let (groups, civil_servant, in_county, unreferred) = variations(benefit);
+    for &insurance in &benefit.when.insurance {
+        let employee_scheme = !matches!(
+            insurance,
+            InsuranceType::ResidentBasic
+                | InsuranceType::UrbanResidentBasic
+                | InsuranceType::NewRuralCooperative
+                | InsuranceType::ResidentCriticalIllness
+        );
         for &category in PersonCategory::ALL {
-            let employee_scheme = matches!(insurance, InsuranceType::EmployeeBasic | InsuranceType::Maternity);
             if employee_scheme != category.is_employee() {
                 continue;
             }
@@ -110,9 +160,9 @@ fn cases<'a>(benefit: &Benefit, diseases: &[Option<&'a str>]) -> Vec<Facts<'a>> 
             };
             for &tier in tiers {
                 for &level in HospitalLevel::ALL {
-                    for &medical_type in &medical_types {
+                    for &medical_type in &benefit.when.medical_type {
                         for &disease in diseases {
-                            let facts = Facts {
+                            let base = Facts {
                                 insurance,
                                 person_type,
                                 tier,
@@ -125,9 +175,20 @@ fn cases<'a>(benefit: &Benefit, diseases: &[Option<&'a str>]) -> Vec<Facts<'a>> 
                                 referred: true,
                                 disease,
                             };
-                            if benefit.when.matches(&facts) {
-                                out.push(facts);
+                            let mut variants = vec![base];
+                            for &g in &groups {
+                                variants.push(Facts { groups: std::iter::once(g).collect(), ..base });
                             }
+                            if civil_servant && employee_scheme {
+                                variants.push(Facts { civil_servant: true, ..base });
+                            }
+                            if in_county {
+                                variants.push(Facts { in_county: true, ..base });
+                            }
+                            if unreferred {
+                                variants.push(Facts { referred: false, ..base });
+                            }
+                            out.extend(variants.into_iter().filter(|f| benefit.when.matches(f)));
                         }
                     }
                 }

@@ -555,6 +555,12 @@ impl<'a> Ctx<'a> {
             None => None,
         };
         if let (Some(when), Some(v)) = (&when, table.get("when")) {
+            if !when.disease.is_empty() {
+                self.error(
+                    v.span(),
+                    format!("{path}.when 不能按 disease 选择待遇(病种在分组后才知道);把病种条件写在阶段的 when 或值表的行里"),
+                );
+            }
             if when.insurance.is_empty() || when.medical_type.is_empty() {
                 self.error(v.span(), format!("{path}.when 必须写明 insurance(险种)和 medical_type(医疗类别)"));
             }
@@ -575,18 +581,17 @@ impl<'a> Ctx<'a> {
             None => Vec::new(),
         };
         let mut stages = Vec::new();
-        match table.get("stage") {
-            Some(v) => match v.get_ref() {
+        if let Some(v) = table.get("stage") {
+            match v.get_ref() {
                 DeValue::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        if let Some(stage) = self.stage(item, &format!("{path}.stage[{}]", i + 1)) {
+                        if let Some(stage) = self.stage(item, &format!("{path}.stage[{}]", i + 1), id.as_deref()) {
                             stages.push(stage);
                         }
                     }
                 }
                 _ => self.error(v.span(), format!("{path}.stage 应写作 [[benefit.stage]] 表数组")),
-            },
-            None => {}
+            }
         }
         self.check_unique(stages.iter().map(|s| s.id.as_str()), &format!("{path}.stage.id"), table.get("stage"));
         for (i, stage) in stages.iter().enumerate() {
@@ -643,7 +648,7 @@ impl<'a> Ctx<'a> {
         Some(list)
     }
 
-    fn stage(&mut self, value: &Value, path: &str) -> Option<Stage> {
+    fn stage(&mut self, value: &Value, path: &str, benefit_id: Option<&str>) -> Option<Stage> {
         let table = self.table(value, path)?;
         let keys = [
             "id",
@@ -683,12 +688,21 @@ impl<'a> Ctx<'a> {
             },
             None => None,
         };
+        // By default a stage's accumulator is its own (`benefit-id.stage-id`); stages that must
+        // share deductible and limits name the same accumulator explicitly.
         let accumulator = match table.get("accumulator") {
-            Some(v) => self.string(v, &format!("{path}.accumulator")).filter(|s| {
-                let ok = !s.is_empty() && s.len() <= 64;
-                ok
-            }),
-            None => id.clone(),
+            Some(v) => match self.string(v, &format!("{path}.accumulator")) {
+                Some(name) if !name.is_empty() && name.len() <= 64 => Some(name),
+                Some(_) => {
+                    self.error(v.span(), format!("{path}.accumulator 不能为空且不超过64个字符"));
+                    None
+                }
+                None => None,
+            },
+            None => match (benefit_id, &id) {
+                (Some(b), Some(s)) => Some(format!("{b}.{s}")),
+                _ => None,
+            },
         };
         let deductible = match table.get("deductible") {
             Some(v) => self.deductible(v, &format!("{path}.deductible")).map(Some),
@@ -857,7 +871,12 @@ impl<'a> Ctx<'a> {
         let table = self.table(value, path)?;
         self.check_keys(table, path, &["factor", "minus", "floor"]);
         match (table.get("factor"), table.get("minus")) {
-            (Some(f), None) => self.ratio(f, &format!("{path}.factor")).map(Subsequent::Factor),
+            (Some(f), None) => {
+                if let Some(floor) = table.get("floor") {
+                    self.error(floor.span(), format!("{path}.floor 只与 minus 一起使用;factor 按比例降低,没有下限"));
+                }
+                self.ratio(f, &format!("{path}.factor")).map(Subsequent::Factor)
+            }
             (None, Some(m)) => {
                 let step = self.money(m, &format!("{path}.minus"));
                 let floor = self

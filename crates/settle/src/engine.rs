@@ -507,7 +507,7 @@ fn run_stage(
     }
     let mut base = base_gross;
     if let Some(table) = &stage.caps.annual_base {
-        let limit = table.lookup(facts).ok_or_else(|| gap(&run, "annual_base"))?;
+        let limit = table.lookup(facts).ok_or_else(|| gap(&run, "年度纳入费用上限"))?;
         let room = limit.saturating_sub_to_zero(acc.base);
         if base > room {
             steps.push(Step::AnnualBase { stage: stage_index, limit, used: acc.base, taken: room });
@@ -518,13 +518,13 @@ fn run_stage(
     // The deductible.
     let mut deductible = Money::ZERO;
     if let Some(rule) = &stage.deductible {
-        let mut standard = rule.amount.lookup(facts).ok_or_else(|| gap(&run, "deductible"))?;
+        let mut standard = rule.amount.lookup(facts).ok_or_else(|| gap(&run, "起付线"))?;
         let admission_number = acc.admissions + 1;
         if rule.per == DeductiblePer::Admission && admission_number > 1 {
             standard = match &rule.subsequent {
                 Some(Subsequent::Factor(f)) => standard.times(*f, rounding),
                 Some(Subsequent::Minus { step, floor }) => {
-                    let floor = floor.lookup(facts).ok_or_else(|| gap(&run, "deductible floor"))?;
+                    let floor = floor.lookup(facts).ok_or_else(|| gap(&run, "起付线下限"))?;
                     let lowered = standard - Money::from_fen(step.fen() * i64::from(admission_number - 1));
                     lowered.max(floor.min(standard))
                 }
@@ -539,7 +539,7 @@ fn run_stage(
             DeductiblePer::Year => standard.saturating_sub_to_zero(acc.deductible),
         };
         if let Some(max) = &rule.annual_max {
-            let max = max.lookup(facts).ok_or_else(|| gap(&run, "deductible annual_max"))?;
+            let max = max.lookup(facts).ok_or_else(|| gap(&run, "年度起付线上限"))?;
             remaining = remaining.min(max.saturating_sub_to_zero(acc.deductible));
         }
         deductible = remaining.min(base);
@@ -570,11 +570,11 @@ fn run_stage(
         if portion.is_zero() {
             continue;
         }
-        let ratio = band.ratio.lookup(facts).ok_or_else(|| gap(&run, "ratio"))?.plus_points(ratio_add);
+        let ratio = band.ratio.lookup(facts).ok_or_else(|| gap(&run, "支付比例"))?.plus_points(ratio_add);
         pieces.push((portion, ratio, portion.times(ratio, rounding)));
     }
     let first_ratio = match stage.bands.first() {
-        Some(b) => b.ratio.lookup(facts).ok_or_else(|| gap(&run, "ratio"))?.plus_points(ratio_add),
+        Some(b) => b.ratio.lookup(facts).ok_or_else(|| gap(&run, "支付比例"))?.plus_points(ratio_add),
         None => Ratio::ZERO,
     };
     let single = pieces.len() == 1;
@@ -588,12 +588,12 @@ fn run_stage(
     let mut limit: Option<Money> = None;
     if let Some(table) = &stage.caps.annual {
         if !no_cap {
-            let annual = table.lookup(facts).ok_or_else(|| gap(&run, "annual cap"))?;
+            let annual = table.lookup(facts).ok_or_else(|| gap(&run, "年度限额"))?;
             limit = Some(annual.saturating_sub_to_zero(acc.fund));
         }
     }
     if let Some(table) = &stage.caps.per_visit {
-        let per_visit = table.lookup(facts).ok_or_else(|| gap(&run, "per-visit cap"))?;
+        let per_visit = table.lookup(facts).ok_or_else(|| gap(&run, "单次限额"))?;
         limit = Some(limit.map_or(per_visit, |l| l.min(per_visit)));
     }
     let (pay, above_cap) = match limit {
