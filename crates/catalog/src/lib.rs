@@ -177,7 +177,10 @@ pub fn split_line(
     day_number: u16,
     context: &LineContext,
 ) -> LineSplit {
-    assert!(!amount.is_negative(), "line amounts are validated non-negative before the split");
+    assert!(
+        !amount.is_negative(),
+        "line amounts are validated non-negative before the split"
+    );
     let self_paid = |reason| LineSplit {
         amount,
         full_self_pay: amount,
@@ -216,11 +219,7 @@ pub fn split_line(
     split
 }
 
-fn restriction_failure(
-    restriction: &Restriction,
-    day_number: u16,
-    context: &LineContext,
-) -> Option<SelfPayReason> {
+fn restriction_failure(restriction: &Restriction, day_number: u16, context: &LineContext) -> Option<SelfPayReason> {
     if restriction.sex.is_some_and(|sex| sex != context.sex) {
         return Some(SelfPayReason::SexRestricted);
     }
@@ -235,9 +234,7 @@ fn restriction_failure(
     if restriction.inpatient_only && !context.inpatient {
         return Some(SelfPayReason::InpatientOnly);
     }
-    if !restriction.insurance_types.is_empty()
-        && !restriction.insurance_types.contains(&context.insurance)
-    {
+    if !restriction.insurance_types.is_empty() && !restriction.insurance_types.contains(&context.insurance) {
         return Some(SelfPayReason::InsuranceRestricted);
     }
     if restriction.days_max.is_some_and(|max| day_number > max) {
@@ -285,14 +282,21 @@ mod tests {
         // 3 × 25.00 = 75.00; cap 20 → 15.00 over cap; 10% of 60.00 → 6.00 first self-pay.
         let s = split(&item(ChargeClass::B), "25", "3", 1, &context());
         assert_eq!(
-            (s.over_cap.to_string(), s.first_self_pay.to_string(), s.policy_scope.to_string()),
+            (
+                s.over_cap.to_string(),
+                s.first_self_pay.to_string(),
+                s.policy_scope.to_string()
+            ),
             ("15.00".into(), "6.00".into(), "54.00".into())
         );
     }
 
     #[test]
     fn first_self_pay_ratio_may_differ_by_insurance_type() {
-        let ctx = LineContext { insurance: InsuranceType::EmployeeBasic, ..context() };
+        let ctx = LineContext {
+            insurance: InsuranceType::EmployeeBasic,
+            ..context()
+        };
         let s = split(&item(ChargeClass::B), "10", "10", 1, &ctx);
         assert_eq!(s.first_self_pay.to_string(), "5.00");
         assert_eq!(s.first_self_pay_ratio, Ratio::percent(5));
@@ -312,27 +316,60 @@ mod tests {
             sex: Some(Sex::Female),
             ..Restriction::default()
         };
-        assert_eq!(split(&restricted, "10", "1", 1, &context()).reason, Some(SelfPayReason::SexRestricted));
+        assert_eq!(
+            split(&restricted, "10", "1", 1, &context()).reason,
+            Some(SelfPayReason::SexRestricted)
+        );
 
-        restricted.restriction = Restriction { inpatient_only: true, ..Restriction::default() };
-        assert_eq!(split(&restricted, "10", "1", 1, &context()).reason, Some(SelfPayReason::InpatientOnly));
-        let inpatient = LineContext { inpatient: true, ..context() };
+        restricted.restriction = Restriction {
+            inpatient_only: true,
+            ..Restriction::default()
+        };
+        assert_eq!(
+            split(&restricted, "10", "1", 1, &context()).reason,
+            Some(SelfPayReason::InpatientOnly)
+        );
+        let inpatient = LineContext {
+            inpatient: true,
+            ..context()
+        };
         assert_eq!(split(&restricted, "10", "1", 1, &inpatient).reason, None);
 
-        restricted.restriction = Restriction { days_max: Some(14), ..Restriction::default() };
+        restricted.restriction = Restriction {
+            days_max: Some(14),
+            ..Restriction::default()
+        };
         assert_eq!(split(&restricted, "10", "1", 14, &context()).reason, None);
-        assert_eq!(split(&restricted, "10", "1", 15, &context()).reason, Some(SelfPayReason::DaysExceeded));
+        assert_eq!(
+            split(&restricted, "10", "1", 15, &context()).reason,
+            Some(SelfPayReason::DaysExceeded)
+        );
 
-        restricted.restriction = Restriction { level_min: Some(HospitalLevel::Level3), ..Restriction::default() };
-        assert_eq!(split(&restricted, "10", "1", 1, &context()).reason, Some(SelfPayReason::LevelRestricted));
+        restricted.restriction = Restriction {
+            level_min: Some(HospitalLevel::Level3),
+            ..Restriction::default()
+        };
+        assert_eq!(
+            split(&restricted, "10", "1", 1, &context()).reason,
+            Some(SelfPayReason::LevelRestricted)
+        );
 
-        restricted.restriction = Restriction { age_years_max: Some(18), ..Restriction::default() };
-        assert_eq!(split(&restricted, "10", "1", 1, &context()).reason, Some(SelfPayReason::AgeRestricted));
+        restricted.restriction = Restriction {
+            age_years_max: Some(18),
+            ..Restriction::default()
+        };
+        assert_eq!(
+            split(&restricted, "10", "1", 1, &context()).reason,
+            Some(SelfPayReason::AgeRestricted)
+        );
 
         restricted.restriction = Restriction {
             insurance_types: vec![InsuranceType::EmployeeBasic],
             ..Restriction::default()
         };
-        assert_eq!(split(&restricted, "10", "1", 1, &context()).reason, Some(SelfPayReason::InsuranceRestricted));
+        assert_eq!(
+            split(&restricted, "10", "1", 1, &context()).reason,
+            Some(SelfPayReason::InsuranceRestricted)
+        );
     }
 }

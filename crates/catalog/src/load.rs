@@ -42,7 +42,9 @@ pub struct CatalogError {
 impl Catalog {
     /// Reads a catalog table. Every bad cell is reported, up to 100 errors.
     pub fn from_csv(text: &str) -> Result<Catalog, Vec<CatalogError>> {
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
         let mut errors = Vec::new();
         let headers = match reader.headers() {
             Ok(h) => h.clone(),
@@ -89,7 +91,10 @@ impl Catalog {
                     record.get(i).unwrap_or("")
                 }
             };
-            let mut row = RowReader { line, errors: &mut errors };
+            let mut row = RowReader {
+                line,
+                errors: &mut errors,
+            };
             if let Some(item) = row.item(&cell) {
                 if catalog.get(item.code.as_str()).is_some() {
                     errors.push(error(line, "code", format!("编码{}重复", item.code)));
@@ -111,7 +116,11 @@ fn column_index(name: &str) -> usize {
 }
 
 fn error(line: u64, column: &str, message: String) -> CatalogError {
-    CatalogError { line, column: column.chars().take(40).collect(), message }
+    CatalogError {
+        line,
+        column: column.chars().take(40).collect(),
+        message,
+    }
 }
 
 struct RowReader<'a> {
@@ -144,12 +153,16 @@ impl RowReader<'_> {
 
     fn item<'c>(&mut self, cell: &impl Fn(&str) -> &'c str) -> Option<CatalogItem> {
         let before = self.errors.len();
-        let code = ItemCode::parse(cell("code")).map_err(|e| self.fail("code", e.to_string())).ok();
+        let code = ItemCode::parse(cell("code"))
+            .map_err(|e| self.fail("code", e.to_string()))
+            .ok();
         let name = cell("name");
         if name.is_empty() || name.chars().count() > 200 {
             self.fail("name", "名称不能为空且不超过200字");
         }
-        let class = ChargeClass::parse(cell("class")).map_err(|e| self.fail("class", e.to_string())).ok();
+        let class = ChargeClass::parse(cell("class"))
+            .map_err(|e| self.fail("class", e.to_string()))
+            .ok();
         let first_self_pay = self.optional("first_self_pay", cell("first_self_pay"), Ratio::parse);
         let by_insurance = self.by_insurance(cell("first_self_pay_by_insurance"));
         let price_cap = self.optional("price_cap", cell("price_cap"), Price::parse);
@@ -240,7 +253,10 @@ mod tests {
         assert_eq!(catalog.len(), 2);
         let drug = catalog.get("XB03ACY199B002010104718").unwrap();
         assert_eq!(drug.first_self_pay_for(InsuranceType::EmployeeBasic), Ratio::percent(5));
-        assert_eq!(drug.first_self_pay_for(InsuranceType::ResidentBasic), Ratio::percent(10));
+        assert_eq!(
+            drug.first_self_pay_for(InsuranceType::ResidentBasic),
+            Ratio::percent(10)
+        );
         assert_eq!(drug.restriction.level_min, Some(HospitalLevel::Level2));
         assert_eq!(drug.restriction.days_max, Some(14));
     }

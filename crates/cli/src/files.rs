@@ -11,7 +11,11 @@ pub const CATALOG_FILE_BYTES_MAX: usize = 512 << 20;
 pub fn read_text(path: &Path, max_bytes: usize) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: 无法读取: {e}", path.display()))?;
     if meta.len() > max_bytes as u64 {
-        return Err(format!("{}: 文件大小{}字节,超过上限{max_bytes}字节", path.display(), meta.len()));
+        return Err(format!(
+            "{}: 文件大小{}字节,超过上限{max_bytes}字节",
+            path.display(),
+            meta.len()
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: 无法读取: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|_| format!("{}: 不是UTF-8文本", path.display()))

@@ -1,6 +1,8 @@
 //! The `yibao` command.
 
+mod demo_cmd;
 mod files;
+mod serve_cmd;
 mod settle_cmd;
 
 use std::path::PathBuf;
@@ -9,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "yibao", version, about = "yibao: a region's basic medical insurance platform (医保)")]
+#[command(
+    name = "yibao",
+    version,
+    about = "yibao: a region's basic medical insurance platform (医保)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,6 +35,13 @@ enum Command {
     },
     /// Settle a visit and print the result with its explanation. Nothing is stored.
     Settle(settle_cmd::SettleArgs),
+    /// Run the platform: the national interface over HTTP, on SQLite or PostgreSQL.
+    Serve(serve_cmd::ServeArgs),
+    /// The demo region's data.
+    Demo {
+        #[command(subcommand)]
+        command: demo_cmd::DemoCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -50,9 +63,15 @@ enum CatalogCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Policy { command: PolicyCommand::Check { paths } } => policy_check(&paths),
-        Command::Catalog { command: CatalogCommand::Check { file } } => catalog_check(&file),
+        Command::Policy {
+            command: PolicyCommand::Check { paths },
+        } => policy_check(&paths),
+        Command::Catalog {
+            command: CatalogCommand::Check { file },
+        } => catalog_check(&file),
         Command::Settle(args) => settle_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Demo { command } => demo_cmd::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,18 +40,32 @@ pub struct SettleArgs {
 }
 
 /// Keys a visit bundle may carry besides the inputs: annotations of worked cases.
-const ANNOTATION_KEYS: &[&str] =
-    &["case", "notes", "policy", "published", "map", "expect", "deviations", "explanation"];
+const ANNOTATION_KEYS: &[&str] = &[
+    "case",
+    "notes",
+    "policy",
+    "published",
+    "map",
+    "expect",
+    "deviations",
+    "explanation",
+];
 
 pub fn run(args: &SettleArgs) -> Result<(), String> {
     let visit_text = files::read_text(&args.visit, INPUT_FILE_BYTES_MAX)?;
-    let root: Value = serde_json::from_str(&visit_text).map_err(|e| format!("{}: JSON格式错误: {e}", args.visit.display()))?;
+    let root: Value =
+        serde_json::from_str(&visit_text).map_err(|e| format!("{}: JSON格式错误: {e}", args.visit.display()))?;
     let (visit_value, mut bundle) = match root {
         Value::Object(mut map) if map.contains_key("visit") => {
             let visit = map.remove("visit").expect("checked");
             for key in map.keys() {
-                if !["person", "ytd", "account_balance"].contains(&key.as_str()) && !ANNOTATION_KEYS.contains(&key.as_str()) {
-                    return Err(format!("{}: 未知的键“{key}”(可用: visit, person, ytd, account_balance)", args.visit.display()));
+                if !["person", "ytd", "account_balance"].contains(&key.as_str())
+                    && !ANNOTATION_KEYS.contains(&key.as_str())
+                {
+                    return Err(format!(
+                        "{}: 未知的键“{key}”(可用: visit, person, ytd, account_balance)",
+                        args.visit.display()
+                    ));
                 }
             }
             (visit, map)
@@ -152,18 +166,46 @@ fn render(s: &Settlement, explanation: &[String]) -> String {
     let row = |out: &mut String, zh: &str, field: &str, amount: Money| {
         out.push_str(&format!("  {} {field:<18} {amount:>14}\n", pad_wide(zh, 14)));
     };
-    out.push_str(&format!("结算结果  政策 {}  待遇 {}  医保年度 {}\n", s.policy, s.benefit, s.year));
+    out.push_str(&format!(
+        "结算结果  政策 {}  待遇 {}  医保年度 {}\n",
+        s.policy, s.benefit, s.year
+    ));
     row(&mut out, "医疗费总额", "medfee_sumamt", s.total);
     row(&mut out, "全自费金额", "fulamt_ownpay_amt", s.full_self_pay);
     row(&mut out, "超限价自费", "overlmt_selfpay", s.over_cap);
     row(&mut out, "先行自付金额", "preselfpay_amt", s.first_self_pay);
     row(&mut out, "符合政策范围", "inscp_scp_amt", s.policy_scope);
     row(&mut out, "实际起付线", "act_pay_dedc", s.deductible);
-    row(&mut out, "统筹基金支出", "hifp_pay", s.field_total(SettlementField::PooledFund));
-    row(&mut out, "公务员补助", "cvlserv_pay", s.field_total(SettlementField::CivilServant));
-    row(&mut out, "大病保险", "hifmi_pay", s.field_total(SettlementField::CriticalIllness));
-    row(&mut out, "大额补助", "hifob_pay", s.field_total(SettlementField::LargeExpense));
-    row(&mut out, "医疗救助", "maf_pay", s.field_total(SettlementField::MedicalAssistance));
+    row(
+        &mut out,
+        "统筹基金支出",
+        "hifp_pay",
+        s.field_total(SettlementField::PooledFund),
+    );
+    row(
+        &mut out,
+        "公务员补助",
+        "cvlserv_pay",
+        s.field_total(SettlementField::CivilServant),
+    );
+    row(
+        &mut out,
+        "大病保险",
+        "hifmi_pay",
+        s.field_total(SettlementField::CriticalIllness),
+    );
+    row(
+        &mut out,
+        "大额补助",
+        "hifob_pay",
+        s.field_total(SettlementField::LargeExpense),
+    );
+    row(
+        &mut out,
+        "医疗救助",
+        "maf_pay",
+        s.field_total(SettlementField::MedicalAssistance),
+    );
     row(&mut out, "基金支付总额", "fund_pay_sumamt", s.fund_total);
     row(&mut out, "个人负担总额", "psn_part_amt", s.personal);
     row(&mut out, "个人账户支出", "acct_pay", s.account_pay);

@@ -213,15 +213,24 @@ mod tests {
         assert!(CitizenId::parse("110105194912310021").is_err());
         assert!(CitizenId::parse("11010519491331002X").is_err(), "month 13");
         assert!(CitizenId::parse("1101051949123100").is_err());
-        assert_eq!(CitizenId::parse("11010519491231002x").unwrap().as_str(), "11010519491231002X");
+        assert_eq!(
+            CitizenId::parse("11010519491231002x").unwrap().as_str(),
+            "11010519491231002X"
+        );
     }
 
     #[test]
     fn item_code_shapes() {
         assert_eq!(ItemCode::kind_of("XB03ACY199B002010104718").unwrap(), ItemKind::Drug);
-        assert_eq!(ItemCode::kind_of("C02040205800005113250000023").unwrap(), ItemKind::Consumable);
+        assert_eq!(
+            ItemCode::kind_of("C02040205800005113250000023").unwrap(),
+            ItemKind::Consumable
+        );
         assert_eq!(ItemCode::kind_of("003401000230600").unwrap(), ItemKind::ServiceItem);
-        assert_eq!(ItemCode::kind_of("003107020070000-32040000600").unwrap(), ItemKind::ServiceItem);
+        assert_eq!(
+            ItemCode::kind_of("003107020070000-32040000600").unwrap(),
+            ItemKind::ServiceItem
+        );
         assert!(ItemCode::kind_of("XB03ACY199B00201010471").is_err());
         assert!(ItemCode::kind_of("00340100023060").is_err());
         assert!(ItemCode::kind_of("003401000230600-").is_err());

@@ -17,7 +17,11 @@ pub enum CodeError {
     #[error("代码“{value}”不是有效的{kind}")]
     Unknown { kind: &'static str, value: String },
     #[error("{kind}“{value}”格式不正确:{rule}")]
-    Format { kind: &'static str, value: String, rule: &'static str },
+    Format {
+        kind: &'static str,
+        value: String,
+        rule: &'static str,
+    },
 }
 
 fn unknown(kind: &'static str, value: &str) -> CodeError {
@@ -207,9 +211,7 @@ impl FundPayType {
     pub fn settlement_field(self) -> SettlementField {
         use FundPayType::*;
         match self {
-            EmployeePooled | ResidentPooled | EmployeeMaternity | Maternity => {
-                SettlementField::PooledFund
-            }
+            EmployeePooled | ResidentPooled | EmployeeMaternity | Maternity => SettlementField::PooledFund,
             EmployeeAccount => SettlementField::PersonalAccount,
             CivilServant => SettlementField::CivilServant,
             LargeExpense => SettlementField::LargeExpense,
@@ -416,8 +418,14 @@ impl MedicalType {
     pub fn setting(self) -> CareSetting {
         use MedicalType::*;
         match self {
-            GeneralInpatient | InjuryInpatient | TransferredInpatient | EmergencyToInpatient
-            | OffsiteInpatient | SingleDiseaseInpatient | DaySurgery | MaternityInpatient
+            GeneralInpatient
+            | InjuryInpatient
+            | TransferredInpatient
+            | EmergencyToInpatient
+            | OffsiteInpatient
+            | SingleDiseaseInpatient
+            | DaySurgery
+            | MaternityInpatient
             | HomeBed => CareSetting::Inpatient,
             PharmacyPurchase => CareSetting::Pharmacy,
             _ => CareSetting::Outpatient,
@@ -434,8 +442,7 @@ pub enum HospitalLevel {
 }
 
 impl HospitalLevel {
-    pub const ALL: &'static [HospitalLevel] =
-        &[HospitalLevel::Level1, HospitalLevel::Level2, HospitalLevel::Level3];
+    pub const ALL: &'static [HospitalLevel] = &[HospitalLevel::Level1, HospitalLevel::Level2, HospitalLevel::Level3];
 
     pub fn number(self) -> u8 {
         match self {
@@ -567,7 +574,10 @@ mod tests {
     #[test]
     fn person_types_carry_their_category() {
         assert_eq!(PersonType::parse("1201").unwrap().category(), PersonCategory::Retired);
-        assert_eq!(PersonType::parse("151001").unwrap().category(), PersonCategory::AdultResident);
+        assert_eq!(
+            PersonType::parse("151001").unwrap().category(),
+            PersonCategory::AdultResident
+        );
         assert_eq!(PersonType::parse("退休").unwrap().category(), PersonCategory::Retired);
         assert!(PersonType::parse("1701").is_err());
         assert!(PersonType::parse("1").is_err());
@@ -584,8 +594,14 @@ mod tests {
 
     #[test]
     fn every_fund_reports_in_one_settlement_field() {
-        assert_eq!(FundPayType::ResidentCriticalIllness.settlement_field(), SettlementField::CriticalIllness);
-        assert_eq!(FundPayType::MedicalReassistance.settlement_field(), SettlementField::MedicalAssistance);
+        assert_eq!(
+            FundPayType::ResidentCriticalIllness.settlement_field(),
+            SettlementField::CriticalIllness
+        );
+        assert_eq!(
+            FundPayType::MedicalReassistance.settlement_field(),
+            SettlementField::MedicalAssistance
+        );
         for fund in FundPayType::ALL {
             let _ = fund.settlement_field();
         }

@@ -5,8 +5,8 @@
 mod people;
 
 pub use people::{
-    demo_institutions, demo_person, demo_persons, DemoInstitution, DemoPerson, DEMO_ADMDVS,
-    DEMO_INSTITUTIONS, DEMO_PERSONS,
+    demo_institutions, demo_person, demo_persons, DemoInstitution, DemoPerson, DEMO_ADMDVS, DEMO_INSTITUTIONS,
+    DEMO_PERSONS,
 };
 
 use yibao_catalog::{Catalog, CatalogItem, Restriction};
@@ -158,22 +158,42 @@ pub fn demo_items() -> Vec<DemoItem> {
                 let code = format!("X{class_code}{name_code}{form_letter}{:012}", n);
                 let class = class_for(&mut rng, usually_b);
                 let price_fen = 50 + rng.below(30_000);
-                item(&code, &format!("{stem}{form}(规格{})", n % 7 + 1), class, price_fen, &mut rng)
+                item(
+                    &code,
+                    &format!("{stem}{form}(规格{})", n % 7 + 1),
+                    class,
+                    price_fen,
+                    &mut rng,
+                )
             }
             2 => {
                 let (name, base_yuan) = *rng.pick(SERVICES);
                 let code = format!("{:015}", 1_000_000_000_000 + n);
                 let price_fen = u64::from(base_yuan) * 100 + rng.below(100) * 10;
-                let class = if rng.below(20) == 0 { ChargeClass::B } else { ChargeClass::A };
+                let class = if rng.below(20) == 0 {
+                    ChargeClass::B
+                } else {
+                    ChargeClass::A
+                };
                 item(&code, &format!("{name}(项目{})", n % 97), class, price_fen, &mut rng)
             }
             _ => {
                 let (name, base_yuan, usually_b) = *rng.pick(CONSUMABLES);
                 // C + 26 digits = 27.
                 let code = format!("C{:026}", 10_000_000_000 + n);
-                let class = if name.contains("自费") { ChargeClass::C } else { class_for(&mut rng, usually_b) };
+                let class = if name.contains("自费") {
+                    ChargeClass::C
+                } else {
+                    class_for(&mut rng, usually_b)
+                };
                 let price_fen = u64::from(base_yuan) * 100 + rng.below(100) * 100;
-                item(&code, &format!("{name}(型号{})", n % 13 + 1), class, price_fen, &mut rng)
+                item(
+                    &code,
+                    &format!("{name}(型号{})", n % 13 + 1),
+                    class,
+                    price_fen,
+                    &mut rng,
+                )
             }
         };
         items.push(item);

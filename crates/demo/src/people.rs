@@ -84,10 +84,29 @@ pub struct DemoPerson {
     pub chronic_diseases: Vec<(&'static str, &'static str)>,
 }
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "胡", "朱", "郭", "何", "罗", "高", "林"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "桂英", "建华", "志强", "晓红", "德明", "玉兰"];
-const EMPLOYERS: &[&str] = &["重庆长安汽车股份有限公司", "重庆市渝中区人民政府办公室", "重庆银行股份有限公司", "重庆建工集团股份有限公司", "重庆医科大学附属第一医院", "重庆钢铁股份有限公司", "灵活就业人员"];
-const CHRONIC: &[(&str, &str)] = &[("M03900", "高血压"), ("M01600", "糖尿病"), ("M00500", "慢性肾功能衰竭透析"), ("M00100", "恶性肿瘤门诊治疗")];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "胡", "朱", "郭", "何", "罗", "高",
+    "林",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英",
+    "桂英", "建华", "志强", "晓红", "德明", "玉兰",
+];
+const EMPLOYERS: &[&str] = &[
+    "重庆长安汽车股份有限公司",
+    "重庆市渝中区人民政府办公室",
+    "重庆银行股份有限公司",
+    "重庆建工集团股份有限公司",
+    "重庆医科大学附属第一医院",
+    "重庆钢铁股份有限公司",
+    "灵活就业人员",
+];
+const CHRONIC: &[(&str, &str)] = &[
+    ("M03900", "高血压"),
+    ("M01600", "糖尿病"),
+    ("M00500", "慢性肾功能衰竭透析"),
+    ("M00100", "恶性肿瘤门诊治疗"),
+];
 
 /// The `index`-th demo person (0-based), the same on every run.
 pub fn demo_person(index: usize) -> DemoPerson {
@@ -116,11 +135,25 @@ pub fn demo_person(index: usize) -> DemoPerson {
     let tier = (!employee).then(|| if rng.below(100) < 30 { Tier::Two } else { Tier::One });
     let mut groups = Vec::new();
     if !employee && rng.below(100) < 4 {
-        groups.push(*rng.pick(&[SpecialGroup::Dibao, SpecialGroup::Destitute, SpecialGroup::DibaoEdge, SpecialGroup::RuralPoor, SpecialGroup::OutOfPoverty]));
+        groups.push(*rng.pick(&[
+            SpecialGroup::Dibao,
+            SpecialGroup::Destitute,
+            SpecialGroup::DibaoEdge,
+            SpecialGroup::RuralPoor,
+            SpecialGroup::OutOfPoverty,
+        ]));
     }
     let civil_servant = employee && person_type == "1101" && rng.below(100) < 3;
-    let chronic_diseases = if age_years >= 45 && rng.below(100) < 12 { vec![*rng.pick(CHRONIC)] } else { Vec::new() };
-    let account_balance = if employee { Money::from_fen(rng.below(800_000) as i64) } else { Money::ZERO };
+    let chronic_diseases = if age_years >= 45 && rng.below(100) < 12 {
+        vec![*rng.pick(CHRONIC)]
+    } else {
+        Vec::new()
+    };
+    let account_balance = if employee {
+        Money::from_fen(rng.below(800_000) as i64)
+    } else {
+        Money::ZERO
+    };
     DemoPerson {
         person_no: format!("{DEMO_ADMDVS}P{:012}", index + 1),
         name: format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN)),
@@ -131,7 +164,11 @@ pub fn demo_person(index: usize) -> DemoPerson {
         tier,
         groups,
         civil_servant,
-        employer_name: if employee { rng.pick(EMPLOYERS).to_string() } else { String::new() },
+        employer_name: if employee {
+            rng.pick(EMPLOYERS).to_string()
+        } else {
+            String::new()
+        },
         admdvs: district.to_owned(),
         enrolled_on: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
         account_balance,
@@ -180,8 +217,14 @@ mod tests {
             assert_eq!(id.sex(), p.sex);
         }
         assert_eq!(demo_person(42), persons[42]);
-        let employees = persons.iter().filter(|p| p.insurance == InsuranceType::EmployeeBasic).count();
-        assert!((30_000..40_000).contains(&employees), "about 35% employees, got {employees}");
+        let employees = persons
+            .iter()
+            .filter(|p| p.insurance == InsuranceType::EmployeeBasic)
+            .count();
+        assert!(
+            (30_000..40_000).contains(&employees),
+            "about 35% employees, got {employees}"
+        );
         assert!(persons.iter().any(|p| !p.groups.is_empty()));
         assert!(persons.iter().any(|p| !p.chronic_diseases.is_empty()));
     }

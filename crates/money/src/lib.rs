@@ -239,9 +239,7 @@ impl<'de> serde::Deserialize<'de> for Money {
 
 /// Reads a JSON string or number as its exact decimal text. With serde_json's
 /// `arbitrary_precision` a number arrives as its original digits, never through a float.
-pub fn deserialize_decimal_text<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<String, D::Error> {
+pub fn deserialize_decimal_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     struct Visitor;
     impl<'de> serde::de::Visitor<'de> for Visitor {
         type Value = String;
@@ -491,7 +489,10 @@ mod tests {
     fn half_up_rounds_the_published_taian_case() {
         // 4994.01 × 91% = 4544.5491 → 4544.55 (泰安 settlement slip).
         let amount = Money::parse_yuan("4994.01").unwrap();
-        assert_eq!(amount.times(Ratio::percent(91), Rounding::HalfUp).to_string(), "4544.55");
+        assert_eq!(
+            amount.times(Ratio::percent(91), Rounding::HalfUp).to_string(),
+            "4544.55"
+        );
         assert_eq!(amount.times(Ratio::percent(91), Rounding::Down).to_string(), "4544.54");
     }
 
@@ -527,9 +528,15 @@ mod tests {
     fn line_amount_from_price_and_quantity() {
         let price = Price::parse("3.333333").unwrap();
         let quantity = Quantity::parse("3").unwrap();
-        assert_eq!(Money::from_price_quantity(price, quantity, Rounding::HalfUp).to_string(), "10.00");
+        assert_eq!(
+            Money::from_price_quantity(price, quantity, Rounding::HalfUp).to_string(),
+            "10.00"
+        );
         let refund = Quantity::parse("-2.5").unwrap();
-        assert_eq!(Money::from_price_quantity(price, refund, Rounding::HalfUp).to_string(), "-8.33");
+        assert_eq!(
+            Money::from_price_quantity(price, refund, Rounding::HalfUp).to_string(),
+            "-8.33"
+        );
     }
 
     #[test]
@@ -537,7 +544,10 @@ mod tests {
         assert_eq!(Ratio::percent(70).to_string(), "70%");
         assert_eq!(Ratio::parse("0.925").unwrap().to_string(), "92.5%");
         assert_eq!(Ratio::parse("0.0125").unwrap().to_string(), "1.25%");
-        assert_eq!(Ratio::percent(95).plus_points(RatioPoints::parse("0.1").unwrap()), Ratio::ONE);
+        assert_eq!(
+            Ratio::percent(95).plus_points(RatioPoints::parse("0.1").unwrap()),
+            Ratio::ONE
+        );
     }
 
     #[test]

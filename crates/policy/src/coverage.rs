@@ -6,11 +6,14 @@ use yibao_codes::{HospitalLevel, InsuranceType, PersonCategory, PersonType, Tier
 
 use crate::model::*;
 
+/// Where a gap is: the stage's line, the benefit and stage ids, and the table's name.
+type GapKey = (usize, String, String, &'static str);
+
 /// The gaps in a policy, each with the line of the stage it is in and a description. Cases
 /// that miss the same table are reported once, listed together.
 pub fn check_coverage(policy: &Policy) -> Vec<(usize, String)> {
     // (stage line, benefit, stage, table) → the cases that table does not answer.
-    let mut gaps: Vec<((usize, String, String, &'static str), Vec<String>)> = Vec::new();
+    let mut gaps: Vec<(GapKey, Vec<String>)> = Vec::new();
     let mut add = |stage: &Stage, benefit: &Benefit, what: &'static str, facts: &Facts| {
         let key = (stage.line, benefit.id.clone(), stage.id.clone(), what);
         let case = describe_facts(facts);
@@ -72,8 +75,18 @@ pub fn check_coverage(policy: &Policy) -> Vec<(usize, String)> {
         .into_iter()
         .map(|((line, benefit, stage, what), cases)| {
             let shown: Vec<&str> = cases.iter().take(6).map(String::as_str).collect();
-            let more = if cases.len() > shown.len() { format!(" 等共{}种情形", cases.len()) } else { String::new() };
-            (line, format!("待遇“{benefit}”阶段“{stage}”的{what}没有适用于以下情形的行: {}{more}", shown.join("; ")))
+            let more = if cases.len() > shown.len() {
+                format!(" 等共{}种情形", cases.len())
+            } else {
+                String::new()
+            };
+            (
+                line,
+                format!(
+                    "待遇“{benefit}”阶段“{stage}”的{what}没有适用于以下情形的行: {}{more}",
+                    shown.join("; ")
+                ),
+            )
         })
         .collect();
     out.sort();
@@ -96,7 +109,10 @@ fn collect_diseases<'a>(stage: &'a Stage, out: &mut Vec<Option<&'a str>>) {
     if let Some(d) = &stage.deductible {
         d.amount.rows.iter().for_each(|(c, _)| add(c));
     }
-    for table in [&stage.caps.annual, &stage.caps.per_visit, &stage.caps.annual_base].into_iter().flatten() {
+    for table in [&stage.caps.annual, &stage.caps.per_visit, &stage.caps.annual_base]
+        .into_iter()
+        .flatten()
+    {
         table.rows.iter().for_each(|(c, _)| add(c));
     }
 }
@@ -125,7 +141,10 @@ fn variations(benefit: &Benefit) -> (Vec<yibao_codes::SpecialGroup>, bool, bool,
         if let Some(d) = &stage.deductible {
             d.amount.rows.iter().for_each(|(c, _)| visit(c));
         }
-        for table in [&stage.caps.annual, &stage.caps.per_visit, &stage.caps.annual_base].into_iter().flatten() {
+        for table in [&stage.caps.annual, &stage.caps.per_visit, &stage.caps.annual_base]
+            .into_iter()
+            .flatten()
+        {
             table.rows.iter().for_each(|(c, _)| visit(c));
         }
     }
@@ -151,8 +170,11 @@ fn cases<'a>(benefit: &Benefit, diseases: &[Option<&'a str>]) -> Vec<Facts<'a>> 
                 continue;
             }
             let person_type = PersonType::from_category(category);
-            let tiers: &[Option<Tier>] =
-                if employee_scheme { &[None] } else { &[Some(Tier::One), Some(Tier::Two)] };
+            let tiers: &[Option<Tier>] = if employee_scheme {
+                &[None]
+            } else {
+                &[Some(Tier::One), Some(Tier::Two)]
+            };
             let age_years = match category {
                 PersonCategory::Minor => 10,
                 PersonCategory::Retired | PersonCategory::RetiredCadre | PersonCategory::ElderlyResident => 70,
@@ -177,16 +199,28 @@ fn cases<'a>(benefit: &Benefit, diseases: &[Option<&'a str>]) -> Vec<Facts<'a>> 
                             };
                             let mut variants = vec![base];
                             for &g in &groups {
-                                variants.push(Facts { groups: std::iter::once(g).collect(), ..base });
+                                variants.push(Facts {
+                                    groups: std::iter::once(g).collect(),
+                                    ..base
+                                });
                             }
                             if civil_servant && employee_scheme {
-                                variants.push(Facts { civil_servant: true, ..base });
+                                variants.push(Facts {
+                                    civil_servant: true,
+                                    ..base
+                                });
                             }
                             if in_county {
-                                variants.push(Facts { in_county: true, ..base });
+                                variants.push(Facts {
+                                    in_county: true,
+                                    ..base
+                                });
                             }
                             if unreferred {
-                                variants.push(Facts { referred: false, ..base });
+                                variants.push(Facts {
+                                    referred: false,
+                                    ..base
+                                });
                             }
                             out.extend(variants.into_iter().filter(|f| benefit.when.matches(f)));
                         }

@@ -22,7 +22,12 @@ pub fn load_policy(file: &str, source: &str) -> Result<Policy, Vec<PolicyError>>
     } else {
         Err(gaps
             .into_iter()
-            .map(|(line, message)| PolicyError { file: file.to_owned(), line, column: 1, message })
+            .map(|(line, message)| PolicyError {
+                file: file.to_owned(),
+                line,
+                column: 1,
+                message,
+            })
             .collect())
     }
 }

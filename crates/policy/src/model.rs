@@ -3,9 +3,7 @@
 //! case they are asked about).
 
 use chrono::{Datelike, NaiveDate};
-use yibao_codes::{
-    FundPayType, HospitalLevel, InsuranceType, MedicalType, PersonType, SpecialGroup, Tier,
-};
+use yibao_codes::{FundPayType, HospitalLevel, InsuranceType, MedicalType, PersonType, SpecialGroup, Tier};
 use yibao_money::{Money, Ratio, RatioPoints, Rounding};
 
 /// One version of a pooling region's benefit rules.
@@ -124,14 +122,12 @@ impl Conditions {
 
     pub fn matches(&self, facts: &Facts) -> bool {
         (self.insurance.is_empty() || self.insurance.contains(&facts.insurance))
-            && (self.person.is_empty()
-                || self.person.iter().any(|p| person_matches(*p, facts.person_type)))
+            && (self.person.is_empty() || self.person.iter().any(|p| person_matches(*p, facts.person_type)))
             && (self.level.is_empty() || self.level.contains(&facts.level))
             && (self.tier.is_empty() || facts.tier.is_some_and(|t| self.tier.contains(&t)))
             && (self.groups.is_empty() || self.groups.intersects(facts.groups))
             && (self.medical_type.is_empty() || self.medical_type.contains(&facts.medical_type))
-            && (self.disease.is_empty()
-                || facts.disease.is_some_and(|d| self.disease.iter().any(|c| c == d)))
+            && (self.disease.is_empty() || facts.disease.is_some_and(|d| self.disease.iter().any(|c| c == d)))
             && self.civil_servant.is_none_or(|v| v == facts.civil_servant)
             && self.in_county.is_none_or(|v| v == facts.in_county)
             && self.referred.is_none_or(|v| v == facts.referred)
@@ -169,7 +165,9 @@ pub struct RuleTable<T> {
 
 impl<T: Copy> RuleTable<T> {
     pub fn single(value: T) -> RuleTable<T> {
-        RuleTable { rows: vec![(Conditions::default(), value)] }
+        RuleTable {
+            rows: vec![(Conditions::default(), value)],
+        }
     }
 
     pub fn lookup(&self, facts: &Facts) -> Option<T> {
@@ -437,7 +435,11 @@ mod tests {
         assert_eq!(rule.months(&facts(false, 1, 0, false)), 3, "one lapsed year");
         assert_eq!(rule.months(&facts(false, 3, 0, false)), 5, "3 + 1 per extra year");
         assert_eq!(rule.months(&facts(false, 3, 2, false)), 3, "repaired by paying");
-        assert_eq!(rule.months(&facts(false, 5, 4, false)), 6, "at least 6 after 4 lapsed years");
+        assert_eq!(
+            rule.months(&facts(false, 5, 4, false)),
+            6,
+            "at least 6 after 4 lapsed years"
+        );
         assert_eq!(rule.months(&facts(false, 7, 0, false)), 9);
         assert_eq!(rule.months(&facts(false, 5, 0, true)), 0, "exempt groups");
         assert_eq!(

@@ -11,9 +11,7 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
-use yibao_codes::{
-    FundPayType, HospitalLevel, InsuranceType, MedicalType, PersonType, SpecialGroup, Tier,
-};
+use yibao_codes::{FundPayType, HospitalLevel, InsuranceType, MedicalType, PersonType, SpecialGroup, Tier};
 use yibao_money::{Money, Ratio, RatioPoints, Rounding};
 
 use crate::model::*;
@@ -40,7 +38,11 @@ impl fmt::Display for PolicyError {
 
 /// Reads and checks a policy file. `file` is only used to name the file in errors.
 pub fn parse_policy(file: &str, source: &str) -> Result<Policy, Vec<PolicyError>> {
-    let mut ctx = Ctx { file, source, errors: Vec::new() };
+    let mut ctx = Ctx {
+        file,
+        source,
+        errors: Vec::new(),
+    };
     if source.len() > POLICY_FILE_BYTES_MAX {
         ctx.error(0..0, format!("文件超过{}字节上限", POLICY_FILE_BYTES_MAX));
         return Err(ctx.errors);
@@ -94,6 +96,11 @@ impl<'a> Ctx<'a> {
     }
 
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        // Errors past the cap are dropped unlocated: locating one scans the file, and a file of
+        // one broken line repeated would otherwise take minutes to report.
+        if self.errors.len() >= POLICY_ERRORS_MAX {
+            return;
+        }
         let start = span.start.min(self.source.len());
         let before = &self.source[..start];
         let line = before.matches('\n').count() + 1;
@@ -112,7 +119,11 @@ impl<'a> Ctx<'a> {
             if !allowed.contains(&key.get_ref().as_ref_str()) {
                 self.error(
                     key.span(),
-                    format!("{path} 中没有“{}”这个键;可用的键: {}", key.get_ref(), allowed.join(", ")),
+                    format!(
+                        "{path} 中没有“{}”这个键;可用的键: {}",
+                        key.get_ref(),
+                        allowed.join(", ")
+                    ),
                 );
             }
         }
@@ -421,12 +432,14 @@ impl<'a> Ctx<'a> {
         if let Some(w) = root.get("waiting_period") {
             policy.waiting_period = self.waiting_period(w);
         }
+        let mut benefit_items = Vec::new();
         match root.get("benefit") {
             Some(v) => match v.get_ref() {
                 DeValue::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
                         if let Some(b) = self.benefit(item, i + 1) {
                             policy.benefits.push(b);
+                            benefit_items.push(item);
                         }
                     }
                 }
@@ -434,15 +447,20 @@ impl<'a> Ctx<'a> {
             },
             None => self.error(span, "文件中没有任何 [[benefit]]:至少需要一个待遇项目"),
         }
-        self.check_unique(policy.benefits.iter().map(|b| b.id.as_str()), "benefit.id", root.get("benefit"));
+        let ids = policy
+            .benefits
+            .iter()
+            .zip(&benefit_items)
+            .map(|(b, item)| (b.id.as_str(), key_span(item, "id")));
+        self.check_unique(ids, "benefit.id");
         Some(policy)
     }
 
-    fn check_unique<'s>(&mut self, ids: impl Iterator<Item = &'s str>, what: &str, at: Option<&Value>) {
+    /// Reports each id seen before, at the later one.
+    fn check_unique<'s>(&mut self, ids: impl Iterator<Item = (&'s str, Range<usize>)>, what: &str) {
         let mut seen: Vec<&str> = Vec::new();
-        for id in ids {
+        for (id, span) in ids {
             if seen.contains(&id) {
-                let span = at.map_or(0..0, |v| v.span());
                 self.error(span, format!("{what}“{id}”重复"));
             }
             seen.push(id);
@@ -508,11 +526,17 @@ impl<'a> Ctx<'a> {
                 Some("half_up") => policy.rounding = Rounding::HalfUp,
                 Some("down") => policy.rounding = Rounding::Down,
                 Some("up") => policy.rounding = Rounding::Up,
-                Some(_) => self.error(v.span(), "policy.rounding 应为 half_up(四舍五入)、down(舍去)或 up(进一)"),
+                Some(_) => self.error(
+                    v.span(),
+                    "policy.rounding 应为 half_up(四舍五入)、down(舍去)或 up(进一)",
+                ),
                 None => {}
             }
         }
-        for (key, slot) in [("sources", &mut policy.sources), ("assumptions", &mut policy.assumptions)] {
+        for (key, slot) in [
+            ("sources", &mut policy.sources),
+            ("assumptions", &mut policy.assumptions),
+        ] {
             if let Some(v) = table.get(key) {
                 if let Some(list) = self.list(v, &format!("policy.{key}"), |s, v| s.string(v, key)) {
                     *slot = list;
@@ -523,7 +547,12 @@ impl<'a> Ctx<'a> {
 
     fn waiting_period(&mut self, value: &Value) -> Option<WaitingPeriod> {
         let table = self.table(value, "[waiting_period]")?;
-        let keys = ["fixed_months", "months_per_extra_lapsed_year", "long_lapse_years", "long_lapse_months_min"];
+        let keys = [
+            "fixed_months",
+            "months_per_extra_lapsed_year",
+            "long_lapse_years",
+            "long_lapse_months_min",
+        ];
         self.check_keys(table, "[waiting_period]", &keys);
         let mut numbers = [0u32; 4];
         let mut ok = true;
@@ -548,8 +577,12 @@ impl<'a> Ctx<'a> {
         let path = format!("benefit[{number}]");
         let table = self.table(value, &path)?;
         self.check_keys(table, &path, &["id", "name", "when", "split_by", "account", "stage"]);
-        let id = self.required(table, value.span(), &path, "id").and_then(|v| self.identifier(v, &path));
-        let name = self.required(table, value.span(), &path, "name").and_then(|v| self.string(v, &path));
+        let id = self
+            .required(table, value.span(), &path, "id")
+            .and_then(|v| self.identifier(v, &path));
+        let name = self
+            .required(table, value.span(), &path, "name")
+            .and_then(|v| self.string(v, &path));
         let when = match self.required(table, value.span(), &path, "when") {
             Some(v) => self.conditions(v, &format!("{path}.when")),
             None => None,
@@ -562,7 +595,10 @@ impl<'a> Ctx<'a> {
                 );
             }
             if when.insurance.is_empty() || when.medical_type.is_empty() {
-                self.error(v.span(), format!("{path}.when 必须写明 insurance(险种)和 medical_type(医疗类别)"));
+                self.error(
+                    v.span(),
+                    format!("{path}.when 必须写明 insurance(险种)和 medical_type(医疗类别)"),
+                );
             }
         }
         let split_by_disease = match table.get("split_by") {
@@ -581,27 +617,38 @@ impl<'a> Ctx<'a> {
             None => Vec::new(),
         };
         let mut stages = Vec::new();
+        // The position in the file and the item of each stage that parsed, to point at.
+        let mut stage_items = Vec::new();
         if let Some(v) = table.get("stage") {
             match v.get_ref() {
                 DeValue::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
                         if let Some(stage) = self.stage(item, &format!("{path}.stage[{}]", i + 1), id.as_deref()) {
                             stages.push(stage);
+                            stage_items.push((i + 1, item));
                         }
                     }
                 }
                 _ => self.error(v.span(), format!("{path}.stage 应写作 [[benefit.stage]] 表数组")),
             }
         }
-        self.check_unique(stages.iter().map(|s| s.id.as_str()), &format!("{path}.stage.id"), table.get("stage"));
-        for (i, stage) in stages.iter().enumerate() {
-            if stage.base == Base::PolicyScope && i != 0 {
-                let span = table.get("stage").map_or(value.span(), |v| v.span());
-                self.error(span, format!("{path}: base = \"policy_scope\" 的阶段(基本统筹)必须是第一个阶段"));
+        let ids = stages
+            .iter()
+            .zip(&stage_items)
+            .map(|(s, (_, item))| (s.id.as_str(), key_span(item, "id")));
+        self.check_unique(ids, &format!("{path}.stage.id"));
+        for (stage, (number, item)) in stages.iter().zip(&stage_items) {
+            if stage.base == Base::PolicyScope && *number != 1 {
+                self.error(
+                    key_span(item, "base"),
+                    format!("{path}.stage[{number}]: base = \"policy_scope\" 的阶段(基本统筹)必须是第一个阶段"),
+                );
             }
             if stage.accumulator.contains("{disease}") && !split_by_disease {
-                let span = table.get("stage").map_or(value.span(), |v| v.span());
-                self.error(span, format!("{path}: 累计器名含 {{disease}} 但本待遇没有 split_by = \"disease\""));
+                self.error(
+                    key_span(item, "accumulator"),
+                    format!("{path}.stage[{number}]: 累计器名含 {{disease}} 但本待遇没有 split_by = \"disease\""),
+                );
             }
         }
         Some(Benefit {
@@ -617,11 +664,13 @@ impl<'a> Ctx<'a> {
 
     fn identifier(&mut self, value: &Value, path: &str) -> Option<String> {
         let s = self.string(value, &format!("{path}.id"))?;
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok =
+            !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !ok {
-            self.error(value.span(), format!("{path}.id 只能由字母、数字、- 和 _ 组成(不超过64个字符)"));
+            self.error(
+                value.span(),
+                format!("{path}.id 只能由字母、数字、- 和 _ 组成(不超过64个字符)"),
+            );
             return None;
         }
         Some(s)
@@ -633,7 +682,10 @@ impl<'a> Ctx<'a> {
             let key = s.string(v, what)?;
             let bucket = Bucket::from_key(&key);
             if bucket.is_none() {
-                s.error(v.span(), format!("{what}: 没有“{key}”这一部分;可用: {}", all.join(", ")));
+                s.error(
+                    v.span(),
+                    format!("{what}: 没有“{key}”这一部分;可用: {}", all.join(", ")),
+                );
             }
             bucket
         })?;
@@ -667,14 +719,21 @@ impl<'a> Ctx<'a> {
         ];
         self.check_keys(table, path, &keys);
         let span = value.span();
-        let id = self.required(table, span.clone(), path, "id").and_then(|v| self.identifier(v, path));
-        let name = self.required(table, span.clone(), path, "name").and_then(|v| self.string(v, path));
+        let id = self
+            .required(table, span.clone(), path, "id")
+            .and_then(|v| self.identifier(v, path));
+        let name = self
+            .required(table, span.clone(), path, "name")
+            .and_then(|v| self.string(v, path));
         let fund = self
             .required(table, span.clone(), path, "fund")
             .and_then(|v| self.code(v, &format!("{path}.fund"), FundPayType::parse));
         if let (Some(fund), Some(v)) = (fund, table.get("fund")) {
             if fund == FundPayType::EmployeeAccount {
-                self.error(v.span(), format!("{path}.fund: 个人账户不是统筹阶段;用 benefit.account 说明账户可支付的部分"));
+                self.error(
+                    v.span(),
+                    format!("{path}.fund: 个人账户不是统筹阶段;用 benefit.account 说明账户可支付的部分"),
+                );
             }
         }
         let when = match table.get("when") {
@@ -714,7 +773,10 @@ impl<'a> Ctx<'a> {
                 Some("after_deductible") => Some(BandBasis::AfterDeductible),
                 Some("total") => Some(BandBasis::Total),
                 _ => {
-                    self.error(v.span(), format!("{path}.band_basis 应为 \"after_deductible\" 或 \"total\""));
+                    self.error(
+                        v.span(),
+                        format!("{path}.band_basis 应为 \"after_deductible\" 或 \"total\""),
+                    );
                     None
                 }
             },
@@ -745,7 +807,10 @@ impl<'a> Ctx<'a> {
                         }
                     }
                 }
-                _ => self.error(v.span(), format!("{path}.modifier 应写作 [[benefit.stage.modifier]] 表数组")),
+                _ => self.error(
+                    v.span(),
+                    format!("{path}.modifier 应写作 [[benefit.stage.modifier]] 表数组"),
+                ),
             }
         }
         Some(Stage {
@@ -770,16 +835,25 @@ impl<'a> Ctx<'a> {
         let band = table.get("band");
         match (ratio, band) {
             (Some(_), Some(b)) => {
-                self.error(b.span(), format!("{path}: ratio 与 [[band]] 只能写一个(分段时把比例写在每一段里)"));
+                self.error(
+                    b.span(),
+                    format!("{path}: ratio 与 [[band]] 只能写一个(分段时把比例写在每一段里)"),
+                );
                 None
             }
             (None, None) => {
-                self.error(span, format!("{path} 缺少 ratio(支付比例)或 [[benefit.stage.band]](分段比例)"));
+                self.error(
+                    span,
+                    format!("{path} 缺少 ratio(支付比例)或 [[benefit.stage.band]](分段比例)"),
+                );
                 None
             }
             (Some(r), None) => {
                 let table = self.rule_table(r, &format!("{path}.ratio"), |s, v, w| s.ratio(v, w))?;
-                Some(vec![Band { upto: None, ratio: table }])
+                Some(vec![Band {
+                    upto: None,
+                    ratio: table,
+                }])
             }
             (None, Some(b)) => {
                 let DeValue::Array(items) = b.get_ref() else {
@@ -815,12 +889,18 @@ impl<'a> Ctx<'a> {
                     let last = i + 1 == bands.len();
                     match band.upto {
                         Some(upto) if upto <= previous => {
-                            self.error(band_span.clone(), format!("{path}.band[{}]: upto 必须大于上一段的 {previous}", i + 1));
+                            self.error(
+                                band_span.clone(),
+                                format!("{path}.band[{}]: upto 必须大于上一段的 {previous}", i + 1),
+                            );
                             ok = false;
                         }
                         Some(upto) => previous = upto,
                         None if !last => {
-                            self.error(band_span.clone(), format!("{path}.band[{}]: 只有最后一段可以省略 upto", i + 1));
+                            self.error(
+                                band_span.clone(),
+                                format!("{path}.band[{}]: 只有最后一段可以省略 upto", i + 1),
+                            );
                             ok = false;
                         }
                         None => {}
@@ -840,7 +920,10 @@ impl<'a> Ctx<'a> {
                 Some("admission") => Some(DeductiblePer::Admission),
                 Some("year") => Some(DeductiblePer::Year),
                 _ => {
-                    self.error(v.span(), format!("{path}.per 应为 \"visit\"(每次)、\"admission\"(每次住院)或 \"year\"(年度累计)"));
+                    self.error(
+                        v.span(),
+                        format!("{path}.per 应为 \"visit\"(每次)、\"admission\"(每次住院)或 \"year\"(年度累计)"),
+                    );
                     None
                 }
             },
@@ -864,7 +947,12 @@ impl<'a> Ctx<'a> {
                 .map(Some),
             None => Some(None),
         };
-        Some(Deductible { per: per?, amount: amount?, subsequent: subsequent?, annual_max: annual_max? })
+        Some(Deductible {
+            per: per?,
+            amount: amount?,
+            subsequent: subsequent?,
+            annual_max: annual_max?,
+        })
     }
 
     fn subsequent(&mut self, value: &Value, path: &str) -> Option<Subsequent> {
@@ -873,7 +961,10 @@ impl<'a> Ctx<'a> {
         match (table.get("factor"), table.get("minus")) {
             (Some(f), None) => {
                 if let Some(floor) = table.get("floor") {
-                    self.error(floor.span(), format!("{path}.floor 只与 minus 一起使用;factor 按比例降低,没有下限"));
+                    self.error(
+                        floor.span(),
+                        format!("{path}.floor 只与 minus 一起使用;factor 按比例降低,没有下限"),
+                    );
                 }
                 self.ratio(f, &format!("{path}.factor")).map(Subsequent::Factor)
             }
@@ -882,10 +973,16 @@ impl<'a> Ctx<'a> {
                 let floor = self
                     .required(table, value.span(), path, "floor")
                     .and_then(|v| self.rule_table(v, &format!("{path}.floor"), |s, v, w| s.money(v, w)));
-                Some(Subsequent::Minus { step: step?, floor: floor? })
+                Some(Subsequent::Minus {
+                    step: step?,
+                    floor: floor?,
+                })
             }
             _ => {
-                self.error(value.span(), format!("{path} 应写 factor = 0.5(按比例降低)或 minus = 100 与 floor(逐次降低至下限),二者选一"));
+                self.error(
+                    value.span(),
+                    format!("{path} 应写 factor = 0.5(按比例降低)或 minus = 100 与 floor(逐次降低至下限),二者选一"),
+                );
                 None
             }
         }
@@ -913,7 +1010,11 @@ impl<'a> Ctx<'a> {
 
     fn modifier(&mut self, value: &Value, path: &str) -> Option<Modifier> {
         let table = self.table(value, path)?;
-        self.check_keys(table, path, &["when", "ratio_add", "deductible_factor", "no_cap", "note"]);
+        self.check_keys(
+            table,
+            path,
+            &["when", "ratio_add", "deductible_factor", "no_cap", "note"],
+        );
         let when = self
             .required(table, value.span(), path, "when")
             .and_then(|v| self.conditions(v, &format!("{path}.when")));
@@ -934,7 +1035,10 @@ impl<'a> Ctx<'a> {
             None => None,
         };
         if ratio_add == Some(RatioPoints::ZERO) && deductible_factor == Some(None) && no_cap == Some(false) {
-            self.error(value.span(), format!("{path} 没有任何调整:写 ratio_add、deductible_factor 或 no_cap"));
+            self.error(
+                value.span(),
+                format!("{path} 没有任何调整:写 ratio_add、deductible_factor 或 no_cap"),
+            );
         }
         Some(Modifier {
             when: when?,
@@ -943,6 +1047,14 @@ impl<'a> Ctx<'a> {
             no_cap: no_cap?,
             note: note?,
         })
+    }
+}
+
+/// Where `key`'s value is in a table item, or the item itself when it has no such key.
+fn key_span(item: &Value, key: &str) -> Range<usize> {
+    match item.get_ref() {
+        DeValue::Table(t) => t.get(key).map_or_else(|| item.span(), |v| v.span()),
+        _ => item.span(),
     }
 }
 

@@ -30,9 +30,7 @@ struct Block {
 }
 
 fn read_doc() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(DOC);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(DOC);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
@@ -62,10 +60,7 @@ fn fenced_blocks(doc: &str) -> Vec<Block> {
         }
     }
     if let Some(block) = open {
-        panic!(
-            "{DOC}:{}: fenced block is never closed",
-            block.first_line - 1
-        );
+        panic!("{DOC}:{}: fenced block is never closed", block.first_line - 1);
     }
     blocks
 }
@@ -117,10 +112,7 @@ fn every_fragment_is_valid_toml() {
     let doc = read_doc();
     let mut failures = Vec::new();
     let mut fragments = 0;
-    for block in fenced_blocks(&doc)
-        .iter()
-        .filter(|b| b.info == "toml-fragment")
-    {
+    for block in fenced_blocks(&doc).iter().filter(|b| b.info == "toml-fragment") {
         fragments += 1;
         let (_, errors) = toml::de::DeTable::parse_recoverable(&block.text);
         for e in &errors {
@@ -146,8 +138,7 @@ fn every_fragment_is_valid_toml() {
 
 #[test]
 fn fences_are_read_as_documented() {
-    let doc =
-        "text\n```toml\n[policy]\n```\n  ```toml-fragment\nratio = 0.7\n  ```\n```text\nout\n```\n";
+    let doc = "text\n```toml\n[policy]\n```\n  ```toml-fragment\nratio = 0.7\n  ```\n```text\nout\n```\n";
     let blocks = fenced_blocks(doc);
     let infos: Vec<&str> = blocks.iter().map(|b| b.info.as_str()).collect();
     assert_eq!(infos, ["toml", "toml-fragment", "text"]);

@@ -4,16 +4,14 @@
 use chrono::NaiveDate;
 use yibao_catalog::{split_line, Catalog, LineContext, LineSplit};
 use yibao_codes::{CareSetting, SettlementField};
-use yibao_money::{Money, Ratio, RatioPoints};
+use yibao_money::{Money, Ratio, RatioPoints, AMOUNT_FEN_MAX};
 use yibao_policy::{
-    Band, BandBasis, BandScope, Base, Benefit, Bucket, DeductiblePer, Facts, Policy, Stage,
-    Subsequent,
+    Band, BandBasis, BandScope, Base, Benefit, Bucket, DeductiblePer, Facts, Policy, Stage, Subsequent,
 };
 
 use crate::explain::Step;
 use crate::input::{
-    Accumulator, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX,
-    VISIT_LINES_MAX,
+    Accumulator, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX, VISIT_LINES_MAX,
 };
 use crate::result::{Deltas, FundPayment, LineResult, PersonalParts, Settlement};
 use crate::SettleError;
@@ -86,7 +84,12 @@ impl Working<'_> {
 fn validate(input: &SettleInput) -> Result<(), SettleError> {
     let visit = input.visit;
     let person = input.person;
-    let field = |field: &str, message: String| Err(SettleError::Field { field: field.to_owned(), message });
+    let field = |field: &str, message: String| {
+        Err(SettleError::Field {
+            field: field.to_owned(),
+            message,
+        })
+    };
     if visit.visit_id.is_empty() || visit.visit_id.len() > ID_LEN_MAX {
         return field("visit_id", format!("就诊ID不能为空且不超过{ID_LEN_MAX}个字符"));
     }
@@ -100,10 +103,16 @@ fn validate(input: &SettleInput) -> Result<(), SettleError> {
         return field("lines", "没有费用明细".into());
     }
     if visit.lines.len() > VISIT_LINES_MAX {
-        return field("lines", format!("费用明细{}条,超过单次结算上限{VISIT_LINES_MAX}条", visit.lines.len()));
+        return field(
+            "lines",
+            format!("费用明细{}条,超过单次结算上限{VISIT_LINES_MAX}条", visit.lines.len()),
+        );
     }
     if person.birth_date > visit.begin_date {
-        return field("begin_date", format!("就诊日期{}早于出生日期{}", visit.begin_date, person.birth_date));
+        return field(
+            "begin_date",
+            format!("就诊日期{}早于出生日期{}", visit.begin_date, person.birth_date),
+        );
     }
     if let Some(end) = visit.end_date {
         if end < visit.begin_date {
@@ -137,23 +146,42 @@ fn validate(input: &SettleInput) -> Result<(), SettleError> {
             seen_sn.push(&line.sn);
         }
         if line.quantity.ten_thousandths() <= 0 {
-            return field(&at("quantity"), format!("数量{}必须大于0(退费请撤销明细后重传)", line.quantity));
+            return field(
+                &at("quantity"),
+                format!("数量{}必须大于0(退费请撤销明细后重传)", line.quantity),
+            );
         }
         if line.price.millionths() < 0 {
             return field(&at("price"), format!("单价{}不能为负", line.price));
+        }
+        // Each line within the amount bound keeps every sum over a visit within an i64.
+        if i128::from(line.price.millionths()) * i128::from(line.quantity.ten_thousandths())
+            > i128::from(AMOUNT_FEN_MAX) * 100_000_000
+        {
+            let max = Money::from_fen(AMOUNT_FEN_MAX);
+            return field(
+                &at("price"),
+                format!("单价{}×数量{}超过单条明细金额上限{max}", line.price, line.quantity),
+            );
         }
         if let Some(amount) = line.amount {
             let computed = Money::from_price_quantity(line.price, line.quantity, input.policy.rounding);
             if amount != computed {
                 return field(
                     &at("amount"),
-                    format!("明细金额{amount}与单价×数量={}×{}={computed}不符", line.price, line.quantity),
+                    format!(
+                        "明细金额{amount}与单价×数量={}×{}={computed}不符",
+                        line.price, line.quantity
+                    ),
                 );
             }
         }
         if let Some(date) = line.date {
             if date < visit.begin_date || date > last_day {
-                return field(&at("date"), format!("费用日期{date}不在就诊期间{}至{last_day}内", visit.begin_date));
+                return field(
+                    &at("date"),
+                    format!("费用日期{date}不在就诊期间{}至{last_day}内", visit.begin_date),
+                );
             }
         }
         if let Some(d) = &line.disease {
@@ -163,10 +191,19 @@ fn validate(input: &SettleInput) -> Result<(), SettleError> {
         }
     }
     if visit.lines.len() > 64 {
-        let mut sns: Vec<&str> = visit.lines.iter().map(|l| l.sn.as_str()).collect();
+        let mut sns: Vec<(&str, usize)> = visit
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.sn.as_str(), i))
+            .collect();
         sns.sort_unstable();
-        if let Some(w) = sns.windows(2).find(|w| w[0] == w[1]) {
-            return field("lines", format!("明细流水号{}重复", w[0]));
+        // The first line repeating an earlier one's number, as the linear scan reports it.
+        if let Some(i) = sns.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1).min() {
+            return field(
+                &format!("lines[{i}].sn"),
+                format!("明细流水号{}重复", visit.lines[i].sn),
+            );
         }
     }
     Ok(())
@@ -182,6 +219,18 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
         return Err(SettleError::Field {
             field: "ytd.year".into(),
             message: format!("累计信息年度{}与就诊所属医保年度{year}不符", input.ytd.year),
+        });
+    }
+    let in_range = |m: Money| (0..=AMOUNT_FEN_MAX).contains(&m.fen());
+    let bad = input
+        .ytd
+        .accumulators
+        .iter()
+        .position(|(_, a)| ![a.deductible, a.fund, a.base].into_iter().all(in_range));
+    if let Some(i) = bad {
+        return Err(SettleError::Field {
+            field: format!("ytd.accumulators[{i}]"),
+            message: format!("累计金额必须在0到{}之间", Money::from_fen(AMOUNT_FEN_MAX)),
         });
     }
     let age_years = person.age_years_on(visit.begin_date);
@@ -242,7 +291,11 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
             None => 1,
         };
         let split = split_line(item, amount, line.price, line.quantity, day_number, &context);
-        lines.push(LineResult { sn: line.sn.clone(), code: line.code.clone(), split });
+        lines.push(LineResult {
+            sn: line.sn.clone(),
+            code: line.code.clone(),
+            split,
+        });
     }
 
     // 2. Group the lines: one group, or one per disease for chronic-disease benefits.
@@ -273,7 +326,10 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
 
     let waiting_until = person.benefits_from.filter(|from| visit.begin_date < *from);
     let mut steps = Vec::with_capacity(8);
-    let mut working = Working { ytd: input.ytd, deltas: Vec::new() };
+    let mut working = Working {
+        ytd: input.ytd,
+        deltas: Vec::new(),
+    };
     let mut payments: Vec<FundPayment> = Vec::new();
     let mut totals = LineSplit::default();
     let mut burden_total = Burden::default();
@@ -292,7 +348,10 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
             split.policy_scope += s.policy_scope;
         }
         if let Some(d) = disease {
-            steps.push(Step::Group { disease: (*d).into(), total: split.amount });
+            steps.push(Step::Group {
+                disease: (*d).into(),
+                total: split.amount,
+            });
         }
         steps.push(Step::Lines {
             total: split.amount,
@@ -312,7 +371,14 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
         } else {
             for (index, stage) in benefit.stages.iter().enumerate() {
                 let outcome = run_stage(
-                    StageRun { policy, benefit, stage, index, facts: &facts, disease: *disease },
+                    StageRun {
+                        policy,
+                        benefit,
+                        stage,
+                        index,
+                        facts: &facts,
+                        disease: *disease,
+                    },
                     &mut burden,
                     &mut working,
                     &mut steps,
@@ -357,7 +423,12 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
     }
     let cash_pay = personal - account_pay;
     let fund_total: Money = payments.iter().map(|p| p.amount).sum();
-    steps.push(Step::Total { total: totals.amount, fund: fund_total, account: account_pay, cash: cash_pay });
+    steps.push(Step::Total {
+        total: totals.amount,
+        fund: fund_total,
+        account: account_pay,
+        cash: cash_pay,
+    });
 
     // Visits and admissions are counted once per settlement on each accumulator it touched.
     for (_, delta) in working.deltas.iter_mut() {
@@ -391,7 +462,12 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
         account_balance_after: input.account_balance - account_pay,
         lines,
         steps,
-        deltas: Deltas { year, accumulators: working.deltas, account_pay, reversal: false },
+        deltas: Deltas {
+            year,
+            accumulators: working.deltas,
+            account_pay,
+            reversal: false,
+        },
     };
     settlement.assert_invariants();
     debug_assert_eq!(settlement.field_total(SettlementField::PersonalAccount), Money::ZERO);
@@ -480,7 +556,10 @@ fn run_stage(
                 deductible_factor = Ratio::from_ten_thousandths(combined);
             }
             no_cap |= modifier.no_cap;
-            steps.push(Step::Modifier { stage: stage_index, modifier: m_index as u16 });
+            steps.push(Step::Modifier {
+                stage: stage_index,
+                modifier: m_index as u16,
+            });
         }
     }
 
@@ -503,14 +582,23 @@ fn run_stage(
     };
     if let Some(list) = listed {
         let parts: Vec<(Bucket, Money)> = list.iter().map(|b| (*b, burden.parts[b.index()])).collect();
-        steps.push(Step::Base { stage: stage_index, parts, total: base_gross });
+        steps.push(Step::Base {
+            stage: stage_index,
+            parts,
+            total: base_gross,
+        });
     }
     let mut base = base_gross;
     if let Some(table) = &stage.caps.annual_base {
         let limit = table.lookup(facts).ok_or_else(|| gap(&run, "年度纳入费用上限"))?;
         let room = limit.saturating_sub_to_zero(acc.base);
         if base > room {
-            steps.push(Step::AnnualBase { stage: stage_index, limit, used: acc.base, taken: room });
+            steps.push(Step::AnnualBase {
+                stage: stage_index,
+                limit,
+                used: acc.base,
+                taken: room,
+            });
             base = room;
         }
     }
@@ -519,13 +607,14 @@ fn run_stage(
     let mut deductible = Money::ZERO;
     if let Some(rule) = &stage.deductible {
         let mut standard = rule.amount.lookup(facts).ok_or_else(|| gap(&run, "起付线"))?;
-        let admission_number = acc.admissions + 1;
+        let admission_number = acc.admissions.saturating_add(1);
         if rule.per == DeductiblePer::Admission && admission_number > 1 {
             standard = match &rule.subsequent {
                 Some(Subsequent::Factor(f)) => standard.times(*f, rounding),
                 Some(Subsequent::Minus { step, floor }) => {
                     let floor = floor.lookup(facts).ok_or_else(|| gap(&run, "起付线下限"))?;
-                    let lowered = standard - Money::from_fen(step.fen() * i64::from(admission_number - 1));
+                    let lowered =
+                        standard - Money::from_fen(step.fen().saturating_mul(i64::from(admission_number - 1)));
                     lowered.max(floor.min(standard))
                 }
                 None => standard,
@@ -546,9 +635,17 @@ fn run_stage(
         steps.push(Step::Deductible {
             stage: stage_index,
             standard,
-            already: if rule.per == DeductiblePer::Year { acc.deductible } else { Money::ZERO },
+            already: if rule.per == DeductiblePer::Year {
+                acc.deductible
+            } else {
+                Money::ZERO
+            },
             applied: deductible,
-            admission: if rule.per == DeductiblePer::Admission { admission_number } else { 0 },
+            admission: if rule.per == DeductiblePer::Admission {
+                admission_number
+            } else {
+                0
+            },
         });
     }
     let payable = base - deductible;
@@ -570,17 +667,31 @@ fn run_stage(
         if portion.is_zero() {
             continue;
         }
-        let ratio = band.ratio.lookup(facts).ok_or_else(|| gap(&run, "支付比例"))?.plus_points(ratio_add);
+        let ratio = band
+            .ratio
+            .lookup(facts)
+            .ok_or_else(|| gap(&run, "支付比例"))?
+            .plus_points(ratio_add);
         pieces.push((portion, ratio, portion.times(ratio, rounding)));
     }
     let first_ratio = match stage.bands.first() {
-        Some(b) => b.ratio.lookup(facts).ok_or_else(|| gap(&run, "支付比例"))?.plus_points(ratio_add),
+        Some(b) => b
+            .ratio
+            .lookup(facts)
+            .ok_or_else(|| gap(&run, "支付比例"))?
+            .plus_points(ratio_add),
         None => Ratio::ZERO,
     };
     let single = pieces.len() == 1;
     for (portion, ratio, pay) in &pieces {
         let minus = if single { deductible } else { Money::ZERO };
-        steps.push(Step::Band { stage: stage_index, gross: *portion + minus, minus, ratio: *ratio, pay: *pay });
+        steps.push(Step::Band {
+            stage: stage_index,
+            gross: *portion + minus,
+            minus,
+            ratio: *ratio,
+            pay: *pay,
+        });
     }
     let raw: Money = pieces.iter().map(|(_, _, p)| *p).sum();
 
@@ -606,9 +717,20 @@ fn run_stage(
                     consumed += *portion;
                 } else {
                     let rest = limit - paid;
-                    let spending = if ratio.is_zero() { *portion } else { rest.divided_by(*ratio, rounding).min(*portion) };
+                    let spending = if ratio.is_zero() {
+                        *portion
+                    } else {
+                        rest.divided_by(*ratio, rounding).min(*portion)
+                    };
                     consumed += spending;
-                    steps.push(Step::Cap { stage: stage_index, limit, raw, rest, ratio: *ratio, spending });
+                    steps.push(Step::Cap {
+                        stage: stage_index,
+                        limit,
+                        raw,
+                        rest,
+                        ratio: *ratio,
+                        spending,
+                    });
                     break;
                 }
             }
@@ -617,7 +739,11 @@ fn run_stage(
         _ => (raw, Money::ZERO),
     };
     let coinsurance = payable - above_cap - pay;
-    assert!(!coinsurance.is_negative(), "stage {} paid more than its payable base", stage.id);
+    assert!(
+        !coinsurance.is_negative(),
+        "stage {} paid more than its payable base",
+        stage.id
+    );
 
     // Write the outcome back into the burden.
     match &stage.base {
@@ -637,8 +763,23 @@ fn run_stage(
             assert!(rest.is_zero(), "stage {} paid more than its base", stage.id);
         }
     }
-    working.add(key, Accumulator { deductible, fund: pay, base, visits: 0, admissions: 0 });
-    Ok(Some(StageOutcome { base: base_gross, pay, deductible, limit_remaining: limit, first_ratio }))
+    working.add(
+        key,
+        Accumulator {
+            deductible,
+            fund: pay,
+            base,
+            visits: 0,
+            admissions: 0,
+        },
+    );
+    Ok(Some(StageOutcome {
+        base: base_gross,
+        pay,
+        deductible,
+        limit_remaining: limit,
+        first_ratio,
+    }))
 }
 
 /// The part of `[start, start + amount)` that falls in the band `[lower, band.upto)`.

@@ -14,7 +14,13 @@ pub enum Step {
     /// A chronic-disease group settled on its own.
     Group { disease: Box<str>, total: Money },
     /// The catalog split of the lines.
-    Lines { total: Money, full_self_pay: Money, over_cap: Money, first_self_pay: Money, policy_scope: Money },
+    Lines {
+        total: Money,
+        full_self_pay: Money,
+        over_cap: Money,
+        first_self_pay: Money,
+        policy_scope: Money,
+    },
     /// Inside a waiting period: no fund pays.
     Waiting { until: NaiveDate },
     /// The stage's conditions are not met.
@@ -22,16 +28,54 @@ pub enum Step {
     /// A tilt or reduction applies.
     Modifier { stage: u16, modifier: u16 },
     /// A supplementary stage's base, from the parts of the burden it covers.
-    Base { stage: u16, parts: Vec<(Bucket, Money)>, total: Money },
+    Base {
+        stage: u16,
+        parts: Vec<(Bucket, Money)>,
+        total: Money,
+    },
     /// The stage's annual base limit cut the base.
-    AnnualBase { stage: u16, limit: Money, used: Money, taken: Money },
-    Deductible { stage: u16, standard: Money, already: Money, applied: Money, admission: u32 },
+    AnnualBase {
+        stage: u16,
+        limit: Money,
+        used: Money,
+        taken: Money,
+    },
+    Deductible {
+        stage: u16,
+        standard: Money,
+        already: Money,
+        applied: Money,
+        admission: u32,
+    },
     /// `(gross-minus)×ratio=pay`.
-    Band { stage: u16, gross: Money, minus: Money, ratio: Ratio, pay: Money },
+    Band {
+        stage: u16,
+        gross: Money,
+        minus: Money,
+        ratio: Ratio,
+        pay: Money,
+    },
     /// The cap bound: `rest` of fund money was left, consumed by `rest÷ratio=spending`.
-    Cap { stage: u16, limit: Money, raw: Money, rest: Money, ratio: Ratio, spending: Money },
-    Account { balance: Money, allowed: Money, pay: Money, used: bool },
-    Total { total: Money, fund: Money, account: Money, cash: Money },
+    Cap {
+        stage: u16,
+        limit: Money,
+        raw: Money,
+        rest: Money,
+        ratio: Ratio,
+        spending: Money,
+    },
+    Account {
+        balance: Money,
+        allowed: Money,
+        pay: Money,
+        used: bool,
+    },
+    Total {
+        total: Money,
+        fund: Money,
+        account: Money,
+        cash: Money,
+    },
 }
 
 impl Settlement {
@@ -47,7 +91,10 @@ impl Settlement {
         };
         let mut out = Vec::with_capacity(self.steps.len() + 1);
         if let Some(b) = benefit {
-            out.push(format!("适用政策: {} {}(版本{}),待遇: {}", policy.name, policy.region, policy.version, b.name));
+            out.push(format!(
+                "适用政策: {} {}(版本{}),待遇: {}",
+                policy.name, policy.region, policy.version, b.name
+            ));
         }
         for step in &self.steps {
             let text = match step {

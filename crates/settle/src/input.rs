@@ -133,7 +133,10 @@ impl Accumulator {
             fund: self.fund - d.fund,
             base: self.base - d.base,
             visits: self.visits.checked_sub(d.visits).expect("reversal below zero visits"),
-            admissions: self.admissions.checked_sub(d.admissions).expect("reversal below zero admissions"),
+            admissions: self
+                .admissions
+                .checked_sub(d.admissions)
+                .expect("reversal below zero admissions"),
         }
     }
 
@@ -153,11 +156,17 @@ pub struct YearToDate {
 
 impl YearToDate {
     pub fn new(year: i32) -> YearToDate {
-        YearToDate { year, accumulators: Vec::new() }
+        YearToDate {
+            year,
+            accumulators: Vec::new(),
+        }
     }
 
     pub fn get(&self, key: &str) -> Accumulator {
-        self.accumulators.iter().find(|(k, _)| k == key).map_or_else(Accumulator::default, |(_, a)| *a)
+        self.accumulators
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(Accumulator::default, |(_, a)| *a)
     }
 
     fn slot(&mut self, key: &str) -> &mut Accumulator {
@@ -176,7 +185,11 @@ impl YearToDate {
         assert_eq!(deltas.year, self.year, "deltas applied to the wrong insurance year");
         for (key, delta) in &deltas.accumulators {
             let slot = self.slot(key);
-            *slot = if deltas.reversal { slot.minus(delta) } else { slot.plus(delta) };
+            *slot = if deltas.reversal {
+                slot.minus(delta)
+            } else {
+                slot.plus(delta)
+            };
             assert!(slot.is_non_negative(), "accumulator {key} went negative");
         }
     }

@@ -21,8 +21,7 @@ mod result;
 pub use engine::{pre_settle, reverse, settle, SettleInput};
 pub use explain::Step;
 pub use input::{
-    Accumulator, FeeLine, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX,
-    VISIT_LINES_MAX,
+    Accumulator, FeeLine, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX, VISIT_LINES_MAX,
 };
 pub use result::{Deltas, FundPayment, LineResult, PersonalParts, Settlement};
 
@@ -36,11 +35,20 @@ pub enum SettleError {
     #[error("{field}: 医保目录中没有编码为“{code}”的项目")]
     UnknownItem { field: String, code: String },
     #[error("政策{policy}中没有适用于险种{insurance}、医疗类别{medical_type}的待遇")]
-    NoBenefit { insurance: &'static str, medical_type: &'static str, policy: String },
+    NoBenefit {
+        insurance: &'static str,
+        medical_type: &'static str,
+        policy: String,
+    },
     #[error("政策{policy}不适用于就诊日期{date}(不在其生效期内)")]
     PolicyNotEffective { policy: String, date: NaiveDate },
     #[error("政策{policy}待遇{benefit}阶段{stage}的{what}没有适用于本次就诊的规则")]
-    PolicyGap { policy: String, benefit: String, stage: String, what: String },
+    PolicyGap {
+        policy: String,
+        benefit: String,
+        stage: String,
+        what: String,
+    },
 }
 
 impl SettleError {

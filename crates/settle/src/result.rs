@@ -32,7 +32,7 @@ pub struct LineResult {
 }
 
 /// The accumulator and account changes a settlement applies, or a reversal undoes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Deltas {
     pub year: i32,
     pub accumulators: Vec<(String, Accumulator)>,
@@ -45,7 +45,10 @@ pub struct Deltas {
 impl Deltas {
     /// The exact inverse: applying a settlement then its reversal restores everything.
     pub fn inverse(&self) -> Deltas {
-        Deltas { reversal: !self.reversal, ..self.clone() }
+        Deltas {
+            reversal: !self.reversal,
+            ..self.clone()
+        }
     }
 
     /// The change to the account balance (negative when the account paid).
@@ -120,15 +123,27 @@ pub struct Settlement {
 impl Settlement {
     /// The total reported in one `setlinfo` field.
     pub fn field_total(&self, field: SettlementField) -> Money {
-        self.funds.iter().filter(|f| f.fund.settlement_field() == field).map(|f| f.amount).sum()
+        self.funds
+            .iter()
+            .filter(|f| f.fund.settlement_field() == field)
+            .map(|f| f.amount)
+            .sum()
     }
 
     /// Asserts the invariants every settlement keeps (platform.md §4).
     pub fn assert_invariants(&self) {
         let parts = self.full_self_pay + self.over_cap + self.first_self_pay + self.policy_scope;
         assert_eq!(parts, self.total, "line split must conserve the total");
-        assert_eq!(self.fund_total + self.personal, self.total, "payers must sum to the total");
-        assert_eq!(self.account_pay + self.cash_pay, self.personal, "account + cash = personal");
+        assert_eq!(
+            self.fund_total + self.personal,
+            self.total,
+            "payers must sum to the total"
+        );
+        assert_eq!(
+            self.account_pay + self.cash_pay,
+            self.personal,
+            "account + cash = personal"
+        );
         assert_eq!(self.personal_parts.total(), self.personal, "personal parts add up");
         assert_eq!(self.funds.iter().map(|f| f.amount).sum::<Money>(), self.fund_total);
         for f in &self.funds {
@@ -139,6 +154,9 @@ impl Settlement {
             }
         }
         assert!(!self.account_pay.is_negative() && !self.cash_pay.is_negative());
-        assert!(!self.account_balance_after.is_negative(), "an account never goes negative");
+        assert!(
+            !self.account_balance_after.is_negative(),
+            "an account never goes negative"
+        );
     }
 }

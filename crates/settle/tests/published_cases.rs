@@ -79,15 +79,28 @@ fn run_case(file: &str) {
     let settlement = settle(&input).unwrap_or_else(|e| panic!("{file}: {e}"));
 
     for (name, expected) in case["expect"].as_object().unwrap() {
-        assert_eq!(figure(&settlement, name), money(expected), "{file}: engine figure {name}");
+        assert_eq!(
+            figure(&settlement, name),
+            money(expected),
+            "{file}: engine figure {name}"
+        );
     }
-    let deviations = case.get("deviations").and_then(Value::as_object).cloned().unwrap_or_default();
+    let deviations = case
+        .get("deviations")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     for (name, published) in case["published"].as_object().unwrap() {
-        let engine_name = case["map"][name].as_str().unwrap_or_else(|| panic!("{file}: no map for {name}"));
+        let engine_name = case["map"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{file}: no map for {name}"));
         let engine = figure(&settlement, engine_name);
         let published = money(published);
         if deviations.contains_key(name) {
-            assert_ne!(engine, published, "{file}: {name} is noted as a deviation but now agrees");
+            assert_ne!(
+                engine, published,
+                "{file}: {name} is noted as a deviation but now agrees"
+            );
         } else {
             assert_eq!(engine, published, "{file}: published {name}");
         }

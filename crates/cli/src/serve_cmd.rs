@@ -1,0 +1,130 @@
+//! `yibao serve`: the platform over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use clap::Args;
+use yibao_catalog::Catalog;
+use yibao_platform::{Platform, Region};
+use yibao_server::{AppState, Credentials};
+
+use crate::files;
+
+/// The demo region's policy versions, shipped with the binary so that `--demo` needs no files.
+const DEMO_POLICIES: &[(&str, &str)] = &[
+    (
+        "policies/chongqing/2019.toml",
+        include_str!("../../../policies/chongqing/2019.toml"),
+    ),
+    (
+        "policies/chongqing/2023.toml",
+        include_str!("../../../policies/chongqing/2023.toml"),
+    ),
+];
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// `sqlite://FILE` (embedded) or `postgres://user@host/db`.
+    #[arg(long, default_value = "sqlite://yibao.db")]
+    database: String,
+    /// Seed and serve the demo region (重庆): its policy, catalog, 50 institutions, 100,000 people.
+    #[arg(long)]
+    demo: bool,
+    /// Turn institution authentication off. Development only.
+    #[arg(long)]
+    no_auth: bool,
+    /// The region's policy versions (a directory or file); the demo region's when `--demo`.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// The region's catalog (CSV); the demo catalog when omitted.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// The region's 6-digit division; taken from the policy when omitted.
+    #[arg(long)]
+    admdvs: Option<String>,
+}
+
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let region = region(&args)?;
+    let mut store = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
+    store.migrate().map_err(|e| e.to_string())?;
+    let platform = Platform::start(store, region).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("无法启动运行时: {e}"))?;
+    runtime.block_on(async move {
+        if args.demo {
+            let seeded = yibao_server::demo::seed(&platform).await.map_err(|e| e.to_string())?;
+            if seeded > 0 {
+                tracing::info!(persons = seeded, "demo region seeded");
+            }
+        }
+        let credentials = if args.no_auth {
+            tracing::warn!("authentication is OFF (--no-auth): any caller can act as any institution; never use this in production");
+            None
+        } else {
+            let institutions = platform.institutions().await.map_err(|e| e.to_string())?;
+            Some(Arc::new(RwLock::new(Credentials::new(institutions))))
+        };
+        let state = AppState { platform, credentials };
+        yibao_server::serve(args.listen, state).await.map_err(|e| format!("{}: {e}", args.listen))
+    })
+}
+
+fn region(args: &ServeArgs) -> Result<Region, String> {
+    let mut versions = Vec::new();
+    match (&args.policy, args.demo) {
+        (Some(path), _) => {
+            for file in files::policy_files(std::slice::from_ref(path))? {
+                let text = files::read_text(&file, yibao_policy::POLICY_FILE_BYTES_MAX)?;
+                versions.push(load(&file.display().to_string(), &text)?);
+            }
+        }
+        (None, true) => {
+            for (name, text) in DEMO_POLICIES {
+                versions.push(load(name, text)?);
+            }
+        }
+        (None, false) => return Err("需要 --policy 指定本统筹区的政策文件(或用 --demo 运行演示统筹区)".into()),
+    }
+    let problems = yibao_policy::check_versions(&versions);
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    let catalog = match &args.catalog {
+        Some(path) => {
+            let text = files::read_text(path, files::CATALOG_FILE_BYTES_MAX)?;
+            Catalog::from_csv(&text).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {e}", path.display()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?
+        }
+        None if args.demo => yibao_demo::demo_catalog(),
+        None => return Err("需要 --catalog 指定本统筹区的医保目录".into()),
+    };
+    let admdvs = match &args.admdvs {
+        Some(a) => a.clone(),
+        None => versions[0].region.clone(),
+    };
+    Ok(Region {
+        admdvs,
+        versions,
+        catalog,
+    })
+}
+
+fn load(name: &str, text: &str) -> Result<yibao_policy::Policy, String> {
+    yibao_policy::load_policy(name, text)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+}

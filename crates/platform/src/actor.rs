@@ -1,0 +1,322 @@
+//! Group commit: one thread owns the platform's state and its store connection. Requests queue
+//! on a channel; the thread takes every request waiting (up to a batch limit), runs each in
+//! turn, commits all their writes in one transaction (one fsync), and only then answers them.
+//! While a commit is in flight the next batch gathers, so under load batches grow and the cost
+//! of durability per request falls.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use rustc_hash::FxHashMap;
+use tokio::sync::{mpsc, oneshot};
+use yibao_fsi::{inf_refmsgid, Envelope, Response, TransactionInput};
+use yibao_store::{AuditRecord, InstitutionRecord, MessageRecord, WriteOp};
+
+use crate::ids::IdGenerator;
+use crate::national;
+use crate::service::{Ctx, Region};
+use crate::state::State;
+use crate::PlatformError;
+
+/// The most requests committed together. Bounded so that one batch's latency stays small.
+pub const BATCH_REQUESTS_MAX: usize = 1024;
+
+/// A national-interface request, parsed on the caller's thread.
+pub struct NationalRequest {
+    pub envelope: Envelope,
+    pub input: TransactionInput,
+    pub received_at: NaiveDateTime,
+    pub started: Instant,
+}
+
+/// A request refused before it reached the platform (bad envelope, authentication): only its
+/// audit line is written.
+pub struct Refusal {
+    pub msgid: String,
+    pub infno: String,
+    pub institution: String,
+    pub message: String,
+    pub started: Instant,
+}
+
+pub enum Job {
+    National(Box<NationalRequest>, oneshot::Sender<Vec<u8>>),
+    Refused(Refusal),
+    UpsertInstitutions(Vec<InstitutionRecord>, oneshot::Sender<Result<(), PlatformError>>),
+    /// Administrative writes (seeding, enrolment imports), applied as they are.
+    Apply(Vec<WriteOp>, oneshot::Sender<Result<(), PlatformError>>),
+    Institutions(oneshot::Sender<Vec<InstitutionRecord>>),
+    PersonCount(oneshot::Sender<Result<i64, PlatformError>>),
+}
+
+struct Pending {
+    reply: Reply,
+    /// What to answer instead if the commit fails.
+    refmsgid: String,
+    received_at: NaiveDateTime,
+}
+
+enum Reply {
+    Body(oneshot::Sender<Vec<u8>>, Vec<u8>),
+    Done(oneshot::Sender<Result<(), PlatformError>>),
+}
+
+pub fn run(mut state: State, region: Arc<Region>, ids: Arc<IdGenerator>, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH_REQUESTS_MAX {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
+        // Answers of state-changing messages within this batch, for a msgid repeated in it.
+        let mut answered: FxHashMap<String, Vec<u8>> = FxHashMap::default();
+        for job in batch {
+            let now = now();
+            match job {
+                Job::National(request, reply) => {
+                    let refmsgid = inf_refmsgid(&region.admdvs, now, ids.message_serial());
+                    let body = handle(&mut state, &region, &ids, &request, now, &refmsgid, &mut answered);
+                    pending.push(Pending {
+                        reply: Reply::Body(reply, body),
+                        refmsgid,
+                        received_at: request.received_at,
+                    });
+                }
+                Job::Refused(r) => {
+                    state.pending.push(WriteOp::InsertAudit(AuditRecord {
+                        msgid: r.msgid,
+                        infno: r.infno,
+                        institution: r.institution,
+                        infcode: -1,
+                        duration_us: r.started.elapsed().as_micros() as i64,
+                        at: now,
+                        message: mask(&r.message),
+                    }));
+                }
+                Job::UpsertInstitutions(records, reply) => {
+                    for r in records {
+                        state.institutions.insert(r.code.clone(), r.clone());
+                        state.pending.push(WriteOp::UpsertInstitution(r));
+                    }
+                    pending.push(Pending {
+                        reply: Reply::Done(reply),
+                        refmsgid: String::new(),
+                        received_at: now,
+                    });
+                }
+                Job::Apply(ops, reply) => {
+                    for op in ops {
+                        state.pending.push(op);
+                    }
+                    // Administrative writes may touch anything cached.
+                    state.forget();
+                    pending.push(Pending {
+                        reply: Reply::Done(reply),
+                        refmsgid: String::new(),
+                        received_at: now,
+                    });
+                }
+                Job::Institutions(reply) => {
+                    let _ = reply.send(state.institutions.values().cloned().collect());
+                }
+                Job::PersonCount(reply) => {
+                    let _ = reply.send(
+                        state
+                            .store
+                            .person_count()
+                            .map_err(|e| PlatformError::internal(e.to_string())),
+                    );
+                }
+            }
+        }
+        let committed = if state.pending.is_empty() {
+            Ok(())
+        } else {
+            let batch = std::mem::take(&mut state.pending);
+            let result = state.store.commit(&batch);
+            if result.is_err() {
+                // Nothing of the batch is stored: forget what the caches believe and answer
+                // every request of the batch with a retryable failure.
+                state.forget();
+                let _ = state.reload_institutions();
+            }
+            result
+        };
+        let now = now();
+        for p in pending {
+            match (p.reply, &committed) {
+                (Reply::Body(tx, body), Ok(())) => {
+                    let _ = tx.send(body);
+                }
+                (Reply::Body(tx, _), Err(e)) => {
+                    tracing::error!(error = %e, "commit failed; batch answered as failed");
+                    let body = Response::error(
+                        p.refmsgid,
+                        p.received_at,
+                        now,
+                        "系统暂时无法保存数据,本次交易未生效,请稍后重试",
+                    )
+                    .to_json_bytes();
+                    let _ = tx.send(body);
+                }
+                (Reply::Done(tx), Ok(())) => {
+                    let _ = tx.send(Ok(()));
+                }
+                (Reply::Done(tx), Err(e)) => {
+                    let _ = tx.send(Err(PlatformError::internal(e.to_string())));
+                }
+            }
+        }
+        state.trim();
+    }
+}
+
+/// The region's wall-clock time.
+pub fn now() -> NaiveDateTime {
+    chrono::Local::now().naive_local()
+}
+
+fn handle(
+    state: &mut State,
+    region: &Region,
+    ids: &IdGenerator,
+    request: &NationalRequest,
+    now: NaiveDateTime,
+    refmsgid: &str,
+    answered: &mut FxHashMap<String, Vec<u8>>,
+) -> Vec<u8> {
+    let envelope = &request.envelope;
+    let changes = national::changes_state(&request.input);
+    if changes {
+        // The same msgid answers what it answered the first time, and changes nothing again.
+        if let Some(body) = replay(state, envelope, answered) {
+            audit(state, request, now, 0, "重复报文,返回原应答");
+            return body;
+        }
+    }
+    let result = match state.institutions.get(&envelope.fixmedins_code) {
+        Some(i) if i.active => {
+            let ctx = Ctx {
+                region,
+                ids,
+                now,
+                institution: &envelope.fixmedins_code,
+                msgid: &envelope.msgid,
+            };
+            national::dispatch(state, &ctx, &request.input)
+        }
+        _ => Err(PlatformError::field(
+            "fixmedins_code",
+            format!("定点医药机构编号{}未登记或已暂停", envelope.fixmedins_code),
+        )),
+    };
+    let (infcode, message, store_answer, response) = match result {
+        Ok(output) => (
+            0,
+            String::new(),
+            true,
+            Response::ok(refmsgid.to_owned(), request.received_at, now, output),
+        ),
+        Err(e) => {
+            let text = e.to_string();
+            let response = Response::error(refmsgid.to_owned(), request.received_at, now, &text);
+            (-1, text, e.is_final(), response)
+        }
+    };
+    let body = response.to_json_bytes();
+    if changes && store_answer {
+        state.pending.push(WriteOp::InsertMessage(MessageRecord {
+            msgid: envelope.msgid.clone(),
+            infno: envelope.infno.clone(),
+            institution: envelope.fixmedins_code.clone(),
+            received_at: request.received_at,
+            response_json: String::from_utf8_lossy(&body).into_owned(),
+        }));
+        answered.insert(envelope.msgid.clone(), body.clone());
+    }
+    audit(state, request, now, infcode, &message);
+    body
+}
+
+/// The stored answer to a msgid already processed, if any. A msgid another institution used is
+/// answered with a refusal instead.
+fn replay(state: &mut State, envelope: &Envelope, answered: &FxHashMap<String, Vec<u8>>) -> Option<Vec<u8>> {
+    if let Some(body) = answered.get(&envelope.msgid) {
+        return Some(body.clone());
+    }
+    match state.store.message(&envelope.msgid) {
+        Ok(Some(record)) if record.institution == envelope.fixmedins_code => Some(record.response_json.into_bytes()),
+        Ok(Some(_)) => Some(
+            Response::error(
+                String::new(),
+                now(),
+                now(),
+                &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid),
+            )
+            .to_json_bytes(),
+        ),
+        Ok(None) => None,
+        Err(e) => Some(
+            Response::error(
+                String::new(),
+                now(),
+                now(),
+                &format!("系统暂时无法查询报文记录,请稍后重试({e})"),
+            )
+            .to_json_bytes(),
+        ),
+    }
+}
+
+fn audit(state: &mut State, request: &NationalRequest, now: NaiveDateTime, infcode: i32, message: &str) {
+    let envelope = &request.envelope;
+    state.pending.push(WriteOp::InsertAudit(AuditRecord {
+        msgid: envelope.msgid.clone(),
+        infno: envelope.infno.clone(),
+        institution: envelope.fixmedins_code.clone(),
+        infcode,
+        duration_us: request.started.elapsed().as_micros() as i64,
+        at: now,
+        message: mask(message),
+    }));
+}
+
+/// Hides citizen IDs (18 characters, 17 digits and a check character) in text bound for logs:
+/// `500103********123X`.
+pub fn mask(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let window = chars.get(i..i + 18);
+        let is_id = window.is_some_and(|w| {
+            w[..17].iter().all(char::is_ascii_digit) && (w[17].is_ascii_digit() || w[17] == 'X' || w[17] == 'x')
+        });
+        if is_id {
+            out.extend(&chars[i..i + 6]);
+            out.push_str("********");
+            out.extend(&chars[i + 14..i + 18]);
+            i += 18;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn masks_citizen_ids() {
+        assert_eq!(
+            super::mask("证件11010519491231002X不存在"),
+            "证件110105********002X不存在"
+        );
+        assert_eq!(super::mask("短号123"), "短号123");
+    }
+}

@@ -1,0 +1,91 @@
+//! The platform service.
+//!
+//! The state of the platform (visits, fee lines, settlements, accumulators, accounts, fund
+//! postings, processed messages) changes only on one thread ([`actor`]), which applies requests
+//! in batches and commits each batch in one store transaction before answering any request in
+//! it. That gives, without locks: two settlements for the same person are serialized; a
+//! settlement, its accumulators, the account and its postings land together or not at all; the
+//! same `msgid` replays its stored answer; and durability costs one fsync per batch.
+
+pub mod actor;
+mod error;
+pub mod ids;
+pub mod ledger;
+mod national;
+pub mod service;
+mod state;
+
+pub use actor::{mask, now, Job, NationalRequest, Refusal, BATCH_REQUESTS_MAX};
+pub use error::{ErrorKind, PlatformError};
+pub use service::Region;
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use yibao_store::{InstitutionRecord, Store, WriteOp};
+
+use crate::ids::IdGenerator;
+use crate::state::State;
+
+/// Requests waiting for the platform thread before callers are made to wait to enqueue.
+pub const QUEUE_REQUESTS_MAX: usize = 16_384;
+
+/// A handle to the running platform. Cheap to clone; every clone talks to the same thread.
+#[derive(Clone)]
+pub struct Platform {
+    jobs: mpsc::Sender<Job>,
+    pub admdvs: String,
+}
+
+impl Platform {
+    /// Starts the platform thread on a migrated store.
+    pub fn start(store: Box<dyn Store>, region: Region) -> Result<Platform, PlatformError> {
+        let state = State::new(store)?;
+        let start_millis = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let ids = Arc::new(IdGenerator::new(&region.admdvs, start_millis));
+        let admdvs = region.admdvs.clone();
+        let region = Arc::new(region);
+        let (tx, rx) = mpsc::channel(QUEUE_REQUESTS_MAX);
+        std::thread::Builder::new()
+            .name("yibao-platform".into())
+            .spawn(move || actor::run(state, region, ids, rx))
+            .map_err(|e| PlatformError::internal(format!("无法启动平台线程: {e}")))?;
+        Ok(Platform { jobs: tx, admdvs })
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Job) -> Result<T, PlatformError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(make(tx))
+            .await
+            .map_err(|_| PlatformError::internal("平台线程已停止".into()))?;
+        rx.await.map_err(|_| PlatformError::internal("平台线程已停止".into()))
+    }
+
+    /// Runs a national-interface transaction; the answer is the response body.
+    pub async fn national(&self, request: NationalRequest) -> Result<Vec<u8>, PlatformError> {
+        self.ask(|tx| Job::National(Box::new(request), tx)).await
+    }
+
+    /// Records a refused request in the audit log.
+    pub async fn refused(&self, refusal: Refusal) {
+        let _ = self.jobs.send(Job::Refused(refusal)).await;
+    }
+
+    pub async fn upsert_institutions(&self, records: Vec<InstitutionRecord>) -> Result<(), PlatformError> {
+        self.ask(|tx| Job::UpsertInstitutions(records, tx)).await?
+    }
+
+    /// Applies administrative writes (seeding, imports) in the next batch.
+    pub async fn apply(&self, ops: Vec<WriteOp>) -> Result<(), PlatformError> {
+        self.ask(|tx| Job::Apply(ops, tx)).await?
+    }
+
+    pub async fn institutions(&self) -> Result<Vec<InstitutionRecord>, PlatformError> {
+        self.ask(Job::Institutions).await
+    }
+
+    pub async fn person_count(&self) -> Result<i64, PlatformError> {
+        self.ask(Job::PersonCount).await?
+    }
+}

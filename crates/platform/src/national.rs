@@ -1,0 +1,807 @@
+//! The national interface's transactions, mapped onto the platform's operations. Wire types come
+//! from `yibao-fsi`; this module decides what each transaction does and what it answers.
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::{json, Value};
+use yibao_codes::{CareSetting, MedicalType};
+use yibao_fsi::output::{amount_number, date_text, datetime_text, price_number, quantity_number};
+use yibao_fsi::{fee_result_row, settlement_output, SetlContext, TransactionInput as T};
+use yibao_settle::FeeLine;
+use yibao_store::{ChronicFilingRecord, SettlementFilter, SettlementStatus, VisitStatus, WriteOp};
+
+use crate::service::{self, Ctx, LineSelector, NewFeeLine, SettleRequest, Settled};
+use crate::state::State;
+use crate::PlatformError;
+
+/// Whether a transaction changes state (its answer is stored and replayed for a repeated msgid).
+pub fn changes_state(input: &T) -> bool {
+    !matches!(
+        input,
+        T::SignIn(_)
+            | T::SignOut(_)
+            | T::PersonInfo(_)
+            | T::CatalogDownload(_)
+            | T::CatalogQuery(_)
+            | T::Dictionary(_)
+            | T::BenefitCheck(_)
+            | T::OutpatientPreSettle(_)
+            | T::InpatientPreSettle(_)
+            | T::ReconcileTotals(_)
+            | T::ReconcileDetail(_)
+            | T::VisitQuery(_)
+            | T::DiagnosisQuery(_)
+            | T::SettlementQuery(_)
+            | T::FeeQuery(_)
+            | T::ChronicDrugQuery(_)
+            | T::CumulativeQuery(_)
+    )
+}
+
+/// Runs one transaction. `Ok(None)` means success with no output node.
+pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>, PlatformError> {
+    match input {
+        T::SignIn(_) => Ok(Some(json!({
+            "signinoutb": { "sign_time": datetime_text(ctx.now), "sign_no": ctx.ids.issue('G') }
+        }))),
+        T::SignOut(_) => Ok(Some(json!({ "signoutoutb": { "sign_time": datetime_text(ctx.now) } }))),
+        T::PersonInfo(i) => person_info(state, ctx, i).map(Some),
+        T::BenefitCheck(i) => benefit_check(state, ctx, i).map(Some),
+        T::CatalogDownload(_) | T::CatalogQuery(_) => catalog_rows(ctx, input).map(Some),
+        T::Dictionary(i) => Ok(Some(json!({ "list": dictionary(&i.r#type) }))),
+        T::Registration(i) => {
+            let visit = service::register(
+                state,
+                ctx,
+                &i.psn_no,
+                i.insutype,
+                MedicalType::GeneralOutpatient,
+                i.begntime,
+                &i.ipt_otp_no,
+                None,
+            )?;
+            Ok(Some(
+                json!({ "data": { "mdtrt_id": visit.visit_id, "psn_no": i.psn_no, "ipt_otp_no": i.ipt_otp_no } }),
+            ))
+        }
+        T::RegistrationCancel(i) => service::cancel_visit(state, ctx, &i.mdtrt_id, &i.psn_no).map(|_| None),
+        T::OutpatientVisit(i) => {
+            let info = &i.mdtrtinfo;
+            let diagnosis = i.diseinfo.iter().find(|d| d.vali_flag).map(|d| d.diag_code.clone());
+            service::update_visit(
+                state,
+                ctx,
+                &info.mdtrt_id,
+                &info.psn_no,
+                Some(info.med_type),
+                Some(info.begntime),
+                info.dise_codg.clone(),
+                diagnosis,
+            )
+            .map(|_| None)
+        }
+        T::OutpatientFees(i) => {
+            let first = i
+                .feedetail
+                .first()
+                .ok_or_else(|| PlatformError::field("feedetail", "费用明细不能为空".into()))?;
+            let (visit_id, person_no) = (first.mdtrt_id.clone(), first.psn_no.clone());
+            let mut lines = Vec::with_capacity(i.feedetail.len());
+            for (n, d) in i.feedetail.iter().enumerate() {
+                same_visit(n, &d.mdtrt_id, &d.psn_no, &visit_id, &person_no)?;
+                lines.push(new_line(
+                    &d.feedetl_sn,
+                    &d.chrg_bchno,
+                    &d.item,
+                    d.dise_codg.clone(),
+                    None,
+                ));
+            }
+            upload(state, ctx, &visit_id, &person_no, lines)
+        }
+        T::OutpatientFeesCancel(i) => {
+            let selector = if i.all_batches() {
+                LineSelector::All
+            } else {
+                LineSelector::Batch(i.chrg_bchno.clone())
+            };
+            service::delete_lines(state, ctx, &i.mdtrt_id, &i.psn_no, selector).map(|_| None)
+        }
+        T::OutpatientPreSettle(i) | T::OutpatientSettle(i) => {
+            let preview = matches!(input, T::OutpatientPreSettle(_));
+            let request = SettleRequest {
+                visit_id: &i.mdtrt_id,
+                person_no: &i.psn_no,
+                medical_type: Some(i.med_type),
+                use_account: i.acct_used_flag,
+                expected_total: Some(i.medfee_sumamt),
+                preview,
+                interim: false,
+            };
+            settle(state, ctx, &request, &i.mdtrt_cert_type)
+        }
+        T::OutpatientSettleCancel(i) => cancel(state, ctx, &i.setl_id, Some(&i.mdtrt_id), &i.psn_no),
+        T::InpatientFees(i) => {
+            let first = i
+                .feedetail
+                .first()
+                .ok_or_else(|| PlatformError::field("feedetail", "费用明细不能为空".into()))?;
+            let (visit_id, person_no) = (first.mdtrt_id.clone(), first.psn_no.clone());
+            let mut lines = Vec::with_capacity(i.feedetail.len());
+            for (n, d) in i.feedetail.iter().enumerate() {
+                same_visit(n, &d.mdtrt_id, &d.psn_no, &visit_id, &person_no)?;
+                lines.push(new_line(&d.feedetl_sn, "", &d.item, None, d.init_feedetl_sn.clone()));
+            }
+            upload(state, ctx, &visit_id, &person_no, lines)
+        }
+        T::InpatientFeesCancel(i) => {
+            let mut deleted = 0;
+            // Check every revocation first: a refused one must leave the others undone too.
+            let first = i
+                .data
+                .first()
+                .ok_or_else(|| PlatformError::field("data", "撤销明细不能为空".into()))?;
+            for (n, r) in i.data.iter().enumerate() {
+                same_visit(n, &r.mdtrt_id, &r.psn_no, &first.mdtrt_id, &first.psn_no)?;
+            }
+            if i.data.iter().any(|r| r.revokes_all()) {
+                deleted += service::delete_lines(state, ctx, &first.mdtrt_id, &first.psn_no, LineSelector::All)?;
+            } else {
+                let entry = state.visit(&first.mdtrt_id)?;
+                if let Some(entry) = entry {
+                    for r in &i.data {
+                        if !entry
+                            .lines
+                            .iter()
+                            .any(|l| l.sn == r.feedetl_sn && l.settlement_id.is_none())
+                        {
+                            return Err(PlatformError::field(
+                                "feedetl_sn",
+                                format!("未结算的费用明细{}不存在", r.feedetl_sn),
+                            ));
+                        }
+                    }
+                }
+                for r in &i.data {
+                    deleted += service::delete_lines(
+                        state,
+                        ctx,
+                        &r.mdtrt_id,
+                        &r.psn_no,
+                        LineSelector::Line(r.feedetl_sn.clone()),
+                    )?;
+                }
+            }
+            debug_assert!(deleted > 0);
+            Ok(None)
+        }
+        T::InpatientPreSettle(i) | T::InpatientSettle(i) => {
+            let preview = matches!(input, T::InpatientPreSettle(_));
+            let request = SettleRequest {
+                visit_id: &i.mdtrt_id,
+                person_no: &i.psn_no,
+                medical_type: None,
+                use_account: i.acct_used_flag,
+                expected_total: Some(i.medfee_sumamt),
+                preview,
+                interim: i.mid_setl_flag,
+            };
+            settle(state, ctx, &request, &i.mdtrt_cert_type)
+        }
+        T::InpatientSettleCancel(i) => cancel(state, ctx, &i.setl_id, Some(&i.mdtrt_id), &i.psn_no),
+        T::Admission(i) => {
+            let info = &i.mdtrtinfo;
+            if info.med_type.setting() != CareSetting::Inpatient {
+                return Err(PlatformError::field(
+                    "mdtrtinfo.med_type",
+                    format!("入院办理的医疗类别{}不是住院类别", info.med_type.code()),
+                ));
+            }
+            let visit = service::register(
+                state,
+                ctx,
+                &info.psn_no,
+                info.insutype,
+                info.med_type,
+                info.begntime,
+                &info.ipt_no,
+                Some(info.dscg_maindiag_code.clone()),
+            )?;
+            if info.dise_codg.is_some() {
+                service::update_visit(
+                    state,
+                    ctx,
+                    &visit.visit_id,
+                    &info.psn_no,
+                    None,
+                    None,
+                    info.dise_codg.clone(),
+                    None,
+                )?;
+            }
+            Ok(Some(
+                json!({ "result": { "mdtrt_id": visit.visit_id, "psn_no": info.psn_no, "ipt_no": info.ipt_no } }),
+            ))
+        }
+        T::Discharge(i) => {
+            let d = &i.dscginfo;
+            service::discharge(state, ctx, &d.mdtrt_id, &d.psn_no, Some(d.endtime)).map(|_| None)
+        }
+        T::AdmissionChange(i) => {
+            let a = &i.adminfo;
+            service::update_visit(
+                state,
+                ctx,
+                &a.mdtrt_id,
+                &a.psn_no,
+                a.med_type,
+                a.begntime,
+                a.dise_codg.clone(),
+                a.dscg_maindiag_code.clone(),
+            )
+            .map(|_| None)
+        }
+        T::AdmissionCancel(i) => service::cancel_visit(state, ctx, &i.mdtrt_id, &i.psn_no).map(|_| None),
+        T::DischargeCancel(i) => service::discharge(state, ctx, &i.mdtrt_id, &i.psn_no, None).map(|_| None),
+        T::ChronicFiling(i) => chronic_filing(state, ctx, i).map(Some),
+        T::ChronicFilingCancel(i) => chronic_filing_cancel(state, ctx, i).map(|_| None),
+        T::Reversal(i) => reversal(state, ctx, i).map(|_| None),
+        T::ReconcileTotals(i) => reconcile_totals(state, ctx, i).map(Some),
+        T::ReconcileDetail(i) => reconcile_detail(state, ctx, i).map(Some),
+        T::VisitQuery(i) => visit_query(state, ctx, i).map(Some),
+        T::DiagnosisQuery(i) => {
+            let visit = own_visit_record(state, ctx, &i.mdtrt_id, &i.psn_no)?;
+            let rows: Vec<Value> = visit
+                .diagnosis_code
+                .iter()
+                .map(|code| json!({ "mdtrt_id": visit.visit_id, "diag_code": code, "maindiag_flag": "1", "diag_srt_no": 1 }))
+                .collect();
+            Ok(Some(json!({ "diseinfo": rows })))
+        }
+        T::SettlementQuery(i) => {
+            let record = state
+                .store
+                .settlement(&i.setl_id)
+                .map_err(|e| PlatformError::internal(e.to_string()))?
+                .filter(|s| s.institution == ctx.institution && s.person_no == i.psn_no && s.visit_id == i.mdtrt_id)
+                .ok_or_else(|| PlatformError::field("setl_id", format!("结算ID{}不存在", i.setl_id)))?;
+            let mut output: Value = serde_json::from_str(&record.output_json)
+                .map_err(|e| PlatformError::internal(format!("结算结果无法解读: {e}")))?;
+            output["setlinfo"]["refd_setl_flag"] = Value::String(
+                if record.status == SettlementStatus::Cancelled {
+                    "1"
+                } else {
+                    "0"
+                }
+                .into(),
+            );
+            output["setlinfo"]["year"] = Value::String(record.year.to_string());
+            output["setlinfo"]["fixmedins_code"] = Value::String(record.institution.clone());
+            Ok(Some(output))
+        }
+        T::FeeQuery(i) => fee_query(state, ctx, i).map(Some),
+        T::ChronicDrugQuery(_) => Ok(Some(json!({ "feedetail": [] }))),
+        T::CumulativeQuery(i) => cumulative(state, ctx, i).map(Some),
+    }
+}
+
+fn same_visit(
+    n: usize,
+    visit_id: &str,
+    person_no: &str,
+    first_visit: &str,
+    first_person: &str,
+) -> Result<(), PlatformError> {
+    if visit_id != first_visit || person_no != first_person {
+        return Err(PlatformError::field(
+            &format!("feedetail[{n}].mdtrt_id"),
+            "同一次上传的明细必须属于同一就诊和同一参保人".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn new_line(
+    sn: &str,
+    batch: &str,
+    item: &yibao_fsi::FeeItem,
+    disease: Option<String>,
+    refund_of: Option<String>,
+) -> NewFeeLine {
+    NewFeeLine {
+        sn: sn.to_owned(),
+        batch_no: batch.to_owned(),
+        code: item.med_list_codg.clone(),
+        local_code: item.medins_list_codg.clone(),
+        quantity: item.cnt,
+        price: item.pric,
+        amount: item.det_item_fee_sumamt,
+        occurred_at: item.fee_ocur_time,
+        disease_code: disease,
+        refund_of,
+    }
+}
+
+fn upload(
+    state: &mut State,
+    ctx: &Ctx,
+    visit_id: &str,
+    person_no: &str,
+    lines: Vec<NewFeeLine>,
+) -> Result<Option<Value>, PlatformError> {
+    let wire: Vec<FeeLine> = lines
+        .iter()
+        .map(|l| FeeLine {
+            sn: l.sn.clone(),
+            code: l.code.clone(),
+            quantity: l.quantity,
+            price: l.price,
+            amount: Some(l.amount),
+            date: Some(l.occurred_at.date()),
+            disease: l.disease_code.clone(),
+        })
+        .collect();
+    let splits = service::upload_lines(state, ctx, visit_id, person_no, lines)?;
+    let rows: Vec<Value> = splits
+        .iter()
+        .zip(&wire)
+        .map(|(s, line)| fee_result_row(&s.sn, line, &s.split, &s.item))
+        .collect();
+    Ok(Some(json!({ "result": rows })))
+}
+
+fn settle(
+    state: &mut State,
+    ctx: &Ctx,
+    request: &SettleRequest,
+    cert_type: &str,
+) -> Result<Option<Value>, PlatformError> {
+    let render =
+        |settled: &Settled| settlement_output(&settled.settlement, &setl_context(ctx, settled, cert_type)).to_string();
+    let settled = service::settle(state, ctx, request, &render)?;
+    Ok(Some(settlement_output(
+        &settled.settlement,
+        &setl_context(ctx, &settled, cert_type),
+    )))
+}
+
+fn setl_context(ctx: &Ctx, settled: &Settled, cert_type: &str) -> SetlContext {
+    let p = &settled.person;
+    let begin = settled.visit.begin_time.date();
+    SetlContext {
+        mdtrt_id: settled.visit.visit_id.clone(),
+        setl_id: settled.settlement_id.clone(),
+        psn_no: p.person_no.clone(),
+        psn_name: p.name.clone(),
+        psn_cert_type: "01".into(),
+        certno: p.certno.clone(),
+        gend: p.sex,
+        naty: p.ethnicity.clone(),
+        brdy: p.birth_date,
+        age: age_on(p.birth_date, begin),
+        insutype: p.insurance,
+        psn_type: p.person_type,
+        cvlserv_flag: p.civil_servant,
+        setl_time: ctx.now,
+        mdtrt_cert_type: cert_type.to_owned(),
+        med_type: settled.visit.medical_type,
+        medins_setl_id: ctx.msgid.to_owned(),
+        clr_optins: ctx.region.admdvs.clone(),
+        clr_way: "01".into(),
+        clr_type: service::clearing_type(settled.visit.medical_type).to_owned(),
+    }
+}
+
+fn age_on(birth: NaiveDate, date: NaiveDate) -> u16 {
+    let mut years = date.year() - birth.year();
+    if (date.month(), date.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years.clamp(0, 200) as u16
+}
+
+fn cancel(
+    state: &mut State,
+    ctx: &Ctx,
+    settlement_id: &str,
+    visit_id: Option<&str>,
+    person_no: &str,
+) -> Result<Option<Value>, PlatformError> {
+    let record = service::cancel_settlement(state, ctx, settlement_id, visit_id, person_no)?;
+    let output: Value = serde_json::from_str(&record.output_json)
+        .map_err(|e| PlatformError::internal(format!("结算结果无法解读: {e}")))?;
+    Ok(Some(output))
+}
+
+fn reversal(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2601) -> Result<(), PlatformError> {
+    match i.oinfno.as_str() {
+        "2207" | "2304" => {
+            let settlement_id = state.settlement_id_by_msgid(&i.omsgid)?.ok_or_else(|| {
+                PlatformError::field(
+                    "omsgid",
+                    format!("原交易{}(报文{})未成功或不存在,无需冲正", i.oinfno, i.omsgid),
+                )
+            })?;
+            let status = state.settlement(&settlement_id)?.map(|s| s.status);
+            if status == Some(SettlementStatus::Cancelled) {
+                // Already reversed (by 2208/2305 or an earlier 2601): reversal is idempotent.
+                return Ok(());
+            }
+            service::cancel_settlement(state, ctx, &settlement_id, None, &i.psn_no).map(|_| ())
+        }
+        other => Err(PlatformError::field(
+            "oinfno",
+            format!("冲正交易仅适用于结算交易(2207、2304),不适用于{other}"),
+        )),
+    }
+}
+
+fn own_visit_record(
+    state: &mut State,
+    ctx: &Ctx,
+    visit_id: &str,
+    person_no: &str,
+) -> Result<yibao_store::VisitRecord, PlatformError> {
+    match state.visit(visit_id)? {
+        Some(v) if v.record.institution == ctx.institution && v.record.person_no == person_no => Ok(v.record.clone()),
+        _ => Err(PlatformError::field("mdtrt_id", format!("就诊ID{visit_id}不存在"))),
+    }
+}
+
+fn person_info(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input1101) -> Result<Value, PlatformError> {
+    let by_cert = i.certno.as_deref().or(i.mdtrt_cert_no.as_deref());
+    let key = by_cert
+        .ok_or_else(|| PlatformError::field("input.data.mdtrt_cert_no", "必须提供就诊凭证编号或证件号码".into()))?;
+    let entry = match state.person_by_certno(key)? {
+        Some(e) => e,
+        None => state
+            .person(key)?
+            .ok_or_else(|| PlatformError::field("input.data.mdtrt_cert_no", "未查询到参保人员信息".into()))?,
+    };
+    let p = &entry.record;
+    let today = ctx.now.date();
+    let idetinfo: Vec<Value> = p
+        .groups
+        .iter()
+        .map(|g| json!({ "psn_idet_type": g.code(), "psn_type_lv": "", "memo": g.name_zh(), "begntime": datetime_text(p.enrolled_on.and_hms_opt(0, 0, 0).unwrap_or_default()), "endtime": "" }))
+        .collect();
+    Ok(json!({
+        "baseinfo": {
+            "psn_no": p.person_no,
+            "psn_cert_type": "01",
+            "certno": p.certno,
+            "psn_name": p.name,
+            "gend": p.sex.code(),
+            "naty": p.ethnicity,
+            "brdy": date_text(p.birth_date),
+            "age": age_on(p.birth_date, today),
+        },
+        "insuinfo": [{
+            "balc": amount_number(p.account_balance),
+            "insutype": p.insurance.code(),
+            "psn_type": p.person_type.to_string(),
+            "psn_insu_stas": p.status,
+            "psn_insu_date": date_text(p.enrolled_on),
+            "paus_insu_date": Value::Null,
+            "cvlserv_flag": if p.civil_servant { "1" } else { "0" },
+            "insuplc_admdvs": p.insured_admdvs,
+            "insu_admdvs": p.insured_admdvs,
+            "emp_name": p.employer_name,
+        }],
+        "idetinfo": idetinfo,
+    }))
+}
+
+fn benefit_check(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2001) -> Result<Value, PlatformError> {
+    let entry = state
+        .person(&i.psn_no)?
+        .ok_or_else(|| PlatformError::field("input.data.psn_no", format!("人员编号{}不存在", i.psn_no)))?;
+    let p = &entry.record;
+    let date = i.begntime.date();
+    let (flag, reason) = if p.insurance != i.insutype {
+        ("0", format!("参保人未参加险种{}", i.insutype.code()))
+    } else if p.status != "1" {
+        ("0", "参保状态非正常参保".to_owned())
+    } else if let Some(from) = p.benefits_from.filter(|f| date < *f) {
+        ("0", format!("待遇等待期内,自{from}起享受待遇"))
+    } else if ctx.region.policy_on(date).is_err() {
+        ("0", format!("{date}没有生效的待遇政策"))
+    } else {
+        ("1", "可以享受待遇".to_owned())
+    };
+    Ok(
+        json!({ "trtinfo": [{ "psn_no": p.person_no, "insutype": p.insurance.code(), "trt_enjymnt_flag": flag, "trt_chk_rslt": reason }] }),
+    )
+}
+
+fn catalog_rows(ctx: &Ctx, input: &T) -> Result<Value, PlatformError> {
+    // Catalog rows in code order; 1312 may name one code. The full download as a file (9102) is
+    // not served: the rows come inline, at most CATALOG_ROWS_MAX per call.
+    const CATALOG_ROWS_MAX: usize = 1000;
+    let wanted = match input {
+        T::CatalogQuery(q) => q.hilist_code.clone(),
+        _ => None,
+    };
+    let mut items: Vec<&yibao_catalog::CatalogItem> = ctx
+        .region
+        .catalog
+        .iter()
+        .filter(|item| wanted.as_deref().is_none_or(|c| item.code.as_str() == c))
+        .collect();
+    items.sort_by(|a, b| a.code.cmp(&b.code));
+    let rows: Vec<Value> = items
+        .iter()
+        .take(CATALOG_ROWS_MAX)
+        .map(|item| {
+            json!({
+                "hilist_code": item.code.as_str(),
+                "hilist_name": item.name,
+                "chrgitm_lv": item.class.code(),
+                "selfpay_prop": yibao_fsi::output::ratio_number(item.first_self_pay),
+                "pric_uplmt_amt": item.price_cap.map_or(Value::Null, price_number),
+                "lmt_used_flag": if item.restriction == yibao_catalog::Restriction::default() { "0" } else { "1" },
+            })
+        })
+        .collect();
+    Ok(json!({ "data": rows, "recordCounts": items.len() }))
+}
+
+fn dictionary(kind: &str) -> Vec<Value> {
+    let entries: Vec<(String, String)> = match kind {
+        "insutype" => yibao_codes::InsuranceType::ALL
+            .iter()
+            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
+            .collect(),
+        "med_type" => yibao_codes::MedicalType::ALL
+            .iter()
+            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
+            .collect(),
+        "chrgitm_lv" => yibao_codes::ChargeClass::ALL
+            .iter()
+            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
+            .collect(),
+        "fund_pay_type" => yibao_codes::FundPayType::ALL
+            .iter()
+            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
+            .collect(),
+        "gend" => yibao_codes::Sex::ALL
+            .iter()
+            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, (value, label))| json!({ "type": kind, "label": label, "value": value, "parentValue": "0", "sort": i + 1, "valiFlag": "1" }))
+        .collect()
+}
+
+fn chronic_filing(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2503) -> Result<Value, PlatformError> {
+    let entry = state
+        .person(&i.psn_no)?
+        .ok_or_else(|| PlatformError::field("input.data.psn_no", format!("人员编号{}不存在", i.psn_no)))?;
+    if entry.record.insurance != i.insutype {
+        return Err(PlatformError::field("input.data.insutype", "险种与参保信息不符".into()));
+    }
+    if entry
+        .filings
+        .iter()
+        .any(|f| f.active && f.disease_code == i.opsp_dise_code)
+    {
+        return Err(PlatformError::rule(format!("参保人已备案病种{}", i.opsp_dise_code)));
+    }
+    let filing = ChronicFilingRecord {
+        filing_id: ctx.ids.issue('F'),
+        person_no: i.psn_no.clone(),
+        disease_code: i.opsp_dise_code.clone(),
+        disease_name: i.opsp_dise_name.clone(),
+        institution: ctx.institution.to_owned(),
+        begin_date: i.begndate,
+        end_date: i.enddate,
+        active: true,
+    };
+    entry.filings.push(filing.clone());
+    state.pending.push(WriteOp::UpsertChronicFiling(filing.clone()));
+    Ok(json!({ "result": { "trt_dcla_detl_sn": filing.filing_id } }))
+}
+
+fn chronic_filing_cancel(state: &mut State, _ctx: &Ctx, i: &yibao_fsi::Input2504) -> Result<(), PlatformError> {
+    let entry = state
+        .person(&i.psn_no)?
+        .ok_or_else(|| PlatformError::field("input.data.psn_no", format!("人员编号{}不存在", i.psn_no)))?;
+    let filing = entry
+        .filings
+        .iter_mut()
+        .find(|f| {
+            f.active
+                && (i.trt_dcla_detl_sn.as_deref() == Some(f.filing_id.as_str())
+                    || i.opsp_dise_code.as_deref() == Some(f.disease_code.as_str()))
+        })
+        .ok_or_else(|| PlatformError::field("input.data.trt_dcla_detl_sn", "没有可撤销的慢特病备案".into()))?;
+    filing.active = false;
+    let filing = filing.clone();
+    state.pending.push(WriteOp::UpsertChronicFiling(filing));
+    Ok(())
+}
+
+fn filter(
+    ctx: &Ctx,
+    insurance: Option<yibao_codes::InsuranceType>,
+    clearing_type: Option<String>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> SettlementFilter {
+    SettlementFilter {
+        institution: ctx.institution.to_owned(),
+        insurance,
+        clearing_type,
+        from,
+        to,
+        in_force_only: true,
+    }
+}
+
+fn reconcile_totals(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3201) -> Result<Value, PlatformError> {
+    let f = filter(
+        ctx,
+        Some(i.insutype),
+        Some(i.clr_type.clone()),
+        i.stmt_begndate,
+        i.stmt_enddate,
+    );
+    let t = state
+        .store
+        .settlement_totals(&f)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    let mut differences = Vec::new();
+    if t.count != i.fixmedins_setl_cnt {
+        differences.push(format!("结算笔数 中心{} 机构{}", t.count, i.fixmedins_setl_cnt));
+    }
+    for (name, ours, theirs) in [
+        ("医疗费总额", t.total, i.medfee_sumamt),
+        ("基金支付总额", t.fund_total, i.fund_pay_sumamt),
+        ("个人账户支出", t.account_pay, i.acct_pay),
+    ] {
+        if ours != theirs {
+            differences.push(format!("{name} 中心{ours} 机构{theirs}"));
+        }
+    }
+    let (result, description) = if differences.is_empty() {
+        (
+            "0",
+            format!(
+                "对账平:{}笔,医疗费总额{},基金支付{},个人账户{}",
+                t.count, t.total, t.fund_total, t.account_pay
+            ),
+        )
+    } else {
+        ("1", format!("对账不平:{}", differences.join(";")))
+    };
+    Ok(json!({ "stmtinfo": { "setl_optins": i.setl_optins, "stmt_rslt": result, "stmt_rslt_dscr": description } }))
+}
+
+fn reconcile_detail(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3202) -> Result<Value, PlatformError> {
+    const DETAIL_ROWS_MAX: i64 = 10_000;
+    let mut f = filter(ctx, None, i.clr_type.clone(), i.stmt_begndate, i.stmt_enddate);
+    f.in_force_only = false;
+    let rows = state
+        .store
+        .settlements(&f, DETAIL_ROWS_MAX)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    f.in_force_only = true;
+    let t = state
+        .store
+        .settlement_totals(&f)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    let balanced = t.count == i.fixmedins_setl_cnt
+        && t.total == i.medfee_sumamt
+        && t.fund_total == i.fund_pay_sumamt
+        && t.cash_pay == i.cash_payamt;
+    let detail: Vec<Value> = rows
+        .iter()
+        .map(|s| {
+            json!({
+                "psn_no": s.person_no,
+                "mdtrt_id": s.visit_id,
+                "setl_id": s.settlement_id,
+                "msgid": s.msgid,
+                "stmt_rslt": "0",
+                "refd_setl_flag": if s.status == SettlementStatus::Cancelled { "1" } else { "0" },
+                "memo": Value::Null,
+                "medfee_sumamt": amount_number(s.total),
+                "fund_pay_sumamt": amount_number(s.fund_total),
+                "acct_pay": amount_number(s.account_pay),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "stmtinfo": {
+            "setl_optins": i.setl_optins,
+            "stmt_rslt": if balanced { "0" } else { "1" },
+            "stmt_rslt_dscr": format!("中心{}笔 医疗费总额{} 基金支付{} 现金{}", t.count, t.total, t.fund_total, t.cash_pay),
+        },
+        "result": detail,
+    }))
+}
+
+fn visit_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5201) -> Result<Value, PlatformError> {
+    const VISIT_ROWS_MAX: i64 = 500;
+    let from = i.begntime.map_or(NaiveDate::MIN, |t| t.date());
+    let to = i.endtime.map_or(NaiveDate::MAX, |t| t.date());
+    let visits = state
+        .store
+        .visits_of_person(&i.psn_no, from, to, VISIT_ROWS_MAX)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    let rows: Vec<Value> = visits
+        .iter()
+        .filter(|v| v.institution == ctx.institution)
+        .filter(|v| i.med_type.is_none_or(|t| t == v.medical_type))
+        .filter(|v| i.mdtrt_id.as_deref().is_none_or(|id| id == v.visit_id))
+        .map(|v| {
+            json!({
+                "mdtrt_id": v.visit_id,
+                "psn_no": v.person_no,
+                "insutype": v.insurance.code(),
+                "med_type": v.medical_type.code(),
+                "begntime": datetime_text(v.begin_time),
+                "endtime": v.end_time.map(datetime_text),
+                "ipt_otp_no": v.his_visit_no,
+                "dise_codg": v.disease_code,
+                "vali_flag": if v.status == VisitStatus::Cancelled { "0" } else { "1" },
+                "mdtrt_stas": v.status.code(),
+            })
+        })
+        .collect();
+    Ok(json!({ "mdtrtinfo": rows }))
+}
+
+fn fee_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5204) -> Result<Value, PlatformError> {
+    own_visit_record(state, ctx, &i.mdtrt_id, &i.psn_no)?;
+    let entry = state.visit(&i.mdtrt_id)?.expect("checked");
+    let rows: Vec<Value> = entry
+        .lines
+        .iter()
+        .filter(|l| i.setl_id.is_none() || l.settlement_id == i.setl_id)
+        .map(|l| {
+            json!({
+                "feedetl_sn": l.sn,
+                "mdtrt_id": l.visit_id,
+                "setl_id": l.settlement_id,
+                "med_list_codg": l.code,
+                "medins_list_codg": l.local_code,
+                "cnt": quantity_number(l.quantity),
+                "pric": price_number(l.price),
+                "det_item_fee_sumamt": amount_number(l.amount),
+                "fee_ocur_time": datetime_text(l.occurred_at),
+                "init_feedetl_sn": l.refund_of,
+            })
+        })
+        .collect();
+    Ok(json!({ "feedetail": rows }))
+}
+
+fn cumulative(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5206) -> Result<Value, PlatformError> {
+    let entry = state
+        .person(&i.psn_no)?
+        .ok_or_else(|| PlatformError::field("input.data.psn_no", format!("人员编号{}不存在", i.psn_no)))?;
+    let insurance = entry.record.insurance;
+    let date = i.cum_ym.unwrap_or(ctx.now.date());
+    let year = ctx
+        .region
+        .policy_on(date)
+        .map_or(date.year(), |p| p.insurance_year(date));
+    let ytd = state.year_to_date(&i.psn_no, year)?;
+    let mut rows = Vec::new();
+    for (key, acc) in &ytd.accumulators {
+        for (kind, amount) in [("deductible", acc.deductible), ("fund", acc.fund), ("base", acc.base)] {
+            rows.push(json!({
+                "insutype": insurance.code(),
+                "year": year.to_string(),
+                "cum_ym": format!("{year}{:02}", date.month()),
+                "cum_type_code": format!("{key}.{kind}"),
+                "cum": amount_number(amount),
+            }));
+        }
+    }
+    Ok(json!({ "cuminfo": rows }))
+}

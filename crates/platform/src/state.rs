@@ -1,0 +1,184 @@
+//! The platform's working state: caches of what the store holds, filled on demand and owned by
+//! the one thread that writes. Because every write goes through that thread, a cached value is
+//! always the committed value plus the writes of the batch in progress; if a commit fails the
+//! caches are dropped and refilled from the store.
+
+use rustc_hash::FxHashMap;
+use yibao_settle::YearToDate;
+use yibao_store::{
+    ChronicFilingRecord, FeeLineRecord, InstitutionRecord, PersonRecord, SettlementRecord, Store, VisitRecord,
+    WriteBatch, WriteOp,
+};
+
+use crate::PlatformError;
+
+/// Entries kept before the caches are emptied (between batches): enough for a day's open
+/// visits of a large region, small enough to bound memory.
+pub const CACHE_ENTRIES_MAX: usize = 500_000;
+
+pub struct PersonEntry {
+    pub record: PersonRecord,
+    pub filings: Vec<ChronicFilingRecord>,
+}
+
+pub struct VisitEntry {
+    pub record: VisitRecord,
+    pub lines: Vec<FeeLineRecord>,
+}
+
+pub struct State {
+    pub store: Box<dyn Store>,
+    pub institutions: FxHashMap<String, InstitutionRecord>,
+    persons: FxHashMap<String, PersonEntry>,
+    certnos: FxHashMap<String, String>,
+    ytd: FxHashMap<(String, i32), YearToDate>,
+    visits: FxHashMap<String, VisitEntry>,
+    settlements: FxHashMap<String, SettlementRecord>,
+    /// Settlement ids by the msgid that created them (for 2601).
+    settlement_msgids: FxHashMap<String, String>,
+    /// Writes of the batch in progress.
+    pub pending: WriteBatch,
+}
+
+fn db(e: yibao_store::StoreError) -> PlatformError {
+    PlatformError::internal(e.to_string())
+}
+
+impl State {
+    pub fn new(mut store: Box<dyn Store>) -> Result<State, PlatformError> {
+        let institutions = store
+            .institutions()
+            .map_err(db)?
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect();
+        Ok(State {
+            store,
+            institutions,
+            persons: FxHashMap::default(),
+            certnos: FxHashMap::default(),
+            ytd: FxHashMap::default(),
+            visits: FxHashMap::default(),
+            settlements: FxHashMap::default(),
+            settlement_msgids: FxHashMap::default(),
+            pending: WriteBatch::default(),
+        })
+    }
+
+    /// Forgets every cached value (after a failed commit, or when the caches are full).
+    pub fn forget(&mut self) {
+        self.persons.clear();
+        self.certnos.clear();
+        self.ytd.clear();
+        self.visits.clear();
+        self.settlements.clear();
+        self.settlement_msgids.clear();
+    }
+
+    pub fn trim(&mut self) {
+        let entries = self.persons.len() + self.visits.len() + self.settlements.len() + self.ytd.len();
+        if entries > CACHE_ENTRIES_MAX {
+            self.forget();
+        }
+    }
+
+    pub fn reload_institutions(&mut self) -> Result<(), PlatformError> {
+        self.institutions = self
+            .store
+            .institutions()
+            .map_err(db)?
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect();
+        Ok(())
+    }
+
+    pub fn person(&mut self, person_no: &str) -> Result<Option<&mut PersonEntry>, PlatformError> {
+        if !self.persons.contains_key(person_no) {
+            let Some(record) = self.store.person(person_no).map_err(db)? else {
+                return Ok(None);
+            };
+            let filings = self.store.chronic_filings(person_no).map_err(db)?;
+            self.certnos.insert(record.certno.clone(), record.person_no.clone());
+            self.persons
+                .insert(person_no.to_owned(), PersonEntry { record, filings });
+        }
+        Ok(self.persons.get_mut(person_no))
+    }
+
+    pub fn person_by_certno(&mut self, certno: &str) -> Result<Option<&mut PersonEntry>, PlatformError> {
+        let person_no = match self.certnos.get(certno) {
+            Some(p) => p.clone(),
+            None => match self.store.person_by_certno(certno).map_err(db)? {
+                Some(record) => record.person_no,
+                None => return Ok(None),
+            },
+        };
+        self.person(&person_no)
+    }
+
+    pub fn year_to_date(&mut self, person_no: &str, year: i32) -> Result<&mut YearToDate, PlatformError> {
+        let key = (person_no.to_owned(), year);
+        if !self.ytd.contains_key(&key) {
+            let accumulators = self.store.accumulators(person_no, year).map_err(db)?;
+            self.ytd.insert(key.clone(), YearToDate { year, accumulators });
+        }
+        Ok(self.ytd.get_mut(&key).expect("just inserted"))
+    }
+
+    pub fn visit(&mut self, visit_id: &str) -> Result<Option<&mut VisitEntry>, PlatformError> {
+        if !self.visits.contains_key(visit_id) {
+            let Some(record) = self.store.visit(visit_id).map_err(db)? else {
+                return Ok(None);
+            };
+            let lines = self.store.fee_lines(visit_id).map_err(db)?;
+            self.visits.insert(visit_id.to_owned(), VisitEntry { record, lines });
+        }
+        Ok(self.visits.get_mut(visit_id))
+    }
+
+    pub fn insert_visit(&mut self, record: VisitRecord) {
+        self.pending.push(WriteOp::InsertVisit(record.clone()));
+        self.visits.insert(
+            record.visit_id.clone(),
+            VisitEntry {
+                record,
+                lines: Vec::new(),
+            },
+        );
+    }
+
+    pub fn settlement(&mut self, settlement_id: &str) -> Result<Option<&mut SettlementRecord>, PlatformError> {
+        if !self.settlements.contains_key(settlement_id) {
+            let Some(record) = self.store.settlement(settlement_id).map_err(db)? else {
+                return Ok(None);
+            };
+            self.settlement_msgids
+                .insert(record.msgid.clone(), record.settlement_id.clone());
+            self.settlements.insert(settlement_id.to_owned(), record);
+        }
+        Ok(self.settlements.get_mut(settlement_id))
+    }
+
+    pub fn settlement_id_by_msgid(&mut self, msgid: &str) -> Result<Option<String>, PlatformError> {
+        if let Some(id) = self.settlement_msgids.get(msgid) {
+            return Ok(Some(id.clone()));
+        }
+        match self.store.settlement_by_msgid(msgid).map_err(db)? {
+            Some(record) => {
+                let id = record.settlement_id.clone();
+                self.settlement_msgids.insert(msgid.to_owned(), id.clone());
+                self.settlements.insert(id.clone(), record);
+                Ok(Some(id))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub fn insert_settlement(&mut self, record: SettlementRecord) {
+        self.pending.push(WriteOp::InsertSettlement(record.clone()));
+        self.settlement_msgids
+            .insert(record.msgid.clone(), record.settlement_id.clone());
+        self.settlements.insert(record.settlement_id.clone(), record);
+    }
+}

@@ -1,0 +1,94 @@
+//! Seeding the demo region: its institutions and insured people, once, into an empty store.
+
+use yibao_demo::{demo_institutions, demo_persons, DemoPerson, DEMO_ADMDVS};
+use yibao_platform::{Platform, PlatformError};
+use yibao_store::{ChronicFilingRecord, InstitutionRecord, PersonRecord, WriteOp};
+
+/// Persons written per batch while seeding.
+const SEED_CHUNK_PERSONS: usize = 5_000;
+
+pub fn institution_records() -> Vec<InstitutionRecord> {
+    demo_institutions()
+        .into_iter()
+        .map(|i| InstitutionRecord {
+            code: i.code,
+            name: i.name,
+            hosp_lv: i.hosp_lv.to_owned(),
+            admdvs: i.admdvs,
+            paas_id: i.paas_id,
+            secret: i.secret,
+            active: true,
+        })
+        .collect()
+}
+
+/// A demo person's record and chronic-disease filings.
+pub fn person_ops(p: DemoPerson) -> Vec<WriteOp> {
+    let filings: Vec<WriteOp> = p
+        .chronic_diseases
+        .iter()
+        .enumerate()
+        .map(|(i, (code, name))| {
+            WriteOp::UpsertChronicFiling(ChronicFilingRecord {
+                filing_id: format!("{}F{i}", p.person_no),
+                person_no: p.person_no.clone(),
+                disease_code: (*code).to_owned(),
+                disease_name: (*name).to_owned(),
+                institution: String::new(),
+                begin_date: p.enrolled_on,
+                end_date: None,
+                active: true,
+            })
+        })
+        .collect();
+    let mut ops = vec![WriteOp::UpsertPerson(person_record(p))];
+    ops.extend(filings);
+    ops
+}
+
+pub fn person_record(p: DemoPerson) -> PersonRecord {
+    PersonRecord {
+        person_no: p.person_no,
+        certno: p.certno,
+        name: p.name,
+        sex: p.sex,
+        birth_date: p.birth_date,
+        ethnicity: "01".into(),
+        insurance: p.insurance,
+        person_type: p.person_type,
+        tier: p.tier,
+        groups: p.groups,
+        civil_servant: p.civil_servant,
+        insured_admdvs: DEMO_ADMDVS.to_owned(),
+        employer_name: p.employer_name,
+        status: "1".into(),
+        enrolled_on: p.enrolled_on,
+        benefits_from: None,
+        account_balance: p.account_balance,
+    }
+}
+
+/// Seeds the demo region unless the store already holds people. Returns how many were written.
+pub async fn seed(platform: &Platform) -> Result<usize, PlatformError> {
+    platform.upsert_institutions(institution_records()).await?;
+    if platform.person_count().await? > 0 {
+        return Ok(0);
+    }
+    let mut chunk = Vec::with_capacity(SEED_CHUNK_PERSONS * 2);
+    let mut in_chunk = 0;
+    let mut written = 0;
+    for person in demo_persons() {
+        chunk.extend(person_ops(person));
+        in_chunk += 1;
+        if in_chunk == SEED_CHUNK_PERSONS {
+            written += in_chunk;
+            in_chunk = 0;
+            platform.apply(std::mem::take(&mut chunk)).await?;
+        }
+    }
+    written += in_chunk;
+    if !chunk.is_empty() {
+        platform.apply(chunk).await?;
+    }
+    Ok(written)
+}

@@ -1,0 +1,821 @@
+//! What both backends share: checks a batch passes before it touches a database, the normal form
+//! of times, the read queries, and the decoding of rows into records.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use yibao_codes::{InsuranceType, MedicalType, PersonType, Sex, SpecialGroup, Tier};
+use yibao_money::{Money, Price, Quantity};
+use yibao_settle::Accumulator;
+
+use crate::{
+    ChronicFilingRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, MessageRecord, PersonRecord, Result,
+    SettlementFilter, SettlementRecord, SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp,
+};
+
+/// Dates as SQLite stores them.
+pub(crate) const DATE_FORMAT: &str = "%Y-%m-%d";
+/// Times as SQLite stores them: fixed width, so text order is time order.
+pub(crate) const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
+
+/// The time as stored: to the microsecond (a leap second folds into the microsecond before it).
+pub(crate) fn norm_time(t: NaiveDateTime) -> NaiveDateTime {
+    let nanos = t.nanosecond();
+    let kept = if nanos >= 1_000_000_000 {
+        999_999_000
+    } else {
+        nanos / 1_000 * 1_000
+    };
+    t.with_nanosecond(kept).expect("a nanosecond below 10^9 is valid")
+}
+
+pub(crate) fn date_text(d: NaiveDate) -> String {
+    d.format(DATE_FORMAT).to_string()
+}
+
+pub(crate) fn time_text(t: NaiveDateTime) -> String {
+    norm_time(t).format(TIME_FORMAT).to_string()
+}
+
+fn first_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date")
+}
+
+fn last_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date")
+}
+
+/// The first and last storable instants of the inclusive dates, or `None` when no stored time can
+/// fall within them.
+pub(crate) fn day_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let from = from.max(first_day());
+    let to = to.min(last_day());
+    if from > to {
+        return None;
+    }
+    let last = to.and_hms_micro_opt(23, 59, 59, 999_999).expect("valid time");
+    Some((from.and_time(NaiveTime::MIN), last))
+}
+
+/// A `limit`/`offset` as the queries take them: never negative.
+pub(crate) fn non_negative(n: i64) -> i64 {
+    n.max(0)
+}
+
+/// The URL with any password replaced, for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &authority[..at];
+    let user = userinfo.split(':').next().unwrap_or("");
+    let masked = if userinfo.contains(':') {
+        format!("{user}:***")
+    } else {
+        user.to_owned()
+    };
+    format!("{}{}{}", &url[..scheme_end + 3], masked, &rest[at..])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules a batch must keep, checked alike for both backends before anything is written.
+
+fn rejected(message: String) -> StoreError {
+    StoreError::Rejected(message)
+}
+
+/// What each row-checked write says when rows it needs are missing; the missing keys follow
+/// after ": ". Both backends produce the same text.
+pub(crate) const MISSING_PERSON: &str = "SetAccountBalance: 人员不存在";
+pub(crate) const MISSING_VISIT: &str = "UpdateVisit: 就诊不存在";
+pub(crate) const MISSING_SETTLEMENT: &str = "CancelSettlement: 结算不存在或已撤销";
+
+pub(crate) const MARK_MISSING_BEFORE: &str = "MarkFeeLinesSettled: 就诊 ";
+pub(crate) const MARK_MISSING_AFTER: &str = " 的费用明细不存在或已由其他结算占用";
+
+pub(crate) fn missing_fee_lines(visit_id: &str) -> String {
+    format!("{MARK_MISSING_BEFORE}{visit_id}{MARK_MISSING_AFTER}")
+}
+
+pub(crate) fn missing_rows(what: &str, keys: &[&str]) -> StoreError {
+    rejected(format!("{what}: {}", keys.join(", ")))
+}
+
+#[derive(Default)]
+struct BatchCheck<'a> {
+    /// Per posting and per book: (debits, credits) in this batch.
+    postings: HashMap<&'a str, (i128, i128)>,
+    books: HashMap<&'a str, (i128, i128)>,
+}
+
+fn text(value: &str, field: &'static str) -> Result<()> {
+    if value.contains('\0') {
+        return Err(rejected(format!("{field} 含有 NUL 字符")));
+    }
+    Ok(())
+}
+
+fn opt_text(value: &Option<String>, field: &'static str) -> Result<()> {
+    value.as_deref().map_or(Ok(()), |v| text(v, field))
+}
+
+fn date(value: NaiveDate, field: &'static str) -> Result<()> {
+    if !(1..=9999).contains(&value.year()) {
+        return Err(rejected(format!("{field} 日期 {value} 超出 0001–9999 年")));
+    }
+    Ok(())
+}
+
+fn opt_date(value: Option<NaiveDate>, field: &'static str) -> Result<()> {
+    value.map_or(Ok(()), |v| date(v, field))
+}
+
+fn time(value: NaiveDateTime, field: &'static str) -> Result<()> {
+    date(value.date(), field)
+}
+
+fn opt_time(value: Option<NaiveDateTime>, field: &'static str) -> Result<()> {
+    value.map_or(Ok(()), |v| time(v, field))
+}
+
+/// Checks the batch: no NUL in any text, dates within the years 1–9999, and every posting, and
+/// every book, of the batch's ledger entries balanced (debits = credits).
+pub(crate) fn validate(batch: &WriteBatch) -> Result<()> {
+    let mut check = BatchCheck::default();
+    for op in &batch.ops {
+        check.op(op)?;
+    }
+    check.balanced()
+}
+
+impl<'a> BatchCheck<'a> {
+    fn op(&mut self, op: &'a WriteOp) -> Result<()> {
+        match op {
+            WriteOp::UpsertInstitution(r) => {
+                text(&r.code, "institutions.code")?;
+                text(&r.name, "institutions.name")?;
+                text(&r.hosp_lv, "institutions.hosp_lv")?;
+                text(&r.admdvs, "institutions.admdvs")?;
+                text(&r.paas_id, "institutions.paas_id")?;
+                text(&r.secret, "institutions.secret")
+            }
+            WriteOp::UpsertPerson(r) => {
+                text(&r.person_no, "persons.person_no")?;
+                text(&r.certno, "persons.certno")?;
+                text(&r.name, "persons.name")?;
+                date(r.birth_date, "persons.birth_date")?;
+                text(&r.ethnicity, "persons.ethnicity")?;
+                text(&r.insured_admdvs, "persons.insured_admdvs")?;
+                text(&r.employer_name, "persons.employer_name")?;
+                text(&r.status, "persons.status")?;
+                date(r.enrolled_on, "persons.enrolled_on")?;
+                opt_date(r.benefits_from, "persons.benefits_from")
+            }
+            WriteOp::SetAccountBalance { person_no, .. } => text(person_no, "persons.person_no"),
+            WriteOp::InsertVisit(r) | WriteOp::UpdateVisit(r) => {
+                text(&r.visit_id, "visits.visit_id")?;
+                text(&r.person_no, "visits.person_no")?;
+                text(&r.institution, "visits.institution")?;
+                time(r.begin_time, "visits.begin_time")?;
+                opt_time(r.end_time, "visits.end_time")?;
+                text(&r.his_visit_no, "visits.his_visit_no")?;
+                opt_text(&r.disease_code, "visits.disease_code")?;
+                opt_text(&r.diagnosis_code, "visits.diagnosis_code")
+            }
+            WriteOp::InsertFeeLines(lines) => {
+                for r in lines {
+                    text(&r.visit_id, "fee_lines.visit_id")?;
+                    text(&r.sn, "fee_lines.sn")?;
+                    text(&r.batch_no, "fee_lines.batch_no")?;
+                    text(&r.code, "fee_lines.code")?;
+                    text(&r.local_code, "fee_lines.local_code")?;
+                    time(r.occurred_at, "fee_lines.occurred_at")?;
+                    opt_text(&r.disease_code, "fee_lines.disease_code")?;
+                    opt_text(&r.refund_of, "fee_lines.refund_of")?;
+                    opt_text(&r.settlement_id, "fee_lines.settlement_id")?;
+                }
+                Ok(())
+            }
+            WriteOp::DeleteFeeLines { visit_id, sn } => {
+                text(visit_id, "fee_lines.visit_id")?;
+                opt_text(sn, "fee_lines.sn")
+            }
+            WriteOp::MarkFeeLinesSettled {
+                visit_id,
+                settlement_id,
+                sns,
+            } => {
+                text(visit_id, "fee_lines.visit_id")?;
+                opt_text(settlement_id, "fee_lines.settlement_id")?;
+                sns.iter().try_for_each(|sn| text(sn, "fee_lines.sn"))
+            }
+            WriteOp::InsertSettlement(r) => {
+                text(&r.settlement_id, "settlements.settlement_id")?;
+                text(&r.visit_id, "settlements.visit_id")?;
+                text(&r.person_no, "settlements.person_no")?;
+                text(&r.institution, "settlements.institution")?;
+                text(&r.clearing_type, "settlements.clearing_type")?;
+                time(r.settled_at, "settlements.settled_at")?;
+                text(&r.msgid, "settlements.msgid")?;
+                text(&r.policy_id, "settlements.policy_id")?;
+                opt_time(r.cancelled_at, "settlements.cancelled_at")?;
+                opt_text(&r.cancel_msgid, "settlements.cancel_msgid")?;
+                text(&r.output_json, "settlements.output_json")?;
+                text(&r.inputs_json, "settlements.inputs_json")?;
+                text(&r.deltas_json, "settlements.deltas_json")
+            }
+            WriteOp::CancelSettlement {
+                settlement_id,
+                cancelled_at,
+                cancel_msgid,
+            } => {
+                text(settlement_id, "settlements.settlement_id")?;
+                time(*cancelled_at, "settlements.cancelled_at")?;
+                text(cancel_msgid, "settlements.cancel_msgid")
+            }
+            WriteOp::SetAccumulator { person_no, key, .. } => {
+                text(person_no, "accumulators.person_no")?;
+                text(key, "accumulators.acc_key")
+            }
+            WriteOp::InsertLedger(entries) => {
+                for e in entries {
+                    self.ledger(e)?;
+                }
+                Ok(())
+            }
+            WriteOp::InsertMessage(r) => {
+                text(&r.msgid, "messages.msgid")?;
+                text(&r.infno, "messages.infno")?;
+                text(&r.institution, "messages.institution")?;
+                time(r.received_at, "messages.received_at")?;
+                text(&r.response_json, "messages.response_json")
+            }
+            WriteOp::InsertAudit(r) => {
+                text(&r.msgid, "audit_log.msgid")?;
+                text(&r.infno, "audit_log.infno")?;
+                text(&r.institution, "audit_log.institution")?;
+                time(r.at, "audit_log.logged_at")?;
+                text(&r.message, "audit_log.message")
+            }
+            WriteOp::UpsertChronicFiling(r) => {
+                text(&r.filing_id, "chronic_filings.filing_id")?;
+                text(&r.person_no, "chronic_filings.person_no")?;
+                text(&r.disease_code, "chronic_filings.disease_code")?;
+                text(&r.disease_name, "chronic_filings.disease_name")?;
+                text(&r.institution, "chronic_filings.institution")?;
+                date(r.begin_date, "chronic_filings.begin_date")?;
+                opt_date(r.end_date, "chronic_filings.end_date")
+            }
+        }
+    }
+
+    fn ledger(&mut self, e: &'a LedgerEntry) -> Result<()> {
+        text(&e.posting_id, "ledger_entries.posting_id")?;
+        text(&e.book, "ledger_entries.book")?;
+        text(&e.account, "ledger_entries.account")?;
+        text(&e.settlement_id, "ledger_entries.settlement_id")?;
+        time(e.posted_at, "ledger_entries.posted_at")?;
+        let (debit, credit) = (i128::from(e.debit.fen()), i128::from(e.credit.fen()));
+        for sums in [
+            self.postings.entry(&e.posting_id).or_default(),
+            self.books.entry(&e.book).or_default(),
+        ] {
+            sums.0 += debit;
+            sums.1 += credit;
+        }
+        Ok(())
+    }
+
+    fn balanced(&self) -> Result<()> {
+        if let Some((posting, (d, c))) = first_unbalanced(&self.postings) {
+            return Err(rejected(format!(
+                "记账凭证 {posting} 借贷不平: 借方 {d} 分, 贷方 {c} 分"
+            )));
+        }
+        if let Some((book, (d, c))) = first_unbalanced(&self.books) {
+            return Err(rejected(format!("账簿 {book} 本批借贷不平: 借方 {d} 分, 贷方 {c} 分")));
+        }
+        Ok(())
+    }
+}
+
+/// The first (by key) of the sums whose debits differ from its credits.
+fn first_unbalanced<'a>(sums: &HashMap<&'a str, (i128, i128)>) -> Option<(&'a str, (i128, i128))> {
+    sums.iter().filter(|(_, (d, c))| d != c).map(|(k, s)| (*k, *s)).min()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Columns and read queries. Written with `$n` placeholders; SQLite reads them as `?n`.
+
+macro_rules! institution_columns {
+    () => {
+        "code, name, hosp_lv, admdvs, paas_id, secret, active"
+    };
+}
+macro_rules! person_columns {
+    () => {
+        "person_no, certno, name, sex, birth_date, ethnicity, insurance, person_type, tier, \
+         special_groups, civil_servant, insured_admdvs, employer_name, status, enrolled_on, \
+         benefits_from, account_balance"
+    };
+}
+macro_rules! visit_columns {
+    () => {
+        "visit_id, person_no, institution, insurance, medical_type, begin_time, end_time, \
+         his_visit_no, disease_code, diagnosis_code, status, in_county"
+    };
+}
+macro_rules! fee_line_columns {
+    () => {
+        "visit_id, sn, batch_no, code, local_code, quantity, price, amount, occurred_at, \
+         disease_code, refund_of, settlement_id"
+    };
+}
+macro_rules! settlement_columns {
+    () => {
+        "settlement_id, visit_id, person_no, institution, insurance, medical_type, \
+         clearing_type, settled_at, msgid, policy_id, year, total, fund_total, account_pay, \
+         cash_pay, status, cancelled_at, cancel_msgid, output_json, inputs_json, deltas_json"
+    };
+}
+macro_rules! message_columns {
+    () => {
+        "msgid, infno, institution, received_at, response_json"
+    };
+}
+macro_rules! audit_columns {
+    () => {
+        "msgid, infno, institution, infcode, duration_us, logged_at, message"
+    };
+}
+macro_rules! filing_columns {
+    () => {
+        "filing_id, person_no, disease_code, disease_name, institution, begin_date, end_date, \
+         active"
+    };
+}
+macro_rules! accumulator_columns {
+    () => {
+        "person_no, year, acc_key, deductible, fund, base, visits, admissions"
+    };
+}
+macro_rules! ledger_columns {
+    () => {
+        "posting_id, book, account, debit, credit, settlement_id, posted_at"
+    };
+}
+
+pub(crate) const INSTITUTION_COLUMNS: &str = institution_columns!();
+pub(crate) const PERSON_COLUMNS: &str = person_columns!();
+pub(crate) const VISIT_COLUMNS: &str = visit_columns!();
+pub(crate) const FEE_LINE_COLUMNS: &str = fee_line_columns!();
+pub(crate) const SETTLEMENT_COLUMNS: &str = settlement_columns!();
+pub(crate) const MESSAGE_COLUMNS: &str = message_columns!();
+pub(crate) const AUDIT_COLUMNS: &str = audit_columns!();
+pub(crate) const FILING_COLUMNS: &str = filing_columns!();
+pub(crate) const ACCUMULATOR_COLUMNS: &str = accumulator_columns!();
+pub(crate) const LEDGER_COLUMNS: &str = ledger_columns!();
+
+/// `SET a = excluded.a, …` for every column but the key ones, for upserts.
+pub(crate) fn update_set(columns: &str, key_columns: usize) -> String {
+    columns
+        .split(',')
+        .skip(key_columns)
+        .map(|c| {
+            let c = c.trim();
+            format!("{c} = excluded.{c}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) const Q_INSTITUTION: &str = concat!("SELECT ", institution_columns!(), " FROM institutions WHERE code = $1");
+pub(crate) const Q_INSTITUTIONS: &str = concat!("SELECT ", institution_columns!(), " FROM institutions ORDER BY code");
+pub(crate) const Q_PERSON: &str = concat!("SELECT ", person_columns!(), " FROM persons WHERE person_no = $1");
+pub(crate) const Q_PERSON_BY_CERTNO: &str = concat!("SELECT ", person_columns!(), " FROM persons WHERE certno = $1");
+pub(crate) const Q_PERSON_COUNT: &str = "SELECT COUNT(*) FROM persons";
+pub(crate) const Q_PERSONS: &str = concat!(
+    "SELECT ",
+    person_columns!(),
+    " FROM persons ORDER BY person_no LIMIT $1 OFFSET $2"
+);
+pub(crate) const Q_ACCUMULATORS: &str = "SELECT acc_key, deductible, fund, base, visits, \
+     admissions FROM accumulators WHERE person_no = $1 AND year = $2 ORDER BY acc_key";
+pub(crate) const Q_VISIT: &str = concat!("SELECT ", visit_columns!(), " FROM visits WHERE visit_id = $1");
+pub(crate) const Q_VISITS_OF_PERSON: &str = concat!(
+    "SELECT ",
+    visit_columns!(),
+    " FROM visits WHERE person_no = $1 AND begin_time >= $2 AND begin_time <= $3 \
+     ORDER BY begin_time DESC, visit_id DESC LIMIT $4"
+);
+pub(crate) const Q_FEE_LINES: &str = concat!(
+    "SELECT ",
+    fee_line_columns!(),
+    " FROM fee_lines WHERE visit_id = $1 ORDER BY seq"
+);
+pub(crate) const Q_SETTLEMENT: &str = concat!(
+    "SELECT ",
+    settlement_columns!(),
+    " FROM settlements WHERE settlement_id = $1"
+);
+pub(crate) const Q_SETTLEMENT_BY_MSGID: &str =
+    concat!("SELECT ", settlement_columns!(), " FROM settlements WHERE msgid = $1");
+pub(crate) const Q_MESSAGE: &str = concat!("SELECT ", message_columns!(), " FROM messages WHERE msgid = $1");
+pub(crate) const Q_CHRONIC_FILINGS: &str = concat!(
+    "SELECT ",
+    filing_columns!(),
+    " FROM chronic_filings WHERE person_no = $1 ORDER BY begin_date, filing_id"
+);
+pub(crate) const Q_LEDGER_BALANCES: &str = "SELECT book, CAST(SUM(debit) AS BIGINT), \
+     CAST(SUM(credit) AS BIGINT) FROM ledger_entries GROUP BY book ORDER BY book";
+pub(crate) const Q_AUDIT_COUNT: &str = "SELECT COUNT(*) FROM audit_log";
+
+const SETTLEMENT_TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(total), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(fund_total), 0) AS BIGINT), CAST(COALESCE(SUM(account_pay), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(cash_pay), 0) AS BIGINT)";
+
+/// The query for [`crate::Store::settlements`] (`totals` false) or
+/// [`crate::Store::settlement_totals`] (`totals` true). Its parameters, in order: institution,
+/// first instant, last instant, the insurance code if filtered, the clearing type if filtered,
+/// and for the listing the limit.
+pub(crate) fn settlement_query(filter: &SettlementFilter, totals: bool) -> String {
+    let mut sql = if totals {
+        format!("{SETTLEMENT_TOTALS} FROM settlements")
+    } else {
+        format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements")
+    };
+    sql.push_str(" WHERE institution = $1 AND settled_at >= $2 AND settled_at <= $3");
+    let mut n = 3;
+    if filter.insurance.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND insurance = ${n}"));
+    }
+    if filter.clearing_type.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND clearing_type = ${n}"));
+    }
+    if filter.in_force_only {
+        sql.push_str(" AND status = 'settled'");
+    }
+    if !totals {
+        n += 1;
+        sql.push_str(&format!(" ORDER BY settled_at, settlement_id LIMIT ${n}"));
+    }
+    sql
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding rows.
+
+/// One result row, as each backend reads its own column types. Errors are the driver's words.
+pub(crate) trait RowAccess {
+    fn text(&self, i: usize) -> std::result::Result<Option<String>, String>;
+    fn int(&self, i: usize) -> std::result::Result<Option<i64>, String>;
+    fn boolean(&self, i: usize) -> std::result::Result<Option<bool>, String>;
+    fn date(&self, i: usize) -> std::result::Result<Option<NaiveDate>, String>;
+    fn time(&self, i: usize) -> std::result::Result<Option<NaiveDateTime>, String>;
+}
+
+/// A row of one table: its getters name the table and column in their errors.
+pub(crate) struct Cols<'r, R: RowAccess + ?Sized> {
+    pub row: &'r R,
+    pub table: &'static str,
+}
+
+impl<R: RowAccess + ?Sized> Cols<'_, R> {
+    fn corrupt(&self, column: &str, why: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt(format!("{}.{}: {why}", self.table, column))
+    }
+
+    fn required<T>(&self, column: &str, v: std::result::Result<Option<T>, String>) -> Result<T> {
+        match v {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(self.corrupt(column, "为空")),
+            Err(e) => Err(self.corrupt(column, e)),
+        }
+    }
+
+    fn optional<T>(&self, column: &str, v: std::result::Result<Option<T>, String>) -> Result<Option<T>> {
+        v.map_err(|e| self.corrupt(column, e))
+    }
+
+    pub fn text(&self, i: usize, column: &str) -> Result<String> {
+        self.required(column, self.row.text(i))
+    }
+    pub fn opt_text(&self, i: usize, column: &str) -> Result<Option<String>> {
+        self.optional(column, self.row.text(i))
+    }
+    pub fn int(&self, i: usize, column: &str) -> Result<i64> {
+        self.required(column, self.row.int(i))
+    }
+    pub fn opt_int(&self, i: usize, column: &str) -> Result<Option<i64>> {
+        self.optional(column, self.row.int(i))
+    }
+    pub fn boolean(&self, i: usize, column: &str) -> Result<bool> {
+        self.required(column, self.row.boolean(i))
+    }
+    pub fn date(&self, i: usize, column: &str) -> Result<NaiveDate> {
+        self.required(column, self.row.date(i))
+    }
+    pub fn opt_date(&self, i: usize, column: &str) -> Result<Option<NaiveDate>> {
+        self.optional(column, self.row.date(i))
+    }
+    pub fn time(&self, i: usize, column: &str) -> Result<NaiveDateTime> {
+        self.required(column, self.row.time(i))
+    }
+    pub fn opt_time(&self, i: usize, column: &str) -> Result<Option<NaiveDateTime>> {
+        self.optional(column, self.row.time(i))
+    }
+    pub fn money(&self, i: usize, column: &str) -> Result<Money> {
+        self.int(i, column).map(Money::from_fen)
+    }
+    pub fn i32(&self, i: usize, column: &str) -> Result<i32> {
+        let v = self.int(i, column)?;
+        i32::try_from(v).map_err(|_| self.corrupt(column, format!("{v} 超出 32 位整数")))
+    }
+    pub fn u32(&self, i: usize, column: &str) -> Result<u32> {
+        let v = self.int(i, column)?;
+        u32::try_from(v).map_err(|_| self.corrupt(column, format!("{v} 超出 0–4294967295")))
+    }
+    /// A coded value parsed back by its parser.
+    pub fn code<T, E: std::fmt::Display>(
+        &self,
+        i: usize,
+        column: &str,
+        parse: impl Fn(&str) -> std::result::Result<T, E>,
+    ) -> Result<T> {
+        let text = self.text(i, column)?;
+        parse(&text).map_err(|e| self.corrupt(column, e))
+    }
+}
+
+/// Texts that SQLite keeps for dates and times, parsed back.
+pub(crate) fn parse_date_text(text: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, DATE_FORMAT).map_err(|e| format!("日期“{text}”无法解读: {e}"))
+}
+
+pub(crate) fn parse_time_text(text: &str) -> std::result::Result<NaiveDateTime, String> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| format!("时间“{text}”无法解读: {e}"))
+}
+
+pub(crate) fn groups_text(groups: &[SpecialGroup]) -> String {
+    groups.iter().map(|g| g.code()).collect::<Vec<_>>().join(",")
+}
+
+fn parse_groups(text: &str) -> std::result::Result<Vec<SpecialGroup>, yibao_codes::CodeError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',').map(SpecialGroup::parse).collect()
+}
+
+fn parse_tier(n: i64) -> std::result::Result<Tier, String> {
+    Tier::from_number(n).ok_or_else(|| format!("缴费档次 {n} 无效"))
+}
+
+fn parse_visit_status(text: &str) -> std::result::Result<VisitStatus, String> {
+    VisitStatus::from_code(text).ok_or_else(|| format!("就诊状态“{text}”无效"))
+}
+
+fn parse_settlement_status(text: &str) -> std::result::Result<SettlementStatus, String> {
+    SettlementStatus::from_code(text).ok_or_else(|| format!("结算状态“{text}”无效"))
+}
+
+pub(crate) fn institution<R: RowAccess + ?Sized>(row: &R) -> Result<InstitutionRecord> {
+    let c = Cols {
+        row,
+        table: "institutions",
+    };
+    Ok(InstitutionRecord {
+        code: c.text(0, "code")?,
+        name: c.text(1, "name")?,
+        hosp_lv: c.text(2, "hosp_lv")?,
+        admdvs: c.text(3, "admdvs")?,
+        paas_id: c.text(4, "paas_id")?,
+        secret: c.text(5, "secret")?,
+        active: c.boolean(6, "active")?,
+    })
+}
+
+pub(crate) fn person<R: RowAccess + ?Sized>(row: &R) -> Result<PersonRecord> {
+    let c = Cols { row, table: "persons" };
+    let tier = match c.opt_int(8, "tier")? {
+        None => None,
+        Some(n) => Some(parse_tier(n).map_err(|e| c.corrupt("tier", e))?),
+    };
+    Ok(PersonRecord {
+        person_no: c.text(0, "person_no")?,
+        certno: c.text(1, "certno")?,
+        name: c.text(2, "name")?,
+        sex: c.code(3, "sex", Sex::parse)?,
+        birth_date: c.date(4, "birth_date")?,
+        ethnicity: c.text(5, "ethnicity")?,
+        insurance: c.code(6, "insurance", InsuranceType::parse)?,
+        person_type: c.code(7, "person_type", PersonType::parse)?,
+        tier,
+        groups: c.code(9, "special_groups", parse_groups)?,
+        civil_servant: c.boolean(10, "civil_servant")?,
+        insured_admdvs: c.text(11, "insured_admdvs")?,
+        employer_name: c.text(12, "employer_name")?,
+        status: c.text(13, "status")?,
+        enrolled_on: c.date(14, "enrolled_on")?,
+        benefits_from: c.opt_date(15, "benefits_from")?,
+        account_balance: c.money(16, "account_balance")?,
+    })
+}
+
+pub(crate) fn accumulator<R: RowAccess + ?Sized>(row: &R) -> Result<(String, Accumulator)> {
+    let c = Cols {
+        row,
+        table: "accumulators",
+    };
+    Ok((
+        c.text(0, "acc_key")?,
+        Accumulator {
+            deductible: c.money(1, "deductible")?,
+            fund: c.money(2, "fund")?,
+            base: c.money(3, "base")?,
+            visits: c.u32(4, "visits")?,
+            admissions: c.u32(5, "admissions")?,
+        },
+    ))
+}
+
+pub(crate) fn visit<R: RowAccess + ?Sized>(row: &R) -> Result<VisitRecord> {
+    let c = Cols { row, table: "visits" };
+    Ok(VisitRecord {
+        visit_id: c.text(0, "visit_id")?,
+        person_no: c.text(1, "person_no")?,
+        institution: c.text(2, "institution")?,
+        insurance: c.code(3, "insurance", InsuranceType::parse)?,
+        medical_type: c.code(4, "medical_type", MedicalType::parse)?,
+        begin_time: c.time(5, "begin_time")?,
+        end_time: c.opt_time(6, "end_time")?,
+        his_visit_no: c.text(7, "his_visit_no")?,
+        disease_code: c.opt_text(8, "disease_code")?,
+        diagnosis_code: c.opt_text(9, "diagnosis_code")?,
+        status: c.code(10, "status", parse_visit_status)?,
+        in_county: c.boolean(11, "in_county")?,
+    })
+}
+
+pub(crate) fn fee_line<R: RowAccess + ?Sized>(row: &R) -> Result<FeeLineRecord> {
+    let c = Cols {
+        row,
+        table: "fee_lines",
+    };
+    Ok(FeeLineRecord {
+        visit_id: c.text(0, "visit_id")?,
+        sn: c.text(1, "sn")?,
+        batch_no: c.text(2, "batch_no")?,
+        code: c.text(3, "code")?,
+        local_code: c.text(4, "local_code")?,
+        quantity: Quantity::from_ten_thousandths(c.int(5, "quantity")?),
+        price: Price::from_millionths(c.int(6, "price")?),
+        amount: c.money(7, "amount")?,
+        occurred_at: c.time(8, "occurred_at")?,
+        disease_code: c.opt_text(9, "disease_code")?,
+        refund_of: c.opt_text(10, "refund_of")?,
+        settlement_id: c.opt_text(11, "settlement_id")?,
+    })
+}
+
+pub(crate) fn settlement<R: RowAccess + ?Sized>(row: &R) -> Result<SettlementRecord> {
+    let c = Cols {
+        row,
+        table: "settlements",
+    };
+    Ok(SettlementRecord {
+        settlement_id: c.text(0, "settlement_id")?,
+        visit_id: c.text(1, "visit_id")?,
+        person_no: c.text(2, "person_no")?,
+        institution: c.text(3, "institution")?,
+        insurance: c.code(4, "insurance", InsuranceType::parse)?,
+        medical_type: c.code(5, "medical_type", MedicalType::parse)?,
+        clearing_type: c.text(6, "clearing_type")?,
+        settled_at: c.time(7, "settled_at")?,
+        msgid: c.text(8, "msgid")?,
+        policy_id: c.text(9, "policy_id")?,
+        year: c.i32(10, "year")?,
+        total: c.money(11, "total")?,
+        fund_total: c.money(12, "fund_total")?,
+        account_pay: c.money(13, "account_pay")?,
+        cash_pay: c.money(14, "cash_pay")?,
+        status: c.code(15, "status", parse_settlement_status)?,
+        cancelled_at: c.opt_time(16, "cancelled_at")?,
+        cancel_msgid: c.opt_text(17, "cancel_msgid")?,
+        output_json: c.text(18, "output_json")?,
+        inputs_json: c.text(19, "inputs_json")?,
+        deltas_json: c.text(20, "deltas_json")?,
+    })
+}
+
+pub(crate) fn settlement_totals<R: RowAccess + ?Sized>(row: &R) -> Result<crate::SettlementTotals> {
+    let c = Cols {
+        row,
+        table: "settlements",
+    };
+    Ok(crate::SettlementTotals {
+        count: c.int(0, "count(*)")?,
+        total: c.money(1, "sum(total)")?,
+        fund_total: c.money(2, "sum(fund_total)")?,
+        account_pay: c.money(3, "sum(account_pay)")?,
+        cash_pay: c.money(4, "sum(cash_pay)")?,
+    })
+}
+
+pub(crate) fn message<R: RowAccess + ?Sized>(row: &R) -> Result<MessageRecord> {
+    let c = Cols { row, table: "messages" };
+    Ok(MessageRecord {
+        msgid: c.text(0, "msgid")?,
+        infno: c.text(1, "infno")?,
+        institution: c.text(2, "institution")?,
+        received_at: c.time(3, "received_at")?,
+        response_json: c.text(4, "response_json")?,
+    })
+}
+
+pub(crate) fn chronic_filing<R: RowAccess + ?Sized>(row: &R) -> Result<ChronicFilingRecord> {
+    let c = Cols {
+        row,
+        table: "chronic_filings",
+    };
+    Ok(ChronicFilingRecord {
+        filing_id: c.text(0, "filing_id")?,
+        person_no: c.text(1, "person_no")?,
+        disease_code: c.text(2, "disease_code")?,
+        disease_name: c.text(3, "disease_name")?,
+        institution: c.text(4, "institution")?,
+        begin_date: c.date(5, "begin_date")?,
+        end_date: c.opt_date(6, "end_date")?,
+        active: c.boolean(7, "active")?,
+    })
+}
+
+pub(crate) fn ledger_balance<R: RowAccess + ?Sized>(row: &R) -> Result<(String, Money, Money)> {
+    let c = Cols {
+        row,
+        table: "ledger_entries",
+    };
+    Ok((
+        c.text(0, "book")?,
+        c.money(1, "sum(debit)")?,
+        c.money(2, "sum(credit)")?,
+    ))
+}
+
+pub(crate) fn count<R: RowAccess + ?Sized>(row: &R, table: &'static str) -> Result<i64> {
+    Cols { row, table }.int(0, "count(*)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_keep_microseconds_only() {
+        let t = NaiveDate::from_ymd_opt(2024, 3, 1)
+            .unwrap()
+            .and_hms_nano_opt(8, 30, 15, 123_456_789)
+            .unwrap();
+        assert_eq!(time_text(t), "2024-03-01 08:30:15.123456");
+        assert_eq!(norm_time(t).nanosecond(), 123_456_000);
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap();
+        assert_eq!(time_text(leap), "2016-12-31 23:59:59.999999");
+        assert_eq!(parse_time_text("2024-03-01 08:30:15.123456").unwrap(), norm_time(t));
+    }
+
+    #[test]
+    fn day_range_is_inclusive_and_clamped() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let (lo, hi) = day_range(d(2024, 1, 1), d(2024, 1, 31)).unwrap();
+        assert_eq!(time_text(lo), "2024-01-01 00:00:00.000000");
+        assert_eq!(time_text(hi), "2024-01-31 23:59:59.999999");
+        assert!(day_range(d(2024, 2, 1), d(2024, 1, 31)).is_none());
+        let (lo, hi) = day_range(NaiveDate::MIN, NaiveDate::MAX).unwrap();
+        assert_eq!(time_text(lo), "0001-01-01 00:00:00.000000");
+        assert_eq!(time_text(hi), "9999-12-31 23:59:59.999999");
+    }
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(redact_url("mysql://u:secret@h:1/db"), "mysql://u:***@h:1/db");
+        assert_eq!(redact_url("mysql://u@h/db"), "mysql://u@h/db");
+        assert_eq!(redact_url("mysql://h/db?x=a@b"), "mysql://h/db?x=a@b");
+        assert_eq!(redact_url("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn upsert_sets_every_column_but_the_key() {
+        assert_eq!(update_set("a, b, c", 1), "b = excluded.b, c = excluded.c");
+    }
+}

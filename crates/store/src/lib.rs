@@ -1,0 +1,111 @@
+//! Durable storage for the platform.
+//!
+//! One schema, two backends: SQLite (one file, WAL, `synchronous=FULL`; the embedded default)
+//! and PostgreSQL (production). The platform owns all state changes and hands them to
+//! [`Store::commit`] as a [`WriteBatch`]: every write of the batch lands in one transaction,
+//! durable when `commit` returns. Batching many requests into one commit is what makes group
+//! commit cost one fsync per batch.
+//!
+//! Open a store with [`open`]:
+//!
+//! - `sqlite://PATH` (relative, e.g. `sqlite://yibao.db`, or absolute, `sqlite:///var/lib/yibao.db`),
+//!   `sqlite::memory:` or `sqlite://:memory:` for a private in-memory database;
+//! - `postgres://…` or `postgresql://…`, in libpq URL form. One parameter is ours and is removed
+//!   before connecting: `?schema=NAME` (letters, digits, `_`) puts every table in schema `NAME`
+//!   (`search_path` is set to it; [`Store::migrate`] creates it when missing).
+//!
+//! What both backends guarantee alike:
+//!
+//! - `commit` is all or nothing. A batch that breaks a rule of the data (a duplicate key, a row
+//!   that an update or a cancellation needs and does not find, an unbalanced posting, a NUL
+//!   character in a text) fails with [`StoreError::Rejected`] and leaves nothing written;
+//!   [`StoreError::Database`] is a failure of the database itself (I/O, connection, lock timeout).
+//! - Times are kept to the microsecond (what PostgreSQL's `timestamp` holds): finer parts are
+//!   dropped on write, on both backends, so a record whose times are whole microseconds reads back
+//!   equal to what was written. Dates and times must lie in the years 1–9999.
+//! - Texts are stored exactly (any Unicode but NUL); JSON columns are stored as the given text.
+
+mod common;
+mod literal;
+mod pg;
+mod records;
+mod sqlite;
+
+pub use pg::PostgresStore;
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use chrono::NaiveDate;
+use yibao_settle::Accumulator;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误: {0}")]
+    Database(String),
+    #[error("数据库中的数据无法解读: {0}")]
+    Corrupt(String),
+    #[error("不支持的数据库地址“{0}”: 应为 sqlite://文件 或 postgres://…")]
+    BadUrl(String),
+    /// The batch (or value) breaks a rule of the data; nothing of it was written. Retrying the
+    /// same batch fails the same way.
+    #[error("写入被拒绝, 整批未写入: {0}")]
+    Rejected(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Opens a store by URL (see the crate documentation for the forms). Call [`Store::migrate`]
+/// before using a new database.
+pub fn open(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        return Ok(Box::new(SqliteStore::open_url(url)?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PostgresStore::connect(url)?));
+    }
+    Err(StoreError::BadUrl(common::redact_url(url)))
+}
+
+/// The operations the platform needs. A `Store` is one connection, used from one thread.
+pub trait Store: Send {
+    /// Creates or upgrades the schema. Idempotent.
+    fn migrate(&mut self) -> Result<()>;
+    /// Applies every write in one transaction, in order; durable on return. All or nothing: on
+    /// any error nothing of the batch is written.
+    fn commit(&mut self, batch: &WriteBatch) -> Result<()>;
+
+    fn institution(&mut self, code: &str) -> Result<Option<InstitutionRecord>>;
+    /// Every institution, by code.
+    fn institutions(&mut self) -> Result<Vec<InstitutionRecord>>;
+    fn person(&mut self, person_no: &str) -> Result<Option<PersonRecord>>;
+    fn person_by_certno(&mut self, certno: &str) -> Result<Option<PersonRecord>>;
+    fn person_count(&mut self) -> Result<i64>;
+    /// Persons in `person_no` order, for listings. A `limit` ≤ 0 gives none; a negative
+    /// `offset` counts as 0 (the same for every `limit` below).
+    fn persons(&mut self, limit: i64, offset: i64) -> Result<Vec<PersonRecord>>;
+    /// A person's accumulators for one year, by key.
+    fn accumulators(&mut self, person_no: &str, year: i32) -> Result<Vec<(String, Accumulator)>>;
+    fn visit(&mut self, visit_id: &str) -> Result<Option<VisitRecord>>;
+    /// A person's visits beginning within the dates (inclusive), newest first, at most `limit`.
+    fn visits_of_person(
+        &mut self,
+        person_no: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<VisitRecord>>;
+    /// A visit's fee lines in the order they were inserted.
+    fn fee_lines(&mut self, visit_id: &str) -> Result<Vec<FeeLineRecord>>;
+    fn settlement(&mut self, settlement_id: &str) -> Result<Option<SettlementRecord>>;
+    fn settlement_by_msgid(&mut self, msgid: &str) -> Result<Option<SettlementRecord>>;
+    /// Settlements matching the filter by `settled_at`, then `settlement_id`, at most `limit`.
+    fn settlements(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>>;
+    /// Count and sums of the settlements matching the filter.
+    fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals>;
+    fn message(&mut self, msgid: &str) -> Result<Option<MessageRecord>>;
+    /// A person's filings by `begin_date`, then `filing_id`.
+    fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>>;
+    /// Sum of debits and of credits per book, over all entries, by book.
+    fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>>;
+    fn audit_count(&mut self) -> Result<i64>;
+}

@@ -1,0 +1,1224 @@
+//! The PostgreSQL backend.
+//!
+//! Reads use prepared statements, prepared once per connection. A commit is one round trip: the
+//! whole batch is rendered as one SQL script (`BEGIN; …; COMMIT;`) of multi-row statements with
+//! every value written as a literal by [`crate::literal`], and sent with `batch_execute`. Writes
+//! that must hit existing rows (a balance, a visit update, a cancellation, marking fee lines)
+//! check it inside the script with `yibao_expect_keys` (created by the migration), which raises
+//! and so aborts the transaction. On any error the transaction is rolled back.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Statement};
+use yibao_settle::Accumulator;
+
+use crate::common::{self, groups_text, RowAccess};
+use crate::literal::{push_text, Row};
+use crate::{
+    AuditRecord, ChronicFilingRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, MessageRecord, PersonRecord,
+    Result, SettlementFilter, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+};
+
+/// The migrations, in order: (version, name, SQL).
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// The most rows one rendered statement carries; longer runs are split.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// The SQLSTATE `yibao_expect_keys` raises.
+const MISSING_ROWS_STATE: &str = "YB001";
+
+/// A PostgreSQL database: one connection, used from one thread.
+pub struct PostgresStore {
+    client: Client,
+    schema: Option<String>,
+    statements: HashMap<String, Statement>,
+}
+
+fn pg_err(e: postgres::Error) -> StoreError {
+    let Some(db) = e.as_db_error() else {
+        return StoreError::Database(e.to_string());
+    };
+    let code = db.code().code();
+    let mut message = db.message().to_owned();
+    if let Some(detail) = db.detail() {
+        message.push_str(" (");
+        message.push_str(detail);
+        message.push(')');
+    }
+    // Class 23: integrity constraint violations (unique, foreign key, check, not null).
+    if code.starts_with("23") || code == MISSING_ROWS_STATE {
+        StoreError::Rejected(message)
+    } else {
+        StoreError::Database(format!("{code}: {message}"))
+    }
+}
+
+/// A schema name we accept in a URL: it is then quoted as an identifier.
+fn valid_schema(name: &str) -> bool {
+    (1..=63).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Splits our `schema=NAME` parameter off the URL, leaving what libpq's URL form understands.
+fn split_schema(url: &str) -> Result<(String, Option<String>)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut schema = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.strip_prefix("schema=") {
+            Some(name) if valid_schema(name) => schema = Some(name.to_owned()),
+            Some(_) => return Err(StoreError::BadUrl(common::redact_url(url))),
+            None if pair.is_empty() => {}
+            None => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, schema))
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl RowAccess for postgres::Row {
+    fn text(&self, i: usize) -> std::result::Result<Option<String>, String> {
+        self.try_get::<_, Option<String>>(i).map_err(|e| e.to_string())
+    }
+
+    fn int(&self, i: usize) -> std::result::Result<Option<i64>, String> {
+        self.try_get::<_, Option<i64>>(i).map_err(|e| e.to_string())
+    }
+
+    fn boolean(&self, i: usize) -> std::result::Result<Option<bool>, String> {
+        self.try_get::<_, Option<bool>>(i).map_err(|e| e.to_string())
+    }
+
+    fn date(&self, i: usize) -> std::result::Result<Option<NaiveDate>, String> {
+        self.try_get::<_, Option<NaiveDate>>(i).map_err(|e| e.to_string())
+    }
+
+    fn time(&self, i: usize) -> std::result::Result<Option<NaiveDateTime>, String> {
+        self.try_get::<_, Option<NaiveDateTime>>(i).map_err(|e| e.to_string())
+    }
+}
+
+type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+impl PostgresStore {
+    /// Connects by URL (`postgres://user@host:port/db`, libpq's URL form, plus our `schema=`).
+    /// Plain TCP or Unix socket, no TLS.
+    pub fn connect(url: &str) -> Result<PostgresStore> {
+        let (conn_url, schema) = split_schema(url)?;
+        let client = Client::connect(&conn_url, NoTls)
+            .map_err(|e| StoreError::Database(format!("无法连接 {}: {e}", common::redact_url(&conn_url))))?;
+        let mut store = PostgresStore {
+            client,
+            schema,
+            statements: HashMap::new(),
+        };
+        // The literal rendering depends on standard_conforming_strings; durability on
+        // synchronous_commit. Set both and check the first.
+        let mut setup = String::from(
+            "SET standard_conforming_strings = on; SET synchronous_commit = on; \
+             SET client_min_messages = warning;",
+        );
+        if let Some(schema) = &store.schema {
+            write!(setup, " SET search_path TO {};", quote_ident(schema)).expect("String");
+        }
+        store.client.batch_execute(&setup).map_err(pg_err)?;
+        let scs: String = store
+            .client
+            .query_one("SELECT current_setting('standard_conforming_strings')", &[])
+            .map_err(pg_err)?
+            .get(0);
+        if scs != "on" {
+            return Err(StoreError::Database(format!(
+                "standard_conforming_strings 必须为 on, 实为 {scs}"
+            )));
+        }
+        Ok(store)
+    }
+
+    /// The schema given by `?schema=`, if any.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(pg_err)?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    fn query_all<T>(
+        &mut self,
+        sql: &str,
+        params: &Params<'_>,
+        decode: fn(&postgres::Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let stmt = self.statement(sql)?;
+        let rows = self.client.query(&stmt, params).map_err(pg_err)?;
+        rows.iter().map(decode).collect()
+    }
+
+    fn query_opt<T>(
+        &mut self,
+        sql: &str,
+        params: &Params<'_>,
+        decode: fn(&postgres::Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let stmt = self.statement(sql)?;
+        let row = self.client.query_opt(&stmt, params).map_err(pg_err)?;
+        row.as_ref().map(decode).transpose()
+    }
+
+    fn query_one<T>(&mut self, sql: &str, params: &Params<'_>, decode: fn(&postgres::Row) -> Result<T>) -> Result<T> {
+        let stmt = self.statement(sql)?;
+        let row = self.client.query_one(&stmt, params).map_err(pg_err)?;
+        decode(&row)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering a batch.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Institution,
+    Person,
+    Balance,
+    InsertVisit,
+    UpdateVisit,
+    FeeLines,
+    DeleteFeeLines,
+    MarkFeeLines,
+    Settlement,
+    Cancel,
+    Accumulator,
+    Ledger,
+    Message,
+    Audit,
+    Filing,
+}
+
+fn kind(op: &WriteOp) -> Kind {
+    match op {
+        WriteOp::UpsertInstitution(_) => Kind::Institution,
+        WriteOp::UpsertPerson(_) => Kind::Person,
+        WriteOp::SetAccountBalance { .. } => Kind::Balance,
+        WriteOp::InsertVisit(_) => Kind::InsertVisit,
+        WriteOp::UpdateVisit(_) => Kind::UpdateVisit,
+        WriteOp::InsertFeeLines(_) => Kind::FeeLines,
+        WriteOp::DeleteFeeLines { .. } => Kind::DeleteFeeLines,
+        WriteOp::MarkFeeLinesSettled { .. } => Kind::MarkFeeLines,
+        WriteOp::InsertSettlement(_) => Kind::Settlement,
+        WriteOp::CancelSettlement { .. } => Kind::Cancel,
+        WriteOp::SetAccumulator { .. } => Kind::Accumulator,
+        WriteOp::InsertLedger(_) => Kind::Ledger,
+        WriteOp::InsertMessage(_) => Kind::Message,
+        WriteOp::InsertAudit(_) => Kind::Audit,
+        WriteOp::UpsertChronicFiling(_) => Kind::Filing,
+    }
+}
+
+/// What a group of ops must not be merged across: the rows (or sets of rows) an op reads or
+/// writes. Rows are named by table and key; `VisitRow` (that the visit exists) and
+/// `VisitContent` (its columns) are apart so that, for instance, updating a visit does not
+/// conflict with inserting a settlement that refers to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Res {
+    InstitutionRow,
+    PersonRow,
+    PersonBalance,
+    VisitRow,
+    VisitContent,
+    /// All fee lines of one visit.
+    FeeLines,
+    SettlementRow,
+    SettlementContent,
+    Accumulator,
+    Ledger,
+    Message,
+    Audit,
+    Filing,
+}
+
+/// One access: (what, key, written).
+type Access = (Res, String, bool);
+
+fn read(res: Res, key: &str) -> Access {
+    (res, key.to_owned(), false)
+}
+
+fn write(res: Res, key: &str) -> Access {
+    (res, key.to_owned(), true)
+}
+
+/// Every row the op reads (including through a foreign key or an existence check) or writes.
+fn accesses(op: &WriteOp) -> Vec<Access> {
+    use Res::*;
+    match op {
+        WriteOp::UpsertInstitution(r) => vec![write(InstitutionRow, &r.code)],
+        WriteOp::UpsertPerson(r) => {
+            // The certificate number is unique across persons, but only person upserts write it,
+            // and ops of one kind keep their order.
+            vec![write(PersonRow, &r.person_no), write(PersonBalance, &r.person_no)]
+        }
+        WriteOp::SetAccountBalance { person_no, .. } => {
+            vec![read(PersonRow, person_no), write(PersonBalance, person_no)]
+        }
+        WriteOp::InsertVisit(r) => vec![
+            write(VisitRow, &r.visit_id),
+            write(VisitContent, &r.visit_id),
+            read(PersonRow, &r.person_no),
+            read(InstitutionRow, &r.institution),
+        ],
+        WriteOp::UpdateVisit(r) => vec![
+            read(VisitRow, &r.visit_id),
+            write(VisitContent, &r.visit_id),
+            read(PersonRow, &r.person_no),
+            read(InstitutionRow, &r.institution),
+        ],
+        WriteOp::InsertFeeLines(lines) => {
+            let mut out = Vec::new();
+            for l in lines {
+                out.push(write(FeeLines, &l.visit_id));
+                out.push(read(VisitRow, &l.visit_id));
+                if let Some(id) = &l.settlement_id {
+                    out.push(read(SettlementRow, id));
+                }
+            }
+            out
+        }
+        WriteOp::DeleteFeeLines { visit_id, .. } => vec![write(FeeLines, visit_id)],
+        WriteOp::MarkFeeLinesSettled {
+            visit_id,
+            settlement_id,
+            ..
+        } => {
+            let mut out = vec![write(FeeLines, visit_id)];
+            let _ = settlement_id;
+            out
+        }
+        WriteOp::InsertSettlement(r) => vec![
+            write(SettlementRow, &r.settlement_id),
+            write(SettlementContent, &r.settlement_id),
+            read(VisitRow, &r.visit_id),
+            read(PersonRow, &r.person_no),
+            read(InstitutionRow, &r.institution),
+        ],
+        WriteOp::CancelSettlement { settlement_id, .. } => {
+            vec![
+                read(SettlementRow, settlement_id),
+                write(SettlementContent, settlement_id),
+            ]
+        }
+        WriteOp::SetAccumulator {
+            person_no, year, key, ..
+        } => vec![
+            write(Accumulator, &format!("{person_no}\0{year}\0{key}")),
+            read(PersonRow, person_no),
+        ],
+        WriteOp::InsertLedger(_) => vec![write(Ledger, "")],
+        WriteOp::InsertMessage(r) => vec![write(Message, &r.msgid)],
+        WriteOp::InsertAudit(_) => vec![write(Audit, "")],
+        WriteOp::UpsertChronicFiling(r) => {
+            vec![write(Filing, &r.filing_id), read(PersonRow, &r.person_no)]
+        }
+    }
+}
+
+/// For upserts and keyed updates: the rows the op writes by key. One statement must not write a
+/// row twice (PostgreSQL refuses it for `ON CONFLICT DO UPDATE`, and an `UPDATE … FROM` would
+/// apply only one of them), so such an op does not join a group that already has its key.
+fn row_keys(op: &WriteOp) -> Vec<String> {
+    match op {
+        WriteOp::UpsertInstitution(r) => vec![r.code.clone()],
+        WriteOp::UpsertPerson(r) => vec![r.person_no.clone()],
+        WriteOp::SetAccountBalance { person_no, .. } => vec![person_no.clone()],
+        WriteOp::UpdateVisit(r) => vec![r.visit_id.clone()],
+        WriteOp::CancelSettlement { settlement_id, .. } => vec![settlement_id.clone()],
+        WriteOp::SetAccumulator {
+            person_no, year, key, ..
+        } => {
+            vec![format!("{person_no}\0{year}\0{key}")]
+        }
+        WriteOp::UpsertChronicFiling(r) => vec![r.filing_id.clone()],
+        WriteOp::MarkFeeLinesSettled { visit_id, sns, .. } => {
+            let mut keys: Vec<String> = sns.iter().map(|sn| format!("{visit_id}\0{sn}")).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Ops rendered as one multi-row statement (or a few, past [`ROWS_PER_STATEMENT`]).
+struct Group<'a> {
+    kind: Kind,
+    ops: Vec<&'a WriteOp>,
+    keys: HashSet<String>,
+    /// What the group's ops touch: written (`true`) or only read.
+    touched: HashMap<(Res, String), bool>,
+}
+
+impl<'a> Group<'a> {
+    fn new(kind: Kind) -> Group<'a> {
+        Group {
+            kind,
+            ops: Vec::new(),
+            keys: HashSet::new(),
+            touched: HashMap::new(),
+        }
+    }
+
+    fn conflicts(&self, accesses: &[Access]) -> bool {
+        accesses.iter().any(|(res, key, w)| {
+            self.touched
+                .get(&(*res, key.clone()))
+                .is_some_and(|written| *w || *written)
+        })
+    }
+
+    fn add(&mut self, op: &'a WriteOp, accesses: Vec<Access>, keys: Vec<String>) {
+        self.ops.push(op);
+        self.keys.extend(keys);
+        for (res, key, w) in accesses {
+            *self.touched.entry((res, key)).or_default() |= w;
+        }
+    }
+}
+
+/// Orders the batch into groups of one kind each, to be rendered in order. An op joins the last
+/// group of its kind when no group after that one touches what the op touches (nothing it reads
+/// is written there, nothing it writes is read or written there) and the group does not hold
+/// its key: moving it there changes neither its effect nor whether any op fails. Ops of one kind
+/// keep their order. Otherwise the op starts a new group at the end. So a batch of many
+/// requests, each writing a settlement, its accumulators, a balance, ledger lines, a message and
+/// an audit line, renders as about one statement per kind instead of one per op.
+fn plan(ops: &[WriteOp]) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for op in ops {
+        let k = kind(op);
+        let accesses = accesses(op);
+        let keys = row_keys(op);
+        let mut target = None;
+        for (i, g) in groups.iter().enumerate().rev() {
+            if g.kind == k && k != Kind::DeleteFeeLines {
+                if !keys.iter().any(|key| g.keys.contains(key)) {
+                    target = Some(i);
+                }
+                break;
+            }
+            if g.conflicts(&accesses) {
+                break;
+            }
+        }
+        let i = target.unwrap_or_else(|| {
+            groups.push(Group::new(k));
+            groups.len() - 1
+        });
+        groups[i].add(op, accesses, keys);
+    }
+    groups
+}
+
+/// Renders the batch as one transaction script: `BEGIN;`, one multi-row statement per group (see
+/// [`plan`]), `COMMIT;`.
+pub(crate) fn render_batch(ops: &[WriteOp]) -> Result<String> {
+    let mut sql = String::with_capacity(256 * ops.len() + 32);
+    sql.push_str("BEGIN;\n");
+    for group in plan(ops) {
+        render_group(&mut sql, group.kind, &group.ops)?;
+    }
+    sql.push_str("COMMIT;\n");
+    Ok(sql)
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…) tail;` in statements of at most
+/// [`ROWS_PER_STATEMENT`] rows.
+fn insert_rows<T>(
+    sql: &mut String,
+    table: &str,
+    columns: &str,
+    tail: &str,
+    items: &[&T],
+    row: fn(&mut Row<'_>, &T) -> Result<()>,
+) -> Result<()> {
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        write!(sql, "INSERT INTO {table} ({columns}) VALUES\n").expect("String");
+        values(sql, chunk, row)?;
+        sql.push_str(tail);
+        sql.push_str(";\n");
+    }
+    Ok(())
+}
+
+fn values<T>(sql: &mut String, items: &[&T], row: fn(&mut Row<'_>, &T) -> Result<()>) -> Result<()> {
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            sql.push_str(",\n");
+        }
+        let mut r = Row::open(sql);
+        row(&mut r, item)?;
+        r.close();
+    }
+    Ok(())
+}
+
+/// An update of existing rows from a `VALUES` list, which fails the batch unless every listed
+/// key was updated:
+/// `WITH v (cols) AS (VALUES …), u AS (update … RETURNING t.key)
+///  SELECT yibao_expect_keys(what, ARRAY(SELECT key FROM v), ARRAY(SELECT key FROM u));`
+/// `update` refers to the values as `v` and returns the key column named as in `v`.
+fn keyed_update<T>(
+    sql: &mut String,
+    cte_columns: &str,
+    key: &str,
+    update: &str,
+    what: &str,
+    items: &[&T],
+    row: fn(&mut Row<'_>, &T) -> Result<()>,
+) -> Result<()> {
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        write!(sql, "WITH v ({cte_columns}) AS (VALUES\n").expect("String");
+        values(sql, chunk, row)?;
+        write!(sql, "),\nu AS ({update})\nSELECT yibao_expect_keys(").expect("String");
+        push_text(sql, what)?;
+        write!(sql, ", ARRAY(SELECT {key} FROM v), ARRAY(SELECT {key} FROM u));\n").expect("String");
+    }
+    Ok(())
+}
+
+fn institution_row(r: &mut Row<'_>, x: &InstitutionRecord) -> Result<()> {
+    r.text(&x.code)?.text(&x.name)?.text(&x.hosp_lv)?.text(&x.admdvs)?;
+    r.text(&x.paas_id)?.text(&x.secret)?.boolean(x.active)?;
+    Ok(())
+}
+
+fn person_row(r: &mut Row<'_>, x: &PersonRecord) -> Result<()> {
+    r.text(&x.person_no)?
+        .text(&x.certno)?
+        .text(&x.name)?
+        .text(x.sex.code())?;
+    r.date(x.birth_date)?.text(&x.ethnicity)?.text(x.insurance.code())?;
+    r.text(&x.person_type.to_string())?
+        .opt_int(x.tier.map(|t| i64::from(t.number())))?;
+    r.text(&groups_text(&x.groups))?
+        .boolean(x.civil_servant)?
+        .text(&x.insured_admdvs)?;
+    r.text(&x.employer_name)?.text(&x.status)?.date(x.enrolled_on)?;
+    r.opt_date(x.benefits_from)?.int(x.account_balance.fen())?;
+    Ok(())
+}
+
+fn visit_row(r: &mut Row<'_>, x: &VisitRecord) -> Result<()> {
+    r.text(&x.visit_id)?.text(&x.person_no)?.text(&x.institution)?;
+    r.text(x.insurance.code())?
+        .text(x.medical_type.code())?
+        .time(x.begin_time)?;
+    r.opt_time(x.end_time)?
+        .text(&x.his_visit_no)?
+        .opt_text(x.disease_code.as_deref())?;
+    r.opt_text(x.diagnosis_code.as_deref())?
+        .text(x.status.code())?
+        .boolean(x.in_county)?;
+    Ok(())
+}
+
+fn fee_line_row(r: &mut Row<'_>, x: &FeeLineRecord) -> Result<()> {
+    r.text(&x.visit_id)?
+        .text(&x.sn)?
+        .text(&x.batch_no)?
+        .text(&x.code)?
+        .text(&x.local_code)?;
+    r.int(x.quantity.ten_thousandths())?
+        .int(x.price.millionths())?
+        .int(x.amount.fen())?;
+    r.time(x.occurred_at)?.opt_text(x.disease_code.as_deref())?;
+    r.opt_text(x.refund_of.as_deref())?
+        .opt_text(x.settlement_id.as_deref())?;
+    Ok(())
+}
+
+fn settlement_row(r: &mut Row<'_>, x: &SettlementRecord) -> Result<()> {
+    r.text(&x.settlement_id)?
+        .text(&x.visit_id)?
+        .text(&x.person_no)?
+        .text(&x.institution)?;
+    r.text(x.insurance.code())?
+        .text(x.medical_type.code())?
+        .text(&x.clearing_type)?;
+    r.time(x.settled_at)?
+        .text(&x.msgid)?
+        .text(&x.policy_id)?
+        .int(i64::from(x.year))?;
+    r.int(x.total.fen())?
+        .int(x.fund_total.fen())?
+        .int(x.account_pay.fen())?;
+    r.int(x.cash_pay.fen())?
+        .text(x.status.code())?
+        .opt_time(x.cancelled_at)?;
+    r.opt_text(x.cancel_msgid.as_deref())?
+        .text(&x.output_json)?
+        .text(&x.inputs_json)?;
+    r.text(&x.deltas_json)?;
+    Ok(())
+}
+
+fn ledger_row(r: &mut Row<'_>, x: &LedgerEntry) -> Result<()> {
+    r.text(&x.posting_id)?
+        .text(&x.book)?
+        .text(&x.account)?
+        .int(x.debit.fen())?;
+    r.int(x.credit.fen())?.text(&x.settlement_id)?.time(x.posted_at)?;
+    Ok(())
+}
+
+fn message_row(r: &mut Row<'_>, x: &MessageRecord) -> Result<()> {
+    r.text(&x.msgid)?
+        .text(&x.infno)?
+        .text(&x.institution)?
+        .time(x.received_at)?;
+    r.text(&x.response_json)?;
+    Ok(())
+}
+
+fn audit_row(r: &mut Row<'_>, x: &AuditRecord) -> Result<()> {
+    r.text(&x.msgid)?
+        .text(&x.infno)?
+        .text(&x.institution)?
+        .int(i64::from(x.infcode))?;
+    r.int(x.duration_us)?.time(x.at)?.text(&x.message)?;
+    Ok(())
+}
+
+fn filing_row(r: &mut Row<'_>, x: &ChronicFilingRecord) -> Result<()> {
+    r.text(&x.filing_id)?
+        .text(&x.person_no)?
+        .text(&x.disease_code)?
+        .text(&x.disease_name)?;
+    r.text(&x.institution)?
+        .date(x.begin_date)?
+        .opt_date(x.end_date)?
+        .boolean(x.active)?;
+    Ok(())
+}
+
+struct AccumulatorRow<'a> {
+    person_no: &'a str,
+    year: i32,
+    key: &'a str,
+    value: &'a Accumulator,
+}
+
+fn accumulator_row(r: &mut Row<'_>, x: &AccumulatorRow<'_>) -> Result<()> {
+    let a = x.value;
+    r.text(x.person_no)?
+        .int(i64::from(x.year))?
+        .text(x.key)?
+        .int(a.deductible.fen())?;
+    r.int(a.fund.fen())?.int(a.base.fen())?.int(i64::from(a.visits))?;
+    r.int(i64::from(a.admissions))?;
+    Ok(())
+}
+
+struct BalanceRow<'a> {
+    person_no: &'a str,
+    balance: i64,
+}
+
+struct CancelRow<'a> {
+    settlement_id: &'a str,
+    cancelled_at: NaiveDateTime,
+    cancel_msgid: &'a str,
+}
+
+fn upsert_tail(conflict: &str, columns: &str, key_columns: usize) -> String {
+    format!(
+        "\nON CONFLICT ({conflict}) DO UPDATE SET {}",
+        common::update_set(columns, key_columns)
+    )
+}
+
+fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
+    macro_rules! collect {
+        ($pattern:pat => $item:expr) => {
+            ops.iter()
+                .flat_map(|op| match op {
+                    $pattern => $item,
+                    _ => unreachable!("a group holds ops of one kind"),
+                })
+                .collect::<Vec<_>>()
+        };
+    }
+    match kind {
+        Kind::Institution => {
+            let items = collect!(WriteOp::UpsertInstitution(r) => [r]);
+            let tail = upsert_tail("code", common::INSTITUTION_COLUMNS, 1);
+            let cols = common::INSTITUTION_COLUMNS;
+            insert_rows(sql, "institutions", cols, &tail, &items, institution_row)
+        }
+        Kind::Person => {
+            let items = collect!(WriteOp::UpsertPerson(r) => [r]);
+            let tail = upsert_tail("person_no", common::PERSON_COLUMNS, 1);
+            insert_rows(sql, "persons", common::PERSON_COLUMNS, &tail, &items, person_row)
+        }
+        Kind::Balance => {
+            let rows = collect!(WriteOp::SetAccountBalance { person_no, balance } =>
+                [BalanceRow { person_no, balance: balance.fen() }]);
+            let items: Vec<&BalanceRow<'_>> = rows.iter().collect();
+            keyed_update(
+                sql,
+                "person_no, account_balance",
+                "person_no",
+                "UPDATE persons AS t SET account_balance = v.account_balance FROM v \
+                 WHERE t.person_no = v.person_no RETURNING t.person_no",
+                common::MISSING_PERSON,
+                &items,
+                |r, x| {
+                    r.text(x.person_no)?.int(x.balance)?;
+                    Ok(())
+                },
+            )
+        }
+        Kind::InsertVisit => {
+            let items = collect!(WriteOp::InsertVisit(r) => [r]);
+            insert_rows(sql, "visits", common::VISIT_COLUMNS, "", &items, visit_row)
+        }
+        Kind::UpdateVisit => {
+            let items = collect!(WriteOp::UpdateVisit(r) => [r]);
+            let sets: Vec<String> = common::VISIT_COLUMNS
+                .split(',')
+                .skip(1)
+                .map(|c| format!("{0} = v.{0}", c.trim()))
+                .collect();
+            let update = format!(
+                "UPDATE visits AS t SET {} FROM v WHERE t.visit_id = v.visit_id \
+                 RETURNING t.visit_id",
+                sets.join(", ")
+            );
+            let what = common::MISSING_VISIT;
+            keyed_update(sql, common::VISIT_COLUMNS, "visit_id", &update, what, &items, visit_row)
+        }
+        Kind::FeeLines => {
+            let items = collect!(WriteOp::InsertFeeLines(lines) => lines.iter());
+            insert_rows(sql, "fee_lines", common::FEE_LINE_COLUMNS, "", &items, fee_line_row)
+        }
+        Kind::DeleteFeeLines => {
+            for op in ops {
+                let WriteOp::DeleteFeeLines { visit_id, sn } = op else {
+                    unreachable!("a group holds ops of one kind");
+                };
+                sql.push_str("DELETE FROM fee_lines WHERE visit_id = ");
+                push_text(sql, visit_id)?;
+                sql.push_str(" AND settlement_id IS NULL");
+                if let Some(sn) = sn {
+                    sql.push_str(" AND sn = ");
+                    push_text(sql, sn)?;
+                }
+                sql.push_str(";\n");
+            }
+            Ok(())
+        }
+        Kind::MarkFeeLines => {
+            // Rows (i: row, n: op, visit, sn, settlement); statements end between ops so that
+            // one op's missing lines are reported together, as SQLite reports them.
+            let mut start = 0;
+            while start < ops.len() {
+                let mut end = start;
+                let mut rows = 0;
+                while end < ops.len() && (end == start || rows < ROWS_PER_STATEMENT) {
+                    if let WriteOp::MarkFeeLinesSettled { sns, .. } = ops[end] {
+                        rows += sns.len();
+                    }
+                    end += 1;
+                }
+                if rows > 0 {
+                    mark_fee_lines(sql, &ops[start..end])?;
+                }
+                start = end;
+            }
+            Ok(())
+        }
+        Kind::Settlement => {
+            let items = collect!(WriteOp::InsertSettlement(r) => [r]);
+            let cols = common::SETTLEMENT_COLUMNS;
+            insert_rows(sql, "settlements", cols, "", &items, settlement_row)
+        }
+        Kind::Cancel => {
+            let rows = collect!(WriteOp::CancelSettlement { settlement_id, cancelled_at, cancel_msgid } =>
+                [CancelRow { settlement_id, cancelled_at: *cancelled_at, cancel_msgid }]);
+            let items: Vec<&CancelRow<'_>> = rows.iter().collect();
+            keyed_update(
+                sql,
+                "settlement_id, cancelled_at, cancel_msgid",
+                "settlement_id",
+                "UPDATE settlements AS t SET status = 'cancelled', \
+                 cancelled_at = v.cancelled_at, cancel_msgid = v.cancel_msgid FROM v \
+                 WHERE t.settlement_id = v.settlement_id AND t.status = 'settled' \
+                 RETURNING t.settlement_id",
+                common::MISSING_SETTLEMENT,
+                &items,
+                |r, x| {
+                    r.text(x.settlement_id)?.time(x.cancelled_at)?.text(x.cancel_msgid)?;
+                    Ok(())
+                },
+            )
+        }
+        Kind::Accumulator => {
+            let rows = collect!(WriteOp::SetAccumulator { person_no, year, key, value } =>
+                [AccumulatorRow { person_no, year: *year, key, value }]);
+            let items: Vec<&AccumulatorRow<'_>> = rows.iter().collect();
+            let cols = common::ACCUMULATOR_COLUMNS;
+            let tail = upsert_tail("person_no, year, acc_key", cols, 3);
+            insert_rows(sql, "accumulators", cols, &tail, &items, accumulator_row)
+        }
+        Kind::Ledger => {
+            let items = collect!(WriteOp::InsertLedger(entries) => entries.iter());
+            insert_rows(sql, "ledger_entries", common::LEDGER_COLUMNS, "", &items, ledger_row)
+        }
+        Kind::Message => {
+            let items = collect!(WriteOp::InsertMessage(r) => [r]);
+            insert_rows(sql, "messages", common::MESSAGE_COLUMNS, "", &items, message_row)
+        }
+        Kind::Audit => {
+            let items = collect!(WriteOp::InsertAudit(r) => [r]);
+            insert_rows(sql, "audit_log", common::AUDIT_COLUMNS, "", &items, audit_row)
+        }
+        Kind::Filing => {
+            let items = collect!(WriteOp::UpsertChronicFiling(r) => [r]);
+            let cols = common::FILING_COLUMNS;
+            let tail = upsert_tail("filing_id", cols, 1);
+            insert_rows(sql, "chronic_filings", cols, &tail, &items, filing_row)
+        }
+    }
+}
+
+/// Marks (or frees) the fee lines of several ops in one statement, failing the batch with the
+/// first op's missing lines when any line is missing or held by another settlement.
+fn mark_fee_lines(sql: &mut String, ops: &[&WriteOp]) -> Result<()> {
+    sql.push_str("WITH v (i, n, visit_id, sn, settlement_id) AS (VALUES\n");
+    let mut i = 0;
+    for (n, op) in ops.iter().enumerate() {
+        let WriteOp::MarkFeeLinesSettled {
+            visit_id,
+            settlement_id,
+            sns,
+        } = op
+        else {
+            unreachable!("a group holds ops of one kind");
+        };
+        for sn in sns {
+            if i > 0 {
+                sql.push_str(",\n");
+            }
+            i += 1;
+            let mut r = Row::open(sql);
+            r.int(i as i64)?.int(n as i64)?.text(visit_id)?.text(sn)?;
+            r.opt_text(settlement_id.as_deref())?;
+            r.close();
+        }
+    }
+    sql.push_str(
+        "),\nu AS (UPDATE fee_lines AS t SET settlement_id = v.settlement_id FROM v \
+         WHERE t.visit_id = v.visit_id AND t.sn = v.sn AND (v.settlement_id IS NULL \
+         OR t.settlement_id IS NULL OR t.settlement_id = v.settlement_id) \
+         RETURNING t.visit_id, t.sn),\n\
+         m AS (SELECT v.i, v.n, v.visit_id, v.sn FROM v WHERE NOT EXISTS \
+         (SELECT 1 FROM u WHERE u.visit_id = v.visit_id AND u.sn = v.sn))\n\
+         SELECT yibao_expect_fee_lines(",
+    );
+    push_text(sql, common::MARK_MISSING_BEFORE)?;
+    sql.push_str(", ");
+    push_text(sql, common::MARK_MISSING_AFTER)?;
+    sql.push_str(
+        ", ARRAY(SELECT n FROM m ORDER BY i), ARRAY(SELECT visit_id FROM m ORDER BY i), \
+         ARRAY(SELECT sn FROM m ORDER BY i));\n",
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+
+impl Store for PostgresStore {
+    fn migrate(&mut self) -> Result<()> {
+        let latest = MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0);
+        let mut tx = self.client.transaction().map_err(pg_err)?;
+        if let Some(schema) = &self.schema {
+            let exists = tx
+                .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[schema])
+                .map_err(pg_err)?
+                .is_some();
+            if !exists {
+                tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
+                    .map_err(pg_err)?;
+            }
+        }
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    BIGINT      NOT NULL PRIMARY KEY,
+                 name       TEXT        NOT NULL,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             );
+             LOCK TABLE schema_migrations IN EXCLUSIVE MODE;",
+        )
+        .map_err(pg_err)?;
+        let applied: Vec<i64> = tx
+            .query("SELECT version FROM schema_migrations", &[])
+            .map_err(pg_err)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if let Some(newer) = applied.iter().find(|v| **v > latest) {
+            return Err(StoreError::Database(format!(
+                "数据库结构版本 {newer} 比本程序支持的版本 {latest} 新"
+            )));
+        }
+        for (version, name, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            tx.batch_execute(sql)
+                .map_err(|e| StoreError::Database(format!("迁移 {version} ({name}) 失败: {}", pg_err(e))))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[version, name],
+            )
+            .map_err(pg_err)?;
+        }
+        tx.commit().map_err(pg_err)?;
+        self.statements.clear();
+        Ok(())
+    }
+
+    fn commit(&mut self, batch: &WriteBatch) -> Result<()> {
+        common::validate(batch)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let script = render_batch(&batch.ops)?;
+        match self.client.batch_execute(&script) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // The failed statement left the transaction aborted (or the connection is gone,
+                // and the server rolls back by itself).
+                let _ = self.client.batch_execute("ROLLBACK");
+                Err(pg_err(e))
+            }
+        }
+    }
+
+    fn institution(&mut self, code: &str) -> Result<Option<InstitutionRecord>> {
+        self.query_opt(common::Q_INSTITUTION, &[&code], |r| common::institution(r))
+    }
+
+    fn institutions(&mut self) -> Result<Vec<InstitutionRecord>> {
+        self.query_all(common::Q_INSTITUTIONS, &[], |r| common::institution(r))
+    }
+
+    fn person(&mut self, person_no: &str) -> Result<Option<PersonRecord>> {
+        self.query_opt(common::Q_PERSON, &[&person_no], |r| common::person(r))
+    }
+
+    fn person_by_certno(&mut self, certno: &str) -> Result<Option<PersonRecord>> {
+        self.query_opt(common::Q_PERSON_BY_CERTNO, &[&certno], |r| common::person(r))
+    }
+
+    fn person_count(&mut self) -> Result<i64> {
+        self.query_one(common::Q_PERSON_COUNT, &[], |r| common::count(r, "persons"))
+    }
+
+    fn persons(&mut self, limit: i64, offset: i64) -> Result<Vec<PersonRecord>> {
+        let (limit, offset) = (common::non_negative(limit), common::non_negative(offset));
+        self.query_all(common::Q_PERSONS, &[&limit, &offset], |r| common::person(r))
+    }
+
+    fn accumulators(&mut self, person_no: &str, year: i32) -> Result<Vec<(String, Accumulator)>> {
+        let year = i64::from(year);
+        self.query_all(common::Q_ACCUMULATORS, &[&person_no, &year], |r| common::accumulator(r))
+    }
+
+    fn visit(&mut self, visit_id: &str) -> Result<Option<VisitRecord>> {
+        self.query_opt(common::Q_VISIT, &[&visit_id], |r| common::visit(r))
+    }
+
+    fn visits_of_person(
+        &mut self,
+        person_no: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<VisitRecord>> {
+        let Some((lo, hi)) = common::day_range(from, to) else {
+            return Ok(Vec::new());
+        };
+        let limit = common::non_negative(limit);
+        self.query_all(common::Q_VISITS_OF_PERSON, &[&person_no, &lo, &hi, &limit], |r| {
+            common::visit(r)
+        })
+    }
+
+    fn fee_lines(&mut self, visit_id: &str) -> Result<Vec<FeeLineRecord>> {
+        self.query_all(common::Q_FEE_LINES, &[&visit_id], |r| common::fee_line(r))
+    }
+
+    fn settlement(&mut self, settlement_id: &str) -> Result<Option<SettlementRecord>> {
+        self.query_opt(common::Q_SETTLEMENT, &[&settlement_id], |r| common::settlement(r))
+    }
+
+    fn settlement_by_msgid(&mut self, msgid: &str) -> Result<Option<SettlementRecord>> {
+        self.query_opt(common::Q_SETTLEMENT_BY_MSGID, &[&msgid], |r| common::settlement(r))
+    }
+
+    fn settlements(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>> {
+        let Some((lo, hi)) = common::day_range(filter.from, filter.to) else {
+            return Ok(Vec::new());
+        };
+        let insurance = filter.insurance.map(|i| i.code());
+        let limit = common::non_negative(limit);
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&filter.institution, &lo, &hi];
+        if let Some(insurance) = &insurance {
+            params.push(insurance);
+        }
+        if let Some(clearing_type) = &filter.clearing_type {
+            params.push(clearing_type);
+        }
+        params.push(&limit);
+        let sql = common::settlement_query(filter, false);
+        self.query_all(&sql, &params, |r| common::settlement(r))
+    }
+
+    fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals> {
+        let Some((lo, hi)) = common::day_range(filter.from, filter.to) else {
+            return Ok(SettlementTotals::default());
+        };
+        let insurance = filter.insurance.map(|i| i.code());
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&filter.institution, &lo, &hi];
+        if let Some(insurance) = &insurance {
+            params.push(insurance);
+        }
+        if let Some(clearing_type) = &filter.clearing_type {
+            params.push(clearing_type);
+        }
+        let sql = common::settlement_query(filter, true);
+        self.query_one(&sql, &params, |r| common::settlement_totals(r))
+    }
+
+    fn message(&mut self, msgid: &str) -> Result<Option<MessageRecord>> {
+        self.query_opt(common::Q_MESSAGE, &[&msgid], |r| common::message(r))
+    }
+
+    fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
+        self.query_all(common::Q_CHRONIC_FILINGS, &[&person_no], |r| common::chronic_filing(r))
+    }
+
+    fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>> {
+        self.query_all(common::Q_LEDGER_BALANCES, &[], |r| common::ledger_balance(r))
+    }
+
+    fn audit_count(&mut self) -> Result<i64> {
+        self.query_one(common::Q_AUDIT_COUNT, &[], |r| common::count(r, "audit_log"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use yibao_money::Money;
+    use yibao_settle::Accumulator;
+
+    #[test]
+    fn schema_parameter_is_ours_and_checked() {
+        let (url, schema) = split_schema("postgres://u@h/db?schema=t_1&connect_timeout=5").unwrap();
+        assert_eq!(url, "postgres://u@h/db?connect_timeout=5");
+        assert_eq!(schema.as_deref(), Some("t_1"));
+        let (url, schema) = split_schema("postgres://u@h/db?schema=abc").unwrap();
+        assert_eq!((url.as_str(), schema.as_deref()), ("postgres://u@h/db", Some("abc")));
+        let (url, schema) = split_schema("postgresql://h/db").unwrap();
+        assert_eq!((url.as_str(), schema), ("postgresql://h/db", None));
+        for bad in ["x\"y", "a;b", "", "sch%65ma", &"a".repeat(64)] {
+            let url = format!("postgres://h/db?schema={bad}");
+            assert!(matches!(split_schema(&url), Err(StoreError::BadUrl(_))), "{bad}");
+        }
+    }
+
+    fn t(h: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2024, 5, 6)
+            .unwrap()
+            .and_hms_opt(h, 0, 0)
+            .unwrap()
+    }
+
+    fn balance(p: &str, fen: i64) -> WriteOp {
+        WriteOp::SetAccountBalance {
+            person_no: p.into(),
+            balance: Money::from_fen(fen),
+        }
+    }
+
+    #[test]
+    fn runs_of_one_kind_become_one_statement_and_repeated_keys_split_them() {
+        let ops = vec![balance("a", 1), balance("b", 2), balance("a", 3), balance("c", 4)];
+        let sql = render_batch(&ops).unwrap();
+        assert!(sql.starts_with("BEGIN;\n") && sql.ends_with("COMMIT;\n"));
+        assert_eq!(sql.matches("UPDATE persons").count(), 2, "{sql}");
+        assert!(sql.contains("('a', 1),\n('b', 2)"), "{sql}");
+        assert!(sql.contains("('a', 3),\n('c', 4)"), "{sql}");
+
+        let audit = |m: &str| {
+            WriteOp::InsertAudit(AuditRecord {
+                msgid: m.into(),
+                infno: "2207".into(),
+                institution: "H1".into(),
+                infcode: 0,
+                duration_us: 10,
+                at: t(8),
+                message: String::new(),
+            })
+        };
+        let ops = vec![audit("m1"), audit("m1"), balance("a", 1), audit("m2")];
+        let sql = render_batch(&ops).unwrap();
+        assert_eq!(sql.matches("INSERT INTO audit_log").count(), 1, "{sql}");
+        let m1 = sql.find("('m1'").unwrap();
+        let m2 = sql.find("('m2'").unwrap();
+        assert!(
+            m1 < m2 && sql.rfind("('m1'").unwrap() < m2,
+            "order of one kind kept: {sql}"
+        );
+    }
+
+    fn request(n: usize) -> Vec<WriteOp> {
+        let visit = format!("V{n}");
+        let id = format!("S{n}");
+        vec![
+            WriteOp::InsertSettlement(crate::SettlementRecord {
+                settlement_id: id.clone(),
+                visit_id: visit.clone(),
+                person_no: format!("P{n}"),
+                institution: "H1".into(),
+                insurance: yibao_codes::InsuranceType::EmployeeBasic,
+                medical_type: yibao_codes::MedicalType::GeneralOutpatient,
+                clearing_type: "11".into(),
+                settled_at: t(9),
+                msgid: format!("M{n}"),
+                policy_id: "p".into(),
+                year: 2024,
+                total: Money::ZERO,
+                fund_total: Money::ZERO,
+                account_pay: Money::ZERO,
+                cash_pay: Money::ZERO,
+                status: crate::SettlementStatus::Settled,
+                cancelled_at: None,
+                cancel_msgid: None,
+                output_json: "{}".into(),
+                inputs_json: "{}".into(),
+                deltas_json: "{}".into(),
+            }),
+            WriteOp::MarkFeeLinesSettled {
+                visit_id: visit,
+                settlement_id: Some(id),
+                sns: vec!["1".into()],
+            },
+            WriteOp::SetAccumulator {
+                person_no: format!("P{n}"),
+                year: 2024,
+                key: "basic".into(),
+                value: Accumulator::default(),
+            },
+            balance(&format!("P{n}"), 5),
+            WriteOp::InsertAudit(AuditRecord {
+                msgid: format!("M{n}"),
+                infno: "2207".into(),
+                institution: "H1".into(),
+                infcode: 0,
+                duration_us: 10,
+                at: t(8),
+                message: String::new(),
+            }),
+        ]
+    }
+
+    #[test]
+    fn interleaved_requests_render_as_one_statement_per_kind() {
+        let ops: Vec<WriteOp> = (0..50).flat_map(request).collect();
+        let sql = render_batch(&ops).unwrap();
+        assert_eq!(sql.matches(";\n").count(), 2 + 5, "{sql}");
+        // Each settlement is written before the lines that refer to it.
+        assert!(sql.find("INSERT INTO settlements").unwrap() < sql.find("UPDATE fee_lines").unwrap());
+    }
+
+    #[test]
+    fn ops_that_depend_on_each_other_are_not_reordered() {
+        let person = |fen: i64| {
+            WriteOp::UpsertPerson(crate::PersonRecord {
+                person_no: "P1".into(),
+                certno: "C1".into(),
+                name: "n".into(),
+                sex: yibao_codes::Sex::Male,
+                birth_date: t(0).date(),
+                ethnicity: "01".into(),
+                insurance: yibao_codes::InsuranceType::EmployeeBasic,
+                person_type: yibao_codes::PersonType::parse("11").unwrap(),
+                tier: None,
+                groups: vec![],
+                civil_servant: false,
+                insured_admdvs: "500102".into(),
+                employer_name: String::new(),
+                status: "1".into(),
+                enrolled_on: t(0).date(),
+                benefits_from: None,
+                account_balance: Money::from_fen(fen),
+            })
+        };
+        // balance(P1) must stay between the two upserts of P1; balance(P2) may join it.
+        let ops = vec![person(1), balance("P1", 2), person(3), balance("P2", 4)];
+        let kinds: Vec<Kind> = plan(&ops).iter().map(|g| g.kind).collect();
+        assert_eq!(kinds, [Kind::Person, Kind::Balance, Kind::Person]);
+        assert_eq!(plan(&ops)[1].ops.len(), 2);
+        // Lines marked for a settlement come after it, even from a later request.
+        let mut ops = request(1);
+        ops.extend(request(2));
+        let groups = plan(&ops);
+        let kinds: Vec<Kind> = groups.iter().map(|g| g.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::Settlement,
+                Kind::MarkFeeLines,
+                Kind::Accumulator,
+                Kind::Balance,
+                Kind::Audit
+            ]
+        );
+        assert_eq!(groups[1].ops.len(), 2);
+    }
+
+    #[test]
+    fn long_runs_are_split_into_bounded_statements() {
+        let ops: Vec<WriteOp> = (0..2500).map(|i| balance(&format!("p{i}"), i)).collect();
+        let sql = render_batch(&ops).unwrap();
+        assert_eq!(sql.matches("UPDATE persons").count(), 3);
+    }
+
+    #[test]
+    fn hostile_text_stays_inside_its_literal() {
+        let ops = vec![balance("x'); DELETE FROM persons; --", 1)];
+        let sql = render_batch(&ops).unwrap();
+        assert!(sql.contains("('x''); DELETE FROM persons; --', 1)"), "{sql}");
+    }
+}

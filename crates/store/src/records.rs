@@ -1,0 +1,328 @@
+//! The rows the platform stores. Plain data: the platform builds them, the backends write and
+//! read them. Money is exact fen; times are local (the pooling region's) wall-clock times.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use yibao_codes::{InsuranceType, MedicalType, PersonType, Sex, SpecialGroup, Tier};
+use yibao_money::{Money, Price, Quantity};
+use yibao_settle::Accumulator;
+
+/// A designated institution (定点医药机构) and its interface credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstitutionRecord {
+    /// 定点医药机构编号, e.g. H50010200001 (hospital) or P50010200001 (pharmacy).
+    pub code: String,
+    pub name: String,
+    /// The national grade `hosp_lv` (01–14); pharmacies use "11" 无等级.
+    pub hosp_lv: String,
+    /// 6-digit division of the institution.
+    pub admdvs: String,
+    /// `x-tif-paasid` the institution signs with.
+    pub paas_id: String,
+    /// The shared secret of the `x-tif-*` signature. Stored as given by the bureau.
+    pub secret: String,
+    pub active: bool,
+}
+
+/// An insured person with their current insurance relationship.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonRecord {
+    /// 人员编号 `psn_no`.
+    pub person_no: String,
+    /// 证件号码 (citizen ID).
+    pub certno: String,
+    pub name: String,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    /// 民族 `naty` code.
+    pub ethnicity: String,
+    pub insurance: InsuranceType,
+    pub person_type: PersonType,
+    pub tier: Option<Tier>,
+    pub groups: Vec<SpecialGroup>,
+    pub civil_servant: bool,
+    /// 参保地医保区划.
+    pub insured_admdvs: String,
+    pub employer_name: String,
+    /// 参保状态 `psn_insu_stas`: 1 正常参保, 2 暂停, 4 终止.
+    pub status: String,
+    pub enrolled_on: NaiveDate,
+    /// First day the funds pay (end of a waiting period), if any.
+    pub benefits_from: Option<NaiveDate>,
+    /// Personal account balance.
+    pub account_balance: Money,
+}
+
+/// The lifecycle of a visit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VisitStatus {
+    /// 2201 / 2401.
+    Registered,
+    /// 2402 (inpatient discharged).
+    Discharged,
+    /// 2207 / 2304 (final settlement).
+    Settled,
+    /// 2202 / 2404: registration cancelled.
+    Cancelled,
+}
+
+impl VisitStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            VisitStatus::Registered => "registered",
+            VisitStatus::Discharged => "discharged",
+            VisitStatus::Settled => "settled",
+            VisitStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<VisitStatus> {
+        [
+            VisitStatus::Registered,
+            VisitStatus::Discharged,
+            VisitStatus::Settled,
+            VisitStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// A visit (就诊): registration, visit information and discharge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisitRecord {
+    /// 就诊ID `mdtrt_id`, issued by the platform.
+    pub visit_id: String,
+    pub person_no: String,
+    pub institution: String,
+    pub insurance: InsuranceType,
+    pub medical_type: MedicalType,
+    pub begin_time: NaiveDateTime,
+    pub end_time: Option<NaiveDateTime>,
+    /// The HIS's own visit number (`ipt_otp_no` / `ipt_no`).
+    pub his_visit_no: String,
+    /// 病种编码 given with the visit information (chronic disease, single-disease).
+    pub disease_code: Option<String>,
+    /// Main diagnosis code.
+    pub diagnosis_code: Option<String>,
+    pub status: VisitStatus,
+    pub in_county: bool,
+}
+
+/// An uploaded fee line (费用明细).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeeLineRecord {
+    pub visit_id: String,
+    /// `feedetl_sn`, unique within the visit.
+    pub sn: String,
+    /// `chrg_bchno` (outpatient batch) or empty.
+    pub batch_no: String,
+    pub code: String,
+    /// The hospital's own code `medins_list_codg`.
+    pub local_code: String,
+    pub quantity: Quantity,
+    pub price: Price,
+    pub amount: Money,
+    pub occurred_at: NaiveDateTime,
+    pub disease_code: Option<String>,
+    /// `init_feedetl_sn` for refund lines (negative quantity).
+    pub refund_of: Option<String>,
+    /// Set when a settlement covered this line.
+    pub settlement_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SettlementStatus {
+    /// In force.
+    Settled,
+    /// Cancelled (2208/2305) or reversed (2601).
+    Cancelled,
+}
+
+impl SettlementStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            SettlementStatus::Settled => "settled",
+            SettlementStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<SettlementStatus> {
+        match code {
+            "settled" => Some(SettlementStatus::Settled),
+            "cancelled" => Some(SettlementStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// A stored settlement: the scalar figures reconciliation sums, the full result as JSON, and the
+/// policy version and inputs that produced it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementRecord {
+    /// 结算ID `setl_id`.
+    pub settlement_id: String,
+    pub visit_id: String,
+    pub person_no: String,
+    pub institution: String,
+    pub insurance: InsuranceType,
+    pub medical_type: MedicalType,
+    /// 清算类别 `clr_type` (11 门诊, 21 住院, 41 药店).
+    pub clearing_type: String,
+    pub settled_at: NaiveDateTime,
+    /// The request `msgid` (`medins_setl_id`).
+    pub msgid: String,
+    /// `region/version` of the policy that produced it.
+    pub policy_id: String,
+    pub year: i32,
+    pub total: Money,
+    pub fund_total: Money,
+    pub account_pay: Money,
+    pub cash_pay: Money,
+    pub status: SettlementStatus,
+    /// When cancelled: when, and by which message.
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub cancel_msgid: Option<String>,
+    /// The `setlinfo`/`setldetail` output as answered, JSON.
+    pub output_json: String,
+    /// The inputs (person facts, year-to-date, account, visit) as JSON, to recompute it.
+    pub inputs_json: String,
+    /// The accumulator and account deltas applied, JSON.
+    pub deltas_json: String,
+}
+
+/// One posting line in a fund's book (double entry: each posting's debits equal its credits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The posting this line belongs to (a settlement or its reversal).
+    pub posting_id: String,
+    /// The fund's book: its `fund_pay_type` code (310100, 390100, 310200 personal accounts …).
+    pub book: String,
+    /// Account within the book, e.g. `medical_expense` or `payable_institution`.
+    pub account: String,
+    pub debit: Money,
+    pub credit: Money,
+    pub settlement_id: String,
+    pub posted_at: NaiveDateTime,
+}
+
+/// A processed message, kept so that the same `msgid` replays the stored answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub msgid: String,
+    pub infno: String,
+    pub institution: String,
+    pub received_at: NaiveDateTime,
+    /// The full response body as answered.
+    pub response_json: String,
+}
+
+/// One line of the audit log: every transaction, with citizen IDs and names masked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub msgid: String,
+    pub infno: String,
+    pub institution: String,
+    pub infcode: i32,
+    pub duration_us: i64,
+    pub at: NaiveDateTime,
+    /// The error message, masked, or empty.
+    pub message: String,
+}
+
+/// A chronic or special outpatient disease filing (门诊慢特病备案, 2503).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChronicFilingRecord {
+    pub filing_id: String,
+    pub person_no: String,
+    pub disease_code: String,
+    pub disease_name: String,
+    pub institution: String,
+    pub begin_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub active: bool,
+}
+
+/// One write. A batch of writes is applied in one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteOp {
+    UpsertInstitution(InstitutionRecord),
+    UpsertPerson(PersonRecord),
+    /// Sets a person's account balance (after a settlement or reversal).
+    SetAccountBalance {
+        person_no: String,
+        balance: Money,
+    },
+    InsertVisit(VisitRecord),
+    /// Replaces the visit row (status, times, codes).
+    UpdateVisit(VisitRecord),
+    InsertFeeLines(Vec<FeeLineRecord>),
+    /// Deletes unsettled lines of a visit: all of them (`sn = None`) or one.
+    DeleteFeeLines {
+        visit_id: String,
+        sn: Option<String>,
+    },
+    /// Marks lines as covered by a settlement (or frees them with `None` on cancellation).
+    MarkFeeLinesSettled {
+        visit_id: String,
+        settlement_id: Option<String>,
+        sns: Vec<String>,
+    },
+    InsertSettlement(SettlementRecord),
+    CancelSettlement {
+        settlement_id: String,
+        cancelled_at: NaiveDateTime,
+        cancel_msgid: String,
+    },
+    /// Sets a person's accumulator for one year and key to this value.
+    SetAccumulator {
+        person_no: String,
+        year: i32,
+        key: String,
+        value: Accumulator,
+    },
+    InsertLedger(Vec<LedgerEntry>),
+    InsertMessage(MessageRecord),
+    InsertAudit(AuditRecord),
+    UpsertChronicFiling(ChronicFilingRecord),
+}
+
+/// Writes that become durable together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteBatch {
+    pub ops: Vec<WriteOp>,
+}
+
+impl WriteBatch {
+    pub fn push(&mut self, op: WriteOp) {
+        self.ops.push(op);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+/// Totals of settlements for reconciliation (3201).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SettlementTotals {
+    pub count: i64,
+    pub total: Money,
+    pub fund_total: Money,
+    pub account_pay: Money,
+    pub cash_pay: Money,
+}
+
+/// Which settlements a reconciliation covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementFilter {
+    pub institution: String,
+    pub insurance: Option<InsuranceType>,
+    pub clearing_type: Option<String>,
+    /// Inclusive dates of `settled_at`.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Only settlements in force (`true`) or every settlement, cancelled ones included.
+    pub in_force_only: bool,
+}

@@ -1,0 +1,693 @@
+//! The SQLite backend: one file in WAL mode with `synchronous=FULL`, so that every acknowledged
+//! commit survives a crash of the process or of the machine.
+
+use std::path::Path;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, ErrorCode, Params, TransactionBehavior};
+use yibao_settle::Accumulator;
+
+use crate::common::{self, date_text, groups_text, time_text, RowAccess};
+use crate::{
+    ChronicFilingRecord, FeeLineRecord, InstitutionRecord, MessageRecord, PersonRecord, Result, SettlementFilter,
+    SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+};
+
+/// The migrations, in order: (version, name, SQL).
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+
+/// How long a writer waits for another connection's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A SQLite database: one connection, used from one thread.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::Rejected(e.to_string()),
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+/// `?1, ?2, …, ?n`.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
+fn column_count(columns: &str) -> usize {
+    columns.split(',').count()
+}
+
+fn insert_sql(table: &str, columns: &str) -> String {
+    format!(
+        "INSERT INTO {table} ({columns}) VALUES ({})",
+        placeholders(column_count(columns))
+    )
+}
+
+fn upsert_sql(table: &str, columns: &str, key: &str, key_columns: usize) -> String {
+    format!(
+        "{} ON CONFLICT ({key}) DO UPDATE SET {}",
+        insert_sql(table, columns),
+        common::update_set(columns, key_columns)
+    )
+}
+
+static UPSERT_INSTITUTION: LazyLock<String> =
+    LazyLock::new(|| upsert_sql("institutions", common::INSTITUTION_COLUMNS, "code", 1));
+static UPSERT_PERSON: LazyLock<String> =
+    LazyLock::new(|| upsert_sql("persons", common::PERSON_COLUMNS, "person_no", 1));
+static INSERT_VISIT: LazyLock<String> = LazyLock::new(|| insert_sql("visits", common::VISIT_COLUMNS));
+static UPDATE_VISIT: LazyLock<String> = LazyLock::new(|| {
+    let sets: Vec<String> = common::VISIT_COLUMNS
+        .split(',')
+        .enumerate()
+        .skip(1)
+        .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
+        .collect();
+    format!("UPDATE visits SET {} WHERE visit_id = ?1", sets.join(", "))
+});
+static INSERT_FEE_LINE: LazyLock<String> = LazyLock::new(|| {
+    let n = column_count(common::FEE_LINE_COLUMNS);
+    format!(
+        "INSERT INTO fee_lines ({}, seq) VALUES ({}, (SELECT IFNULL(MAX(seq), 0) + 1 FROM fee_lines))",
+        common::FEE_LINE_COLUMNS,
+        placeholders(n)
+    )
+});
+static INSERT_SETTLEMENT: LazyLock<String> = LazyLock::new(|| insert_sql("settlements", common::SETTLEMENT_COLUMNS));
+static UPSERT_ACCUMULATOR: LazyLock<String> = LazyLock::new(|| {
+    upsert_sql(
+        "accumulators",
+        common::ACCUMULATOR_COLUMNS,
+        "person_no, year, acc_key",
+        3,
+    )
+});
+static INSERT_LEDGER: LazyLock<String> = LazyLock::new(|| insert_sql("ledger_entries", common::LEDGER_COLUMNS));
+static INSERT_MESSAGE: LazyLock<String> = LazyLock::new(|| insert_sql("messages", common::MESSAGE_COLUMNS));
+static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| insert_sql("audit_log", common::AUDIT_COLUMNS));
+static UPSERT_FILING: LazyLock<String> =
+    LazyLock::new(|| upsert_sql("chronic_filings", common::FILING_COLUMNS, "filing_id", 1));
+
+const SET_BALANCE: &str = "UPDATE persons SET account_balance = ?2 WHERE person_no = ?1";
+const DELETE_UNSETTLED_LINES: &str = "DELETE FROM fee_lines WHERE visit_id = ?1 AND settlement_id IS NULL";
+const DELETE_UNSETTLED_LINE: &str = "DELETE FROM fee_lines WHERE visit_id = ?1 AND sn = ?2 AND settlement_id IS NULL";
+/// Marking needs the line free or already this settlement's; freeing (`?3` NULL) needs the line.
+const MARK_LINE: &str = "UPDATE fee_lines SET settlement_id = ?3 WHERE visit_id = ?1 AND sn = ?2 \
+     AND (?3 IS NULL OR settlement_id IS NULL OR settlement_id = ?3)";
+const CANCEL_SETTLEMENT: &str = "UPDATE settlements SET status = 'cancelled', cancelled_at = ?2, \
+     cancel_msgid = ?3 WHERE settlement_id = ?1 AND status = 'settled'";
+
+impl RowAccess for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> std::result::Result<Option<String>, String> {
+        self.get::<_, Option<String>>(i).map_err(|e| e.to_string())
+    }
+
+    fn int(&self, i: usize) -> std::result::Result<Option<i64>, String> {
+        self.get::<_, Option<i64>>(i).map_err(|e| e.to_string())
+    }
+
+    fn boolean(&self, i: usize) -> std::result::Result<Option<bool>, String> {
+        match self.int(i)? {
+            None => Ok(None),
+            Some(0) => Ok(Some(false)),
+            Some(1) => Ok(Some(true)),
+            Some(n) => Err(format!("布尔值应为 0 或 1, 实为 {n}")),
+        }
+    }
+
+    fn date(&self, i: usize) -> std::result::Result<Option<NaiveDate>, String> {
+        self.text(i)?.map(|t| common::parse_date_text(&t)).transpose()
+    }
+
+    fn time(&self, i: usize) -> std::result::Result<Option<chrono::NaiveDateTime>, String> {
+        self.text(i)?.map(|t| common::parse_time_text(&t)).transpose()
+    }
+}
+
+/// A read query written with `$n` placeholders, as SQLite spells them (`?n`).
+fn sqlite_sql(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        let conn = Connection::open(path).map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))?;
+        SqliteStore::configure(conn, true)
+    }
+
+    /// A private database in memory, gone when the store is dropped.
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        SqliteStore::configure(Connection::open_in_memory().map_err(db_err)?, false)
+    }
+
+    /// `sqlite://PATH`, `sqlite://:memory:` or `sqlite::memory:`.
+    pub(crate) fn open_url(url: &str) -> Result<SqliteStore> {
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+            return SqliteStore::open_in_memory();
+        }
+        match url.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() => SqliteStore::open(path),
+            _ => Err(StoreError::BadUrl(url.to_owned())),
+        }
+    }
+
+    fn configure(conn: Connection, file: bool) -> Result<SqliteStore> {
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(db_err)?;
+        if file && !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Database(format!(
+                "无法启用 WAL 日志模式 (journal_mode={mode})"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+        let synchronous: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .map_err(db_err)?;
+        let foreign_keys: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .map_err(db_err)?;
+        if synchronous != 2 || foreign_keys != 1 {
+            return Err(StoreError::Database(format!(
+                "SQLite 设置未生效: synchronous={synchronous}, foreign_keys={foreign_keys}"
+            )));
+        }
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(SqliteStore { conn })
+    }
+
+    fn query_opt<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        decode: fn(&rusqlite::Row<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql)).map_err(db_err)?;
+        let mut rows = stmt.query(params).map_err(db_err)?;
+        match rows.next().map_err(db_err)? {
+            Some(row) => decode(row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        decode: fn(&rusqlite::Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql)).map_err(db_err)?;
+        let mut rows = stmt.query(params).map_err(db_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_err)? {
+            out.push(decode(row)?);
+        }
+        Ok(out)
+    }
+
+    fn query_one<T>(&self, sql: &str, params: impl Params, decode: fn(&rusqlite::Row<'_>) -> Result<T>) -> Result<T> {
+        self.query_opt(sql, params, decode)?
+            .ok_or_else(|| StoreError::Database(format!("查询没有返回结果: {sql}")))
+    }
+}
+
+/// Runs one cached statement, returning the rows it changed.
+fn run(conn: &Connection, sql: &str, params: impl Params) -> Result<usize> {
+    conn.prepare_cached(sql)
+        .map_err(db_err)?
+        .execute(params)
+        .map_err(db_err)
+}
+
+fn expect_one(changed: usize, what: &str, key: &str) -> Result<()> {
+    if changed == 0 {
+        return Err(common::missing_rows(what, &[key]));
+    }
+    Ok(())
+}
+
+fn insert_fee_line(conn: &Connection, r: &FeeLineRecord) -> Result<usize> {
+    run(
+        conn,
+        &INSERT_FEE_LINE,
+        params![
+            r.visit_id,
+            r.sn,
+            r.batch_no,
+            r.code,
+            r.local_code,
+            r.quantity.ten_thousandths(),
+            r.price.millionths(),
+            r.amount.fen(),
+            time_text(r.occurred_at),
+            r.disease_code,
+            r.refund_of,
+            r.settlement_id,
+        ],
+    )
+}
+
+fn upsert_accumulator(conn: &Connection, person_no: &str, year: i32, key: &str, a: &Accumulator) -> Result<usize> {
+    run(
+        conn,
+        &UPSERT_ACCUMULATOR,
+        params![
+            person_no,
+            year,
+            key,
+            a.deductible.fen(),
+            a.fund.fen(),
+            a.base.fen(),
+            a.visits,
+            a.admissions,
+        ],
+    )
+}
+
+fn visit_params(r: &VisitRecord) -> [Box<dyn rusqlite::ToSql + '_>; 12] {
+    [
+        Box::new(&r.visit_id),
+        Box::new(&r.person_no),
+        Box::new(&r.institution),
+        Box::new(r.insurance.code()),
+        Box::new(r.medical_type.code()),
+        Box::new(time_text(r.begin_time)),
+        Box::new(r.end_time.map(time_text)),
+        Box::new(&r.his_visit_no),
+        Box::new(&r.disease_code),
+        Box::new(&r.diagnosis_code),
+        Box::new(r.status.code()),
+        Box::new(r.in_county),
+    ]
+}
+
+fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
+    match op {
+        WriteOp::UpsertInstitution(r) => {
+            run(
+                conn,
+                &UPSERT_INSTITUTION,
+                params![r.code, r.name, r.hosp_lv, r.admdvs, r.paas_id, r.secret, r.active],
+            )?;
+        }
+        WriteOp::UpsertPerson(r) => {
+            run(
+                conn,
+                &UPSERT_PERSON,
+                params![
+                    r.person_no,
+                    r.certno,
+                    r.name,
+                    r.sex.code(),
+                    date_text(r.birth_date),
+                    r.ethnicity,
+                    r.insurance.code(),
+                    r.person_type.to_string(),
+                    r.tier.map(|t| i64::from(t.number())),
+                    groups_text(&r.groups),
+                    r.civil_servant,
+                    r.insured_admdvs,
+                    r.employer_name,
+                    r.status,
+                    date_text(r.enrolled_on),
+                    r.benefits_from.map(date_text),
+                    r.account_balance.fen(),
+                ],
+            )?;
+        }
+        WriteOp::SetAccountBalance { person_no, balance } => {
+            let changed = run(conn, SET_BALANCE, params![person_no, balance.fen()])?;
+            expect_one(changed, common::MISSING_PERSON, person_no)?;
+        }
+        WriteOp::InsertVisit(r) => {
+            run(conn, &INSERT_VISIT, rusqlite::params_from_iter(visit_params(r)))?;
+        }
+        WriteOp::UpdateVisit(r) => {
+            let changed = run(conn, &UPDATE_VISIT, rusqlite::params_from_iter(visit_params(r)))?;
+            expect_one(changed, common::MISSING_VISIT, &r.visit_id)?;
+        }
+        WriteOp::InsertFeeLines(lines) => {
+            for r in lines {
+                insert_fee_line(conn, r)?;
+            }
+        }
+        WriteOp::DeleteFeeLines { visit_id, sn: None } => {
+            run(conn, DELETE_UNSETTLED_LINES, params![visit_id])?;
+        }
+        WriteOp::DeleteFeeLines { visit_id, sn: Some(sn) } => {
+            run(conn, DELETE_UNSETTLED_LINE, params![visit_id, sn])?;
+        }
+        WriteOp::MarkFeeLinesSettled {
+            visit_id,
+            settlement_id,
+            sns,
+        } => {
+            let mut missing = Vec::new();
+            for sn in sns {
+                if run(conn, MARK_LINE, params![visit_id, sn, settlement_id])? == 0 {
+                    missing.push(sn.as_str());
+                }
+            }
+            if !missing.is_empty() {
+                return Err(common::missing_rows(&common::missing_fee_lines(visit_id), &missing));
+            }
+        }
+        WriteOp::InsertSettlement(r) => {
+            run(
+                conn,
+                &INSERT_SETTLEMENT,
+                params![
+                    r.settlement_id,
+                    r.visit_id,
+                    r.person_no,
+                    r.institution,
+                    r.insurance.code(),
+                    r.medical_type.code(),
+                    r.clearing_type,
+                    time_text(r.settled_at),
+                    r.msgid,
+                    r.policy_id,
+                    r.year,
+                    r.total.fen(),
+                    r.fund_total.fen(),
+                    r.account_pay.fen(),
+                    r.cash_pay.fen(),
+                    r.status.code(),
+                    r.cancelled_at.map(time_text),
+                    r.cancel_msgid,
+                    r.output_json,
+                    r.inputs_json,
+                    r.deltas_json,
+                ],
+            )?;
+        }
+        WriteOp::CancelSettlement {
+            settlement_id,
+            cancelled_at,
+            cancel_msgid,
+        } => {
+            let changed = run(
+                conn,
+                CANCEL_SETTLEMENT,
+                params![settlement_id, time_text(*cancelled_at), cancel_msgid],
+            )?;
+            expect_one(changed, common::MISSING_SETTLEMENT, settlement_id)?;
+        }
+        WriteOp::SetAccumulator {
+            person_no,
+            year,
+            key,
+            value,
+        } => {
+            upsert_accumulator(conn, person_no, *year, key, value)?;
+        }
+        WriteOp::InsertLedger(entries) => {
+            for e in entries {
+                run(
+                    conn,
+                    &INSERT_LEDGER,
+                    params![
+                        e.posting_id,
+                        e.book,
+                        e.account,
+                        e.debit.fen(),
+                        e.credit.fen(),
+                        e.settlement_id,
+                        time_text(e.posted_at),
+                    ],
+                )?;
+            }
+        }
+        WriteOp::InsertMessage(r) => {
+            run(
+                conn,
+                &INSERT_MESSAGE,
+                params![
+                    r.msgid,
+                    r.infno,
+                    r.institution,
+                    time_text(r.received_at),
+                    r.response_json
+                ],
+            )?;
+        }
+        WriteOp::InsertAudit(r) => {
+            run(
+                conn,
+                &INSERT_AUDIT,
+                params![
+                    r.msgid,
+                    r.infno,
+                    r.institution,
+                    r.infcode,
+                    r.duration_us,
+                    time_text(r.at),
+                    r.message,
+                ],
+            )?;
+        }
+        WriteOp::UpsertChronicFiling(r) => {
+            run(
+                conn,
+                &UPSERT_FILING,
+                params![
+                    r.filing_id,
+                    r.person_no,
+                    r.disease_code,
+                    r.disease_name,
+                    r.institution,
+                    date_text(r.begin_date),
+                    r.end_date.map(date_text),
+                    r.active,
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn migrate(&mut self) -> Result<()> {
+        let latest = MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    INTEGER NOT NULL PRIMARY KEY,
+                 name       TEXT    NOT NULL,
+                 applied_at TEXT    NOT NULL
+             )",
+        )
+        .map_err(db_err)?;
+        let applied: Vec<i64> = {
+            let mut stmt = tx.prepare("SELECT version FROM schema_migrations").map_err(db_err)?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db_err)?
+        };
+        if let Some(newer) = applied.iter().find(|v| **v > latest) {
+            return Err(StoreError::Database(format!(
+                "数据库结构版本 {newer} 比本程序支持的版本 {latest} 新"
+            )));
+        }
+        for (version, name, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            tx.execute_batch(sql)
+                .map_err(|e| StoreError::Database(format!("迁移 {version} ({name}) 失败: {e}")))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) \
+                 VALUES (?1, ?2, strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+                params![version, name],
+            )
+            .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)?;
+        self.conn.flush_prepared_statement_cache();
+        Ok(())
+    }
+
+    fn commit(&mut self, batch: &WriteBatch) -> Result<()> {
+        common::validate(batch)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // Dropping the transaction on an error rolls it back.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        for op in &batch.ops {
+            apply(&tx, op)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    fn institution(&mut self, code: &str) -> Result<Option<InstitutionRecord>> {
+        self.query_opt(common::Q_INSTITUTION, [code], |r| common::institution(r))
+    }
+
+    fn institutions(&mut self) -> Result<Vec<InstitutionRecord>> {
+        self.query_all(common::Q_INSTITUTIONS, [], |r| common::institution(r))
+    }
+
+    fn person(&mut self, person_no: &str) -> Result<Option<PersonRecord>> {
+        self.query_opt(common::Q_PERSON, [person_no], |r| common::person(r))
+    }
+
+    fn person_by_certno(&mut self, certno: &str) -> Result<Option<PersonRecord>> {
+        self.query_opt(common::Q_PERSON_BY_CERTNO, [certno], |r| common::person(r))
+    }
+
+    fn person_count(&mut self) -> Result<i64> {
+        self.query_one(common::Q_PERSON_COUNT, [], |r| common::count(r, "persons"))
+    }
+
+    fn persons(&mut self, limit: i64, offset: i64) -> Result<Vec<PersonRecord>> {
+        let (limit, offset) = (common::non_negative(limit), common::non_negative(offset));
+        self.query_all(common::Q_PERSONS, [limit, offset], |r| common::person(r))
+    }
+
+    fn accumulators(&mut self, person_no: &str, year: i32) -> Result<Vec<(String, Accumulator)>> {
+        self.query_all(common::Q_ACCUMULATORS, params![person_no, year], |r| {
+            common::accumulator(r)
+        })
+    }
+
+    fn visit(&mut self, visit_id: &str) -> Result<Option<VisitRecord>> {
+        self.query_opt(common::Q_VISIT, [visit_id], |r| common::visit(r))
+    }
+
+    fn visits_of_person(
+        &mut self,
+        person_no: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<VisitRecord>> {
+        let Some((lo, hi)) = common::day_range(from, to) else {
+            return Ok(Vec::new());
+        };
+        let params = params![person_no, time_text(lo), time_text(hi), common::non_negative(limit)];
+        self.query_all(common::Q_VISITS_OF_PERSON, params, |r| common::visit(r))
+    }
+
+    fn fee_lines(&mut self, visit_id: &str) -> Result<Vec<FeeLineRecord>> {
+        self.query_all(common::Q_FEE_LINES, [visit_id], |r| common::fee_line(r))
+    }
+
+    fn settlement(&mut self, settlement_id: &str) -> Result<Option<SettlementRecord>> {
+        self.query_opt(common::Q_SETTLEMENT, [settlement_id], |r| common::settlement(r))
+    }
+
+    fn settlement_by_msgid(&mut self, msgid: &str) -> Result<Option<SettlementRecord>> {
+        self.query_opt(common::Q_SETTLEMENT_BY_MSGID, [msgid], |r| common::settlement(r))
+    }
+
+    fn settlements(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>> {
+        let Some(params) = filter_params(filter, Some(limit)) else {
+            return Ok(Vec::new());
+        };
+        let sql = common::settlement_query(filter, false);
+        self.query_all(&sql, rusqlite::params_from_iter(params), |r| common::settlement(r))
+    }
+
+    fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals> {
+        let Some(params) = filter_params(filter, None) else {
+            return Ok(SettlementTotals::default());
+        };
+        let sql = common::settlement_query(filter, true);
+        self.query_one(&sql, rusqlite::params_from_iter(params), |r| {
+            common::settlement_totals(r)
+        })
+    }
+
+    fn message(&mut self, msgid: &str) -> Result<Option<MessageRecord>> {
+        self.query_opt(common::Q_MESSAGE, [msgid], |r| common::message(r))
+    }
+
+    fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
+        self.query_all(common::Q_CHRONIC_FILINGS, [person_no], |r| common::chronic_filing(r))
+    }
+
+    fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>> {
+        self.query_all(common::Q_LEDGER_BALANCES, [], |r| common::ledger_balance(r))
+    }
+
+    fn audit_count(&mut self) -> Result<i64> {
+        self.query_one(common::Q_AUDIT_COUNT, [], |r| common::count(r, "audit_log"))
+    }
+}
+
+/// The parameters of [`common::settlement_query`], or `None` when the dates hold no time.
+fn filter_params(filter: &SettlementFilter, limit: Option<i64>) -> Option<Vec<rusqlite::types::Value>> {
+    use rusqlite::types::Value;
+    let (lo, hi) = common::day_range(filter.from, filter.to)?;
+    let mut params = vec![
+        Value::Text(filter.institution.clone()),
+        Value::Text(time_text(lo)),
+        Value::Text(time_text(hi)),
+    ];
+    if let Some(insurance) = filter.insurance {
+        params.push(Value::Text(insurance.code().to_owned()));
+    }
+    if let Some(clearing_type) = &filter.clearing_type {
+        params.push(Value::Text(clearing_type.clone()));
+    }
+    if let Some(limit) = limit {
+        params.push(Value::Integer(common::non_negative(limit)));
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_store_runs_wal_with_full_sync_and_foreign_keys() {
+        let path = std::env::temp_dir().join(format!("yibao-store-pragmas-{}.db", std::process::id()));
+        let store = SqliteStore::open(&path).unwrap();
+        let get = |name: &str| -> String {
+            store
+                .conn
+                .pragma_query_value(None, name, |r| r.get::<_, rusqlite::types::Value>(0))
+                .map(|v| match v {
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    other => format!("{other:?}"),
+                })
+                .unwrap()
+        };
+        assert_eq!(get("journal_mode"), "wal");
+        assert_eq!(get("synchronous"), "2"); // FULL
+        assert_eq!(get("foreign_keys"), "1");
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    #[test]
+    fn urls() {
+        assert!(SqliteStore::open_url("sqlite::memory:").is_ok());
+        assert!(SqliteStore::open_url("sqlite://:memory:").is_ok());
+        assert!(matches!(SqliteStore::open_url("sqlite://"), Err(StoreError::BadUrl(_))));
+        assert!(matches!(
+            SqliteStore::open_url("sqlite:x.db"),
+            Err(StoreError::BadUrl(_))
+        ));
+    }
+}
