@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// The region's 6-digit division; taken from the policy when omitted.
     #[arg(long)]
     admdvs: Option<String>,
+    /// Seed only the first N demo persons (tests start faster).
+    #[arg(long, default_value_t = yibao_demo::DEMO_PERSONS, hide = true)]
+    demo_persons: usize,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -53,16 +56,17 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let region = region(&args)?;
-    let mut store = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
-    store.migrate().map_err(|e| e.to_string())?;
-    let platform = Platform::start(store, region).map_err(|e| e.to_string())?;
+    let mut writer = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
+    writer.migrate().map_err(|e| e.to_string())?;
+    let reader = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
+    let platform = Platform::start(reader, writer, region).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("无法启动运行时: {e}"))?;
     runtime.block_on(async move {
         if args.demo {
-            let seeded = yibao_server::demo::seed(&platform).await.map_err(|e| e.to_string())?;
+            let seeded = yibao_server::demo::seed(&platform, args.demo_persons).await.map_err(|e| e.to_string())?;
             if seeded > 0 {
                 tracing::info!(persons = seeded, "demo region seeded");
             }
@@ -75,7 +79,12 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             Some(Arc::new(RwLock::new(Credentials::new(institutions))))
         };
         let state = AppState { platform, credentials };
-        yibao_server::serve(args.listen, state).await.map_err(|e| format!("{}: {e}", args.listen))
+        // Serve from a worker task, not the thread that blocks on the runtime.
+        let listen = args.listen;
+        tokio::spawn(async move { yibao_server::serve(listen, state).await })
+            .await
+            .map_err(|e| format!("{listen}: {e}"))?
+            .map_err(|e| format!("{listen}: {e}"))
     })
 }
 

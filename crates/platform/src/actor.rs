@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot};
 use yibao_fsi::{inf_refmsgid, Envelope, Response, TransactionInput};
-use yibao_store::{AuditRecord, InstitutionRecord, MessageRecord, WriteOp};
+use yibao_store::{AuditRecord, InstitutionRecord, MessageRecord, Store, WriteBatch, WriteOp};
 
 use crate::ids::IdGenerator;
 use crate::national;
@@ -62,7 +62,40 @@ enum Reply {
     Done(oneshot::Sender<Result<(), PlatformError>>),
 }
 
-pub fn run(mut state: State, region: Arc<Region>, ids: Arc<IdGenerator>, mut jobs: mpsc::Receiver<Job>) {
+/// A batch handed to the committer: its writes, and the answers to send once they are durable.
+struct CommitJob {
+    batch: WriteBatch,
+    pending: Vec<Pending>,
+}
+
+/// Runs the platform: this thread applies requests; a second thread commits each batch on the
+/// `writer` connection while this one already works on the next batch (a pipeline of depth one:
+/// a batch is handed over only after the previous one is known to be durable).
+pub fn run(
+    mut state: State,
+    mut writer: Box<dyn Store>,
+    region: Arc<Region>,
+    ids: Arc<IdGenerator>,
+    mut jobs: mpsc::Receiver<Job>,
+) {
+    let (commit_tx, commit_rx) = std::sync::mpsc::sync_channel::<CommitJob>(1);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<bool>();
+    let committer = std::thread::Builder::new()
+        .name("yibao-commit".into())
+        .spawn(move || {
+            for job in commit_rx {
+                let result = writer.commit(&job.batch);
+                let ok = result.is_ok();
+                answer(job.pending, result.map_err(|e| e.to_string()));
+                if done_tx.send(ok).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("the commit thread starts");
+    let mut in_flight = false;
+    // Answers of the batch being committed, for a msgid repeated while it is in flight.
+    let mut previous: FxHashMap<String, Vec<u8>> = FxHashMap::default();
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH_REQUESTS_MAX {
@@ -72,19 +105,15 @@ pub fn run(mut state: State, region: Arc<Region>, ids: Arc<IdGenerator>, mut job
             }
         }
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
-        // Answers of state-changing messages within this batch, for a msgid repeated in it.
         let mut answered: FxHashMap<String, Vec<u8>> = FxHashMap::default();
+        let mut forget_after = false;
         for job in batch {
             let now = now();
             match job {
                 Job::National(request, reply) => {
                     let refmsgid = inf_refmsgid(&region.admdvs, now, ids.message_serial());
-                    let body = handle(&mut state, &region, &ids, &request, now, &refmsgid, &mut answered);
-                    pending.push(Pending {
-                        reply: Reply::Body(reply, body),
-                        refmsgid,
-                        received_at: request.received_at,
-                    });
+                    let body = handle(&mut state, &region, &ids, &request, now, &refmsgid, &mut answered, &previous);
+                    pending.push(Pending { reply: Reply::Body(reply, body), refmsgid, received_at: request.received_at });
                 }
                 Job::Refused(r) => {
                     state.pending.push(WriteOp::InsertAudit(AuditRecord {
@@ -102,76 +131,97 @@ pub fn run(mut state: State, region: Arc<Region>, ids: Arc<IdGenerator>, mut job
                         state.institutions.insert(r.code.clone(), r.clone());
                         state.pending.push(WriteOp::UpsertInstitution(r));
                     }
-                    pending.push(Pending {
-                        reply: Reply::Done(reply),
-                        refmsgid: String::new(),
-                        received_at: now,
-                    });
+                    pending.push(Pending { reply: Reply::Done(reply), refmsgid: String::new(), received_at: now });
                 }
                 Job::Apply(ops, reply) => {
                     for op in ops {
                         state.pending.push(op);
                     }
                     // Administrative writes may touch anything cached.
-                    state.forget();
-                    pending.push(Pending {
-                        reply: Reply::Done(reply),
-                        refmsgid: String::new(),
-                        received_at: now,
-                    });
+                    forget_after = true;
+                    pending.push(Pending { reply: Reply::Done(reply), refmsgid: String::new(), received_at: now });
                 }
                 Job::Institutions(reply) => {
                     let _ = reply.send(state.institutions.values().cloned().collect());
                 }
                 Job::PersonCount(reply) => {
-                    let _ = reply.send(
-                        state
-                            .store
-                            .person_count()
-                            .map_err(|e| PlatformError::internal(e.to_string())),
-                    );
+                    let _ = reply.send(state.store.person_count().map_err(|e| PlatformError::internal(e.to_string())));
                 }
             }
         }
-        let committed = if state.pending.is_empty() {
-            Ok(())
+        // This batch was computed on top of the one in flight: it may go only if that one
+        // became durable.
+        if in_flight {
+            in_flight = false;
+            previous.clear();
+            if !done_rx.recv().unwrap_or(false) {
+                state.pending = WriteBatch::default();
+                answer(pending, Err("an earlier batch failed to commit".into()));
+                recover(&mut state);
+                continue;
+            }
+        }
+        if state.pending.is_empty() {
+            answer(pending, Ok(()));
         } else {
             let batch = std::mem::take(&mut state.pending);
-            let result = state.store.commit(&batch);
-            if result.is_err() {
-                // Nothing of the batch is stored: forget what the caches believe and answer
-                // every request of the batch with a retryable failure.
-                state.forget();
-                let _ = state.reload_institutions();
+            if commit_tx.send(CommitJob { batch, pending }).is_err() {
+                tracing::error!("the commit thread has stopped");
+                break;
             }
-            result
-        };
-        let now = now();
-        for p in pending {
-            match (p.reply, &committed) {
-                (Reply::Body(tx, body), Ok(())) => {
-                    let _ = tx.send(body);
+            in_flight = true;
+            previous = answered;
+        }
+        if forget_after || state.is_full() {
+            // Caches may be emptied only when nothing in flight depends on them.
+            if in_flight {
+                in_flight = false;
+                previous.clear();
+                if !done_rx.recv().unwrap_or(false) {
+                    recover(&mut state);
+                    continue;
                 }
-                (Reply::Body(tx, _), Err(e)) => {
-                    tracing::error!(error = %e, "commit failed; batch answered as failed");
-                    let body = Response::error(
-                        p.refmsgid,
-                        p.received_at,
-                        now,
-                        "系统暂时无法保存数据,本次交易未生效,请稍后重试",
-                    )
+            }
+            state.forget();
+        }
+    }
+    drop(commit_tx);
+    let _ = committer.join();
+}
+
+/// After a failed commit: nothing of the failed batches is stored, so forget what the caches
+/// believe and start again from the store.
+fn recover(state: &mut State) {
+    state.forget();
+    if let Err(e) = state.reload_institutions() {
+        tracing::error!(error = %e, "reloading institutions after a failed commit");
+    }
+}
+
+/// Sends the answers of a batch: as computed when its writes are durable, as a retryable
+/// failure when they are not.
+fn answer(pending: Vec<Pending>, committed: Result<(), String>) {
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, "commit failed; batch answered as failed");
+    }
+    let now = now();
+    for p in pending {
+        match (p.reply, &committed) {
+            (Reply::Body(tx, body), Ok(())) => {
+                let _ = tx.send(body);
+            }
+            (Reply::Body(tx, _), Err(_)) => {
+                let body = Response::error(p.refmsgid, p.received_at, now, "系统暂时无法保存数据,本次交易未生效,请稍后重试")
                     .to_json_bytes();
-                    let _ = tx.send(body);
-                }
-                (Reply::Done(tx), Ok(())) => {
-                    let _ = tx.send(Ok(()));
-                }
-                (Reply::Done(tx), Err(e)) => {
-                    let _ = tx.send(Err(PlatformError::internal(e.to_string())));
-                }
+                let _ = tx.send(body);
+            }
+            (Reply::Done(tx), Ok(())) => {
+                let _ = tx.send(Ok(()));
+            }
+            (Reply::Done(tx), Err(e)) => {
+                let _ = tx.send(Err(PlatformError::internal(e.clone())));
             }
         }
-        state.trim();
     }
 }
 
@@ -188,12 +238,13 @@ fn handle(
     now: NaiveDateTime,
     refmsgid: &str,
     answered: &mut FxHashMap<String, Vec<u8>>,
+    previous: &FxHashMap<String, Vec<u8>>,
 ) -> Vec<u8> {
     let envelope = &request.envelope;
     let changes = national::changes_state(&request.input);
     if changes {
         // The same msgid answers what it answered the first time, and changes nothing again.
-        if let Some(body) = replay(state, envelope, answered) {
+        if let Some(body) = replay(state, envelope, answered, previous) {
             audit(state, request, now, 0, "重复报文,返回原应答");
             return body;
         }
@@ -244,8 +295,13 @@ fn handle(
 
 /// The stored answer to a msgid already processed, if any. A msgid another institution used is
 /// answered with a refusal instead.
-fn replay(state: &mut State, envelope: &Envelope, answered: &FxHashMap<String, Vec<u8>>) -> Option<Vec<u8>> {
-    if let Some(body) = answered.get(&envelope.msgid) {
+fn replay(
+    state: &mut State,
+    envelope: &Envelope,
+    answered: &FxHashMap<String, Vec<u8>>,
+    previous: &FxHashMap<String, Vec<u8>>,
+) -> Option<Vec<u8>> {
+    if let Some(body) = answered.get(&envelope.msgid).or_else(|| previous.get(&envelope.msgid)) {
         return Some(body.clone());
     }
     match state.store.message(&envelope.msgid) {

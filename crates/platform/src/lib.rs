@@ -38,9 +38,10 @@ pub struct Platform {
 }
 
 impl Platform {
-    /// Starts the platform thread on a migrated store.
-    pub fn start(store: Box<dyn Store>, region: Region) -> Result<Platform, PlatformError> {
-        let state = State::new(store)?;
+    /// Starts the platform on a migrated database: `reader` serves the platform thread's reads,
+    /// `writer` the commit thread's transactions (two connections to the same database).
+    pub fn start(reader: Box<dyn Store>, writer: Box<dyn Store>, region: Region) -> Result<Platform, PlatformError> {
+        let state = State::new(reader)?;
         let start_millis = chrono::Utc::now().timestamp_millis().max(0) as u64;
         let ids = Arc::new(IdGenerator::new(&region.admdvs, start_millis));
         let admdvs = region.admdvs.clone();
@@ -48,7 +49,7 @@ impl Platform {
         let (tx, rx) = mpsc::channel(QUEUE_REQUESTS_MAX);
         std::thread::Builder::new()
             .name("yibao-platform".into())
-            .spawn(move || actor::run(state, region, ids, rx))
+            .spawn(move || actor::run(state, writer, region, ids, rx))
             .map_err(|e| PlatformError::internal(format!("无法启动平台线程: {e}")))?;
         Ok(Platform { jobs: tx, admdvs })
     }

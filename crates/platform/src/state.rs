@@ -75,11 +75,9 @@ impl State {
         self.settlement_msgids.clear();
     }
 
-    pub fn trim(&mut self) {
-        let entries = self.persons.len() + self.visits.len() + self.settlements.len() + self.ytd.len();
-        if entries > CACHE_ENTRIES_MAX {
-            self.forget();
-        }
+    /// Whether the caches have grown past their bound and should be emptied.
+    pub fn is_full(&self) -> bool {
+        self.persons.len() + self.visits.len() + self.settlements.len() + self.ytd.len() > CACHE_ENTRIES_MAX
     }
 
     pub fn reload_institutions(&mut self) -> Result<(), PlatformError> {

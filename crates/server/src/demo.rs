@@ -68,8 +68,9 @@ pub fn person_record(p: DemoPerson) -> PersonRecord {
     }
 }
 
-/// Seeds the demo region unless the store already holds people. Returns how many were written.
-pub async fn seed(platform: &Platform) -> Result<usize, PlatformError> {
+/// Seeds the demo region (its first `persons` people) unless the store already holds people.
+/// Returns how many were written.
+pub async fn seed(platform: &Platform, persons: usize) -> Result<usize, PlatformError> {
     platform.upsert_institutions(institution_records()).await?;
     if platform.person_count().await? > 0 {
         return Ok(0);
@@ -77,7 +78,7 @@ pub async fn seed(platform: &Platform) -> Result<usize, PlatformError> {
     let mut chunk = Vec::with_capacity(SEED_CHUNK_PERSONS * 2);
     let mut in_chunk = 0;
     let mut written = 0;
-    for person in demo_persons() {
+    for person in demo_persons().take(persons) {
         chunk.extend(person_ops(person));
         in_chunk += 1;
         if in_chunk == SEED_CHUNK_PERSONS {

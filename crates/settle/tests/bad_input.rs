@@ -591,8 +591,9 @@ fn line() -> impl Strategy<Value = String> {
     (
         "[1-9][0-9]{0,3}",
         pick(&codes, &["X999", ""]),
-        decimal("[1-9][0-9]{0,2}(\\.[0-9]{1,2})?"),
-        decimal("(0|[1-9][0-9]{0,4})(\\.[0-9]{1,6})?"),
+        // Now and then a huge price and quantity: each within its own bound, not their product.
+        prop_oneof![20 => decimal("[1-9][0-9]{0,2}(\\.[0-9]{1,2})?"), 1 => decimal("[1-9][0-9]{4,5}")],
+        prop_oneof![20 => decimal("(0|[1-9][0-9]{0,4})(\\.[0-9]{1,6})?"), 1 => decimal("[1-9][0-9]{9,11}")],
         prop_oneof![
             50 => Just(None),
             50 => Just(Some(None)),
@@ -686,7 +687,7 @@ fn mangle(text: &str, edits: &[(usize, u8, u8)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 20000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..512)) {

@@ -4,16 +4,24 @@
 //! Policies are generated as policy-language text from random parameters and loaded with
 //! `load_policy`, exactly as a region's file is; every generated file must check. The parameters
 //! are kept beside the compiled policy so that the tests can say, independently of the engine,
-//! what each stage's caps are and when a `no_cap` tilt lifts them.
+//! what each stage's limits are and when a `no_cap` tilt lifts them. Accumulators are always
+//! named in the generated text, so the tests read them by name whatever the default is.
 //!
-//! Properties:
-//! 1. conservation: funds + account + cash = total, to the fen (and the other identities);
-//! 2. no amount is ever negative;
-//! 3. no annual cap (fund, base or deductible maximum) is exceeded over a year of visits, and no
-//!    per-visit cap in a visit;
-//! 4. fund pay does not decrease when a 甲类 line's quantity grows;
-//! 5. applying a settlement then its reversal restores every accumulator and the balance;
-//! 6. `pre_settle` gives the same settlement as `settle`.
+//! Properties (256 cases each; `PROPTEST_CASES` overrides for a longer search):
+//! 1. conservation: funds + account + cash = total, to the fen, with the other identities
+//!    (`conservation_and_no_negative_amounts`, `conservation_from_arbitrary_year_to_date`);
+//! 2. no amount is ever negative (the same two tests);
+//! 3. over a year of visits no annual fund limit, annual base limit or annual deductible maximum
+//!    is passed, nor any per-visit limit in a visit (`no_cap_exceeded_over_a_year`);
+//! 4. fund pay does not fall when a 甲类 line grows (`fund_pay_monotone_*`);
+//! 5. a settlement then its reversal restores every accumulator and the balance, and so does
+//!    reversing a whole year in any order (`reversal_restores_everything`);
+//! 6. `pre_settle` gives the same settlement as `settle` (`pre_settle_equals_settle`).
+//!
+//! Property 4 found two engine defects, each kept as an ignored, failing reproduction
+//! (`fund_pay_falls_where_a_cap_starts_to_bind`, `fund_pay_falls_when_disease_groups_share_a_base_limit`).
+//! The strict forms of property 4 are ignored for them; the `_outside_known_defects` forms run
+//! on the same random policies with exactly those two triggers taken out.
 
 use chrono::{Datelike, Days, NaiveDate};
 use proptest::collection::vec;
@@ -766,25 +774,21 @@ fn stage(primary: bool, chronic: bool) -> BoxedStrategy<StageSpec> {
         proptest::option::of(any::<bool>()),
     );
     let caps = (
-        proptest::option::weighted(0.6, any::<u8>()),
+        proptest::option::weighted(0.6, table(money_value(10_000_000), false, chronic)),
         proptest::option::weighted(0.3, table(money_value(2_000_000), true, chronic)),
-        proptest::option::weighted(0.2, any::<u8>()),
+        proptest::option::weighted(0.2, table(money_value(10_000_000), false, chronic)),
         vec(modifier(), 0..=2),
     );
     (shape, caps)
-        .prop_flat_map(move |(shape, (annual_seed, per_visit, annual_base_seed, modifiers))| {
+        .prop_map(|(shape, (annual, per_visit, annual_base, modifiers))| {
             let (fund, when, base, per_disease, deductible, bands, band_basis_total, band_scope_year) = shape;
-            // An annual limit must be the same at every visit of the person (per accumulator).
-            let disease_ok = chronic && per_disease;
-            let annual = match annual_seed {
-                Some(_) => table(money_value(10_000_000), false, disease_ok).prop_map(Some).boxed(),
-                None => Just(None).boxed(),
+            // An annual limit must be the same at every visit of the person, per accumulator: one
+            // that the disease groups share cannot differ by disease.
+            let shared = |t: Option<Table>| match t {
+                Some(Table::Disease { other, .. }) if !per_disease => Some(Table::Scalar(other)),
+                t => t,
             };
-            let annual_base = match annual_base_seed {
-                Some(_) => table(money_value(10_000_000), false, disease_ok).prop_map(Some).boxed(),
-                None => Just(None).boxed(),
-            };
-            let fixed = StageSpec {
+            StageSpec {
                 fund,
                 when,
                 base,
@@ -793,16 +797,11 @@ fn stage(primary: bool, chronic: bool) -> BoxedStrategy<StageSpec> {
                 bands,
                 band_basis_total,
                 band_scope_year,
-                annual: None,
+                annual: shared(annual),
                 per_visit,
-                annual_base: None,
+                annual_base: shared(annual_base),
                 modifiers,
-            };
-            (Just(fixed), annual, annual_base).prop_map(|(mut s, annual, annual_base)| {
-                s.annual = annual;
-                s.annual_base = annual_base;
-                s
-            })
+            }
         })
         .boxed()
 }
@@ -2106,4 +2105,42 @@ split_by = "disease"
         "fund pay fell for a bigger bill:\n{}",
         describe_drop(&policy.name, &before, &after)
     );
+}
+
+
+#[test]
+fn scratch_profile() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use std::time::{Duration, Instant};
+    let mut runner = TestRunner::default();
+    for max in [4usize, 20] {
+        let strategy = scenario(max);
+        let (mut g, mut r, mut l, mut st, mut ex) = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        let mut n = 0;
+        for _ in 0..256 {
+            let t = Instant::now();
+            let spec = strategy.new_tree(&mut runner).unwrap().current();
+            g += t.elapsed();
+            let t = Instant::now();
+            let text = render_policy(&spec.policy);
+            r += t.elapsed();
+            let t = Instant::now();
+            let _ = load_policy("x", &text).unwrap();
+            l += t.elapsed();
+            let world = build(&spec);
+            let mut ytd = YearToDate::new(world.year);
+            for visit in &world.visits {
+                let t = Instant::now();
+                let s = world.settle(&ytd, Money::ZERO, visit);
+                st += t.elapsed();
+                let t = Instant::now();
+                let _ = s.explain(&world.policy);
+                ex += t.elapsed();
+                ytd.apply(&s.deltas);
+                n += 1;
+            }
+        }
+        println!("max {max}: gen {g:?} render {r:?} load {l:?} settle {st:?} ({n}) explain {ex:?}");
+    }
 }

@@ -20,6 +20,13 @@
 //!   that an update or a cancellation needs and does not find, an unbalanced posting, a NUL
 //!   character in a text) fails with [`StoreError::Rejected`] and leaves nothing written;
 //!   [`StoreError::Database`] is a failure of the database itself (I/O, connection, lock timeout).
+//! - The rules a batch is held to, besides keys and foreign keys (a visit's person and
+//!   institution, a settlement's visit, person and institution, a fee line's visit and
+//!   settlement, an accumulator's or filing's person must exist): `SetAccountBalance` needs the
+//!   person, `UpdateVisit` the visit; `CancelSettlement` needs a settlement in force (cancelling
+//!   twice is refused); `MarkFeeLinesSettled` needs every named line, and, when marking, each
+//!   free or already this settlement's; a certificate number belongs to one person; the batch's
+//!   ledger entries balance (debits = credits) per posting and per book.
 //! - Times are kept to the microsecond (what PostgreSQL's `timestamp` holds): finer parts are
 //!   dropped on write, on both backends, so a record whose times are whole microseconds reads back
 //!   equal to what was written. Dates and times must lie in the years 1–9999.

@@ -309,7 +309,9 @@ fn accesses(op: &WriteOp) -> Vec<Access> {
             ..
         } => {
             let mut out = vec![write(FeeLines, visit_id)];
-            let _ = settlement_id;
+            if let Some(id) = settlement_id {
+                out.push(read(SettlementRow, id));
+            }
             out
         }
         WriteOp::InsertSettlement(r) => vec![
@@ -459,7 +461,7 @@ fn insert_rows<T>(
     row: fn(&mut Row<'_>, &T) -> Result<()>,
 ) -> Result<()> {
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
-        write!(sql, "INSERT INTO {table} ({columns}) VALUES\n").expect("String");
+        writeln!(sql, "INSERT INTO {table} ({columns}) VALUES").expect("String");
         values(sql, chunk, row)?;
         sql.push_str(tail);
         sql.push_str(";\n");
@@ -494,11 +496,11 @@ fn keyed_update<T>(
     row: fn(&mut Row<'_>, &T) -> Result<()>,
 ) -> Result<()> {
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
-        write!(sql, "WITH v ({cte_columns}) AS (VALUES\n").expect("String");
+        writeln!(sql, "WITH v ({cte_columns}) AS (VALUES").expect("String");
         values(sql, chunk, row)?;
         write!(sql, "),\nu AS ({update})\nSELECT yibao_expect_keys(").expect("String");
         push_text(sql, what)?;
-        write!(sql, ", ARRAY(SELECT {key} FROM v), ARRAY(SELECT {key} FROM u));\n").expect("String");
+        writeln!(sql, ", ARRAY(SELECT {key} FROM v), ARRAY(SELECT {key} FROM u));").expect("String");
     }
     Ok(())
 }
@@ -923,19 +925,19 @@ impl Store for PostgresStore {
     }
 
     fn institution(&mut self, code: &str) -> Result<Option<InstitutionRecord>> {
-        self.query_opt(common::Q_INSTITUTION, &[&code], |r| common::institution(r))
+        self.query_opt(common::Q_INSTITUTION, &[&code], common::institution)
     }
 
     fn institutions(&mut self) -> Result<Vec<InstitutionRecord>> {
-        self.query_all(common::Q_INSTITUTIONS, &[], |r| common::institution(r))
+        self.query_all(common::Q_INSTITUTIONS, &[], common::institution)
     }
 
     fn person(&mut self, person_no: &str) -> Result<Option<PersonRecord>> {
-        self.query_opt(common::Q_PERSON, &[&person_no], |r| common::person(r))
+        self.query_opt(common::Q_PERSON, &[&person_no], common::person)
     }
 
     fn person_by_certno(&mut self, certno: &str) -> Result<Option<PersonRecord>> {
-        self.query_opt(common::Q_PERSON_BY_CERTNO, &[&certno], |r| common::person(r))
+        self.query_opt(common::Q_PERSON_BY_CERTNO, &[&certno], common::person)
     }
 
     fn person_count(&mut self) -> Result<i64> {
@@ -944,16 +946,16 @@ impl Store for PostgresStore {
 
     fn persons(&mut self, limit: i64, offset: i64) -> Result<Vec<PersonRecord>> {
         let (limit, offset) = (common::non_negative(limit), common::non_negative(offset));
-        self.query_all(common::Q_PERSONS, &[&limit, &offset], |r| common::person(r))
+        self.query_all(common::Q_PERSONS, &[&limit, &offset], common::person)
     }
 
     fn accumulators(&mut self, person_no: &str, year: i32) -> Result<Vec<(String, Accumulator)>> {
         let year = i64::from(year);
-        self.query_all(common::Q_ACCUMULATORS, &[&person_no, &year], |r| common::accumulator(r))
+        self.query_all(common::Q_ACCUMULATORS, &[&person_no, &year], common::accumulator)
     }
 
     fn visit(&mut self, visit_id: &str) -> Result<Option<VisitRecord>> {
-        self.query_opt(common::Q_VISIT, &[&visit_id], |r| common::visit(r))
+        self.query_opt(common::Q_VISIT, &[&visit_id], common::visit)
     }
 
     fn visits_of_person(
@@ -973,15 +975,15 @@ impl Store for PostgresStore {
     }
 
     fn fee_lines(&mut self, visit_id: &str) -> Result<Vec<FeeLineRecord>> {
-        self.query_all(common::Q_FEE_LINES, &[&visit_id], |r| common::fee_line(r))
+        self.query_all(common::Q_FEE_LINES, &[&visit_id], common::fee_line)
     }
 
     fn settlement(&mut self, settlement_id: &str) -> Result<Option<SettlementRecord>> {
-        self.query_opt(common::Q_SETTLEMENT, &[&settlement_id], |r| common::settlement(r))
+        self.query_opt(common::Q_SETTLEMENT, &[&settlement_id], common::settlement)
     }
 
     fn settlement_by_msgid(&mut self, msgid: &str) -> Result<Option<SettlementRecord>> {
-        self.query_opt(common::Q_SETTLEMENT_BY_MSGID, &[&msgid], |r| common::settlement(r))
+        self.query_opt(common::Q_SETTLEMENT_BY_MSGID, &[&msgid], common::settlement)
     }
 
     fn settlements(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>> {
@@ -999,7 +1001,7 @@ impl Store for PostgresStore {
         }
         params.push(&limit);
         let sql = common::settlement_query(filter, false);
-        self.query_all(&sql, &params, |r| common::settlement(r))
+        self.query_all(&sql, &params, common::settlement)
     }
 
     fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals> {
@@ -1015,19 +1017,19 @@ impl Store for PostgresStore {
             params.push(clearing_type);
         }
         let sql = common::settlement_query(filter, true);
-        self.query_one(&sql, &params, |r| common::settlement_totals(r))
+        self.query_one(&sql, &params, common::settlement_totals)
     }
 
     fn message(&mut self, msgid: &str) -> Result<Option<MessageRecord>> {
-        self.query_opt(common::Q_MESSAGE, &[&msgid], |r| common::message(r))
+        self.query_opt(common::Q_MESSAGE, &[&msgid], common::message)
     }
 
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
-        self.query_all(common::Q_CHRONIC_FILINGS, &[&person_no], |r| common::chronic_filing(r))
+        self.query_all(common::Q_CHRONIC_FILINGS, &[&person_no], common::chronic_filing)
     }
 
     fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>> {
-        self.query_all(common::Q_LEDGER_BALANCES, &[], |r| common::ledger_balance(r))
+        self.query_all(common::Q_LEDGER_BALANCES, &[], common::ledger_balance)
     }
 
     fn audit_count(&mut self) -> Result<i64> {
@@ -1190,6 +1192,33 @@ mod tests {
         let kinds: Vec<Kind> = plan(&ops).iter().map(|g| g.kind).collect();
         assert_eq!(kinds, [Kind::Person, Kind::Balance, Kind::Person]);
         assert_eq!(plan(&ops)[1].ops.len(), 2);
+        // Lines deleted between two inserts of lines of that visit.
+        let lines = |sn: &str| {
+            WriteOp::InsertFeeLines(vec![crate::FeeLineRecord {
+                visit_id: "V1".into(),
+                sn: sn.into(),
+                batch_no: String::new(),
+                code: "c".into(),
+                local_code: "l".into(),
+                quantity: yibao_money::Quantity::whole(1),
+                price: yibao_money::Price::from_millionths(1),
+                amount: Money::ZERO,
+                occurred_at: t(1),
+                disease_code: None,
+                refund_of: None,
+                settlement_id: None,
+            }])
+        };
+        let delete = WriteOp::DeleteFeeLines {
+            visit_id: "V1".into(),
+            sn: None,
+        };
+        let ops = vec![lines("a"), balance("P1", 1), delete, balance("P2", 1), lines("b")];
+        let kinds: Vec<Kind> = plan(&ops).iter().map(|g| g.kind).collect();
+        assert_eq!(
+            kinds,
+            [Kind::FeeLines, Kind::Balance, Kind::DeleteFeeLines, Kind::FeeLines]
+        );
         // Lines marked for a settlement come after it, even from a later request.
         let mut ops = request(1);
         ops.extend(request(2));

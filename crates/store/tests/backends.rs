@@ -1527,6 +1527,21 @@ mod cases {
         assert_eq!(s.fee_lines("V5").unwrap(), vec![]);
         assert_eq!(s.settlement("S5").unwrap().unwrap().status, SettlementStatus::Cancelled);
         assert_eq!(s.visit("V5").unwrap().unwrap().status, VisitStatus::Settled);
+        // Lines inserted, deleted and inserted again: only the last ones stay.
+        commit(
+            s,
+            vec![
+                WriteOp::InsertFeeLines(vec![line("V5", "a")]),
+                WriteOp::InsertAudit(audit("x")),
+                WriteOp::DeleteFeeLines {
+                    visit_id: "V5".into(),
+                    sn: None,
+                },
+                WriteOp::InsertAudit(audit("y")),
+                WriteOp::InsertFeeLines(vec![line("V5", "b")]),
+            ],
+        );
+        assert_eq!(s.fee_lines("V5").unwrap(), vec![line("V5", "b")]);
         // Two cancellations of one settlement in one batch: the second finds it cancelled.
         commit(
             s,
@@ -1721,21 +1736,42 @@ impl Rng {
 /// that may not exist yet).
 struct Gen {
     r: Rng,
-    n: usize,
+    /// The last number given out per prefix.
+    n: std::collections::HashMap<&'static str, usize>,
+    /// The visit and settlement of the last request.
+    last: Option<(String, String)>,
 }
 
 impl Gen {
-    fn fresh(&mut self, prefix: &str) -> String {
-        if self.n > 0 && self.r.chance(10) {
-            return self.recent(prefix);
+    fn new(seed: u64) -> Gen {
+        Gen {
+            r: Rng(seed),
+            n: Default::default(),
+            last: None,
         }
-        self.n += 1;
-        format!("{prefix}{}", self.n)
     }
 
-    fn recent(&mut self, prefix: &str) -> String {
-        let back = self.r.below(6);
-        format!("{prefix}{}", self.n.saturating_sub(back))
+    fn fresh(&mut self, prefix: &'static str) -> String {
+        if self.n.contains_key(prefix) && self.r.chance(10) {
+            return self.recent(prefix);
+        }
+        let n = self.n.entry(prefix).or_default();
+        *n += 1;
+        format!("{prefix}{n}")
+    }
+
+    fn recent(&mut self, prefix: &'static str) -> String {
+        let back = self.r.below(3);
+        let n = self.n.get(prefix).copied().unwrap_or(0);
+        format!("{prefix}{}", n.saturating_sub(back))
+    }
+
+    /// The last request's visit, or a recent visit.
+    fn some_visit(&mut self) -> String {
+        match self.last.clone() {
+            Some((visit, _)) if self.r.chance(50) => visit,
+            _ => self.recent("V"),
+        }
     }
 
     fn at(&mut self) -> NaiveDateTime {
@@ -1777,7 +1813,7 @@ impl Gen {
                 WriteOp::UpdateVisit(v)
             }
             5 => {
-                let v = self.recent("V");
+                let v = self.some_visit();
                 let lines = (0..self.r.below(4))
                     .map(|_| {
                         let mut l = line(&v, &self.r.pick("", 6));
@@ -1797,18 +1833,26 @@ impl Gen {
                     None
                 };
                 WriteOp::DeleteFeeLines {
-                    visit_id: self.recent("V"),
+                    visit_id: self.some_visit(),
                     sn,
                 }
             }
-            7 => WriteOp::MarkFeeLinesSettled {
-                visit_id: self.recent("V"),
-                settlement_id: if self.r.chance(75) {
-                    Some(self.recent("S"))
-                } else {
-                    None
+            7 => match self.last.clone() {
+                // Lines of the last request: line 2 may be free, line 0 is that settlement's.
+                Some((visit_id, settlement_id)) if self.r.chance(60) => WriteOp::MarkFeeLinesSettled {
+                    visit_id,
+                    settlement_id: Some(settlement_id),
+                    sns: vec![self.r.pick("", 3)],
                 },
-                sns: (0..self.r.below(3) + 1).map(|_| self.r.pick("", 6)).collect(),
+                _ => WriteOp::MarkFeeLinesSettled {
+                    visit_id: self.recent("V"),
+                    settlement_id: if self.r.chance(75) {
+                        Some(self.recent("S"))
+                    } else {
+                        None
+                    },
+                    sns: (0..self.r.below(3) + 1).map(|_| self.r.pick("", 6)).collect(),
+                },
             },
             8 => {
                 let (id, v, msgid) = (self.fresh("S"), self.recent("V"), self.fresh("M"));
@@ -1858,6 +1902,7 @@ impl Gen {
         record.person_no = p.clone();
         let mut settled = visit(&v, &p, &h, at);
         settled.status = VisitStatus::Settled;
+        self.last = Some((v.clone(), s.clone()));
         vec![
             WriteOp::InsertVisit(visit(&v, &p, &h, at)),
             WriteOp::InsertFeeLines((0..3).map(|sn| line(&v, &sn.to_string())).collect()),
@@ -1928,10 +1973,7 @@ fn postgres_commits_random_batches_as_sqlite_applies_them_in_order() {
     }
     commit(lite.store(), start.clone());
     commit(pg.store(), start);
-    let mut gen = Gen {
-        r: Rng(0x9e37_79b9_7f4a_7c15),
-        n: 0,
-    };
+    let mut gen = Gen::new(0x9e37_79b9_7f4a_7c15);
     let (mut committed, mut messages) = (0, 0);
     for round in 0..500 {
         let mut ops = Vec::new();
