@@ -626,8 +626,25 @@ fn ratio_value() -> BoxedStrategy<i64> {
     .boxed()
 }
 
+/// The groups policy conditions name. Fewer than all keeps the checker's coverage enumeration
+/// (one case per group named) cheap; people also belong to groups no condition names.
+const POLICY_GROUPS: [SpecialGroup; 4] = [
+    SpecialGroup::Destitute,
+    SpecialGroup::Dibao,
+    SpecialGroup::DibaoEdge,
+    SpecialGroup::RuralPoor,
+];
+const PERSON_GROUPS: [SpecialGroup; 6] = [
+    SpecialGroup::Destitute,
+    SpecialGroup::Dibao,
+    SpecialGroup::DibaoEdge,
+    SpecialGroup::RuralPoor,
+    SpecialGroup::OutOfPoverty,
+    SpecialGroup::SevereDisability,
+];
+
 fn special_groups() -> BoxedStrategy<Vec<SpecialGroup>> {
-    subsequence(SpecialGroup::ALL.to_vec(), 1..=3).boxed()
+    subsequence(POLICY_GROUPS.to_vec(), 1..=2).boxed()
 }
 
 /// A value table. `level_ok`: may differ by hospital level; `disease_ok`: may differ by disease.
@@ -888,7 +905,7 @@ fn person() -> BoxedStrategy<PersonSpec> {
         any::<bool>(),
         0..4usize,
         any::<bool>(),
-        prop_oneof![2 => Just(Vec::new()), 3 => subsequence(SpecialGroup::ALL.to_vec(), 1..=3)],
+        prop_oneof![2 => Just(Vec::new()), 3 => subsequence(PERSON_GROUPS.to_vec(), 1..=3)],
         any::<bool>(),
         subsequence(DISEASES.to_vec(), 1..=3),
         select(vec![Sex::Male, Sex::Female]),
@@ -2105,42 +2122,4 @@ split_by = "disease"
         "fund pay fell for a bigger bill:\n{}",
         describe_drop(&policy.name, &before, &after)
     );
-}
-
-
-#[test]
-fn scratch_profile() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    use std::time::{Duration, Instant};
-    let mut runner = TestRunner::default();
-    for max in [4usize, 20] {
-        let strategy = scenario(max);
-        let (mut g, mut r, mut l, mut st, mut ex) = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
-        let mut n = 0;
-        for _ in 0..256 {
-            let t = Instant::now();
-            let spec = strategy.new_tree(&mut runner).unwrap().current();
-            g += t.elapsed();
-            let t = Instant::now();
-            let text = render_policy(&spec.policy);
-            r += t.elapsed();
-            let t = Instant::now();
-            let _ = load_policy("x", &text).unwrap();
-            l += t.elapsed();
-            let world = build(&spec);
-            let mut ytd = YearToDate::new(world.year);
-            for visit in &world.visits {
-                let t = Instant::now();
-                let s = world.settle(&ytd, Money::ZERO, visit);
-                st += t.elapsed();
-                let t = Instant::now();
-                let _ = s.explain(&world.policy);
-                ex += t.elapsed();
-                ytd.apply(&s.deltas);
-                n += 1;
-            }
-        }
-        println!("max {max}: gen {g:?} render {r:?} load {l:?} settle {st:?} ({n}) explain {ex:?}");
-    }
 }
