@@ -78,6 +78,10 @@ pub struct Report {
     pub visit_latencies: Latencies,
     pub acknowledged: Vec<Acknowledged>,
     pub errors: Vec<String>,
+    /// Requests sent more than once with the same `msgid` (after a transport failure or a
+    /// retryable answer), and how many times they were sent again in all.
+    pub retried: u64,
+    pub resends: u64,
 }
 
 struct Shared {
@@ -86,6 +90,8 @@ struct Shared {
     institutions: Vec<DemoInstitution>,
     items: Vec<(String, String, Money)>,
     settled: AtomicU64,
+    retried: AtomicU64,
+    resends: AtomicU64,
     stop: AtomicBool,
     /// Message serials per institution.
     serials: Vec<AtomicU64>,
@@ -114,6 +120,8 @@ pub async fn run(config: Config) -> Report {
         config: config.clone(),
         client,
         settled: AtomicU64::new(0),
+        retried: AtomicU64::new(0),
+        resends: AtomicU64::new(0),
         stop: AtomicBool::new(false),
     });
     let report = Arc::new(Mutex::new(Report::default()));
@@ -145,6 +153,8 @@ pub async fn run(config: Config) -> Report {
     }
     let mut report = std::mem::take(&mut *report.lock().expect("report lock"));
     report.elapsed = started.elapsed();
+    report.retried = shared.retried.load(Ordering::Relaxed);
+    report.resends = shared.resends.load(Ordering::Relaxed);
     report
 }
 
@@ -173,6 +183,7 @@ impl Visit<'_> {
             self.institution.code, self.institution.name
         );
         let give_up = Instant::now() + self.shared.config.retry_for;
+        let mut sends = 1u64;
         loop {
             let mut request = hyper::Request::post(&self.shared.config.base_url)
                 .header("content-type", "application/json");
@@ -208,6 +219,11 @@ impl Visit<'_> {
             if Instant::now() > give_up || self.shared.stop.load(Ordering::Relaxed) && self.shared.config.retry_for.is_zero() {
                 return Err(format!("{infno}: gave up retrying msgid {msgid}"));
             }
+            if sends == 1 {
+                self.shared.retried.fetch_add(1, Ordering::Relaxed);
+            }
+            self.shared.resends.fetch_add(1, Ordering::Relaxed);
+            sends += 1;
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

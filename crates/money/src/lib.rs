@@ -118,6 +118,32 @@ impl Money {
         Money(narrow(rounding.div(numerator, i128::from(ratio.0))))
     }
 
+    /// The most spending, up to `base_max`, whose fund share (`spending × ratio`, rounded) stays
+    /// within `limit`: the spending a fund-money cap is consumed by. The plain quotient
+    /// `limit ÷ ratio` rounded can fall a fen short of spending that was fully paid for, which
+    /// would make a fen more of cost pay a fen less; taking the largest such spending keeps fund
+    /// pay monotone in cost.
+    pub fn largest_base_within(limit: Money, ratio: Ratio, rounding: Rounding, base_max: Money) -> Money {
+        assert!(!ratio.is_zero(), "a zero ratio pays nothing, so every base is within any limit");
+        if base_max.times(ratio, rounding) <= limit {
+            return base_max;
+        }
+        // Invariant: share(low) <= limit < share(high).
+        let (mut low, mut high) = (Money::ZERO.fen(), base_max.fen());
+        if Money::ZERO.times(ratio, rounding) > limit {
+            return Money::ZERO;
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            if Money::from_fen(middle).times(ratio, rounding) <= limit {
+                low = middle;
+            } else {
+                high = middle;
+            }
+        }
+        Money::from_fen(low)
+    }
+
     /// `price × quantity` for a fee line, where the price has 6 decimals and the quantity 4
     /// (the interface's `16,6` and `16,4`), rounded to the fen.
     pub fn from_price_quantity(price: Price, quantity: Quantity, rounding: Rounding) -> Money {
@@ -510,6 +536,18 @@ mod tests {
         // 清远: a basic cap of 65000 at 91% is consumed by 71428.57 of spending.
         let spending = Money::from_yuan(65000).divided_by(Ratio::percent(91), Rounding::HalfUp);
         assert_eq!(spending.to_string(), "71428.57");
+    }
+
+    #[test]
+    fn the_spending_a_cap_allows_is_the_largest_within_it() {
+        // 334 × 30% = 100.2 → 100: 3.34 of spending is fully within a 1.00 cap, 3.35 is not.
+        let limit = Money::from_fen(100);
+        let base = Money::largest_base_within(limit, Ratio::percent(30), Rounding::HalfUp, Money::from_fen(1_000));
+        assert_eq!(base, Money::from_fen(334));
+        let spending =
+            Money::largest_base_within(Money::from_yuan(65000), Ratio::percent(91), Rounding::HalfUp, Money::from_yuan(1_000_000));
+        assert_eq!(spending.to_string(), "71428.57");
+        assert_eq!(Money::largest_base_within(limit, Ratio::percent(30), Rounding::HalfUp, Money::from_fen(50)), Money::from_fen(50));
     }
 
     #[test]

@@ -84,7 +84,9 @@ pub fn run(
         .name("yibao-commit".into())
         .spawn(move || {
             for job in commit_rx {
+                let started = Instant::now();
                 let result = writer.commit(&job.batch);
+                tracing::debug!(ops = job.batch.len(), requests = job.pending.len(), micros = started.elapsed().as_micros() as u64, "batch committed");
                 let ok = result.is_ok();
                 answer(job.pending, result.map_err(|e| e.to_string()));
                 if done_tx.send(ok).is_err() {

@@ -720,7 +720,7 @@ fn run_stage(
                     let spending = if ratio.is_zero() {
                         *portion
                     } else {
-                        rest.divided_by(*ratio, rounding).min(*portion)
+                        Money::largest_base_within(rest, *ratio, rounding, *portion)
                     };
                     consumed += spending;
                     steps.push(Step::Cap {

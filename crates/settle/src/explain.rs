@@ -142,10 +142,13 @@ impl Settlement {
                         format!("{}: ({gross}-{minus})×{ratio}={pay}", stage_name(*stage))
                     }
                 }
-                Step::Cap { stage, limit, raw, rest, ratio, spending } => format!(
-                    "{}: 按比例应付{raw},超过剩余支付限额{limit},按限额支付;限额内费用{rest}÷{ratio}={spending},其余费用进入封顶线以上",
-                    stage_name(*stage)
-                ),
+                Step::Cap { stage, limit, raw, rest, ratio, spending } => {
+                    let share = spending.times(*ratio, policy.rounding);
+                    format!(
+                        "{}: 按比例应付{raw},超过剩余支付限额{limit},按限额支付;剩余限额{rest}对应的限额内费用为{spending}({spending}×{ratio}={share}),其余费用进入封顶线以上",
+                        stage_name(*stage)
+                    )
+                }
                 Step::Account { balance, allowed, pay, used } => {
                     if *used {
                         format!("个人账户: 余额{balance},可支付个人负担{allowed},支付{pay},余额{}", *balance - *pay)
