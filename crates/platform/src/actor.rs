@@ -109,12 +109,17 @@ pub fn run(
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         let mut answered: FxHashMap<String, Vec<u8>> = FxHashMap::default();
         let mut forget_after = false;
+        let known = known_messages(&mut state, &batch);
         for job in batch {
             let now = now();
             match job {
                 Job::National(request, reply) => {
                     let refmsgid = inf_refmsgid(&region.admdvs, now, ids.message_serial());
-                    let body = handle(&mut state, &region, &ids, &request, now, &refmsgid, &mut answered, &previous);
+                    let seen = Seen { batch: &answered, in_flight: &previous, stored: &known };
+                    let (body, answer) = handle(&mut state, &region, &ids, &request, now, &refmsgid, &seen);
+                    if let Some(answer) = answer {
+                        answered.insert(request.envelope.msgid.clone(), answer);
+                    }
                     pending.push(Pending { reply: Reply::Body(reply, body), refmsgid, received_at: request.received_at });
                 }
                 Job::Refused(r) => {
@@ -239,16 +244,15 @@ fn handle(
     request: &NationalRequest,
     now: NaiveDateTime,
     refmsgid: &str,
-    answered: &mut FxHashMap<String, Vec<u8>>,
-    previous: &FxHashMap<String, Vec<u8>>,
-) -> Vec<u8> {
+    seen: &Seen,
+) -> (Vec<u8>, Option<Vec<u8>>) {
     let envelope = &request.envelope;
     let changes = national::changes_state(&request.input);
     if changes {
         // The same msgid answers what it answered the first time, and changes nothing again.
-        if let Some(body) = replay(state, envelope, answered, previous) {
+        if let Some(body) = replay(envelope, seen) {
             audit(state, request, now, 0, "重复报文,返回原应答");
-            return body;
+            return (body, None);
         }
     }
     let result = match state.institutions.get(&envelope.fixmedins_code) {
@@ -281,6 +285,7 @@ fn handle(
         }
     };
     let body = response.to_json_bytes();
+    let mut remembered = None;
     if changes && store_answer {
         state.pending.push(WriteOp::InsertMessage(MessageRecord {
             msgid: envelope.msgid.clone(),
@@ -289,43 +294,55 @@ fn handle(
             received_at: request.received_at,
             response_json: String::from_utf8_lossy(&body).into_owned(),
         }));
-        answered.insert(envelope.msgid.clone(), body.clone());
+        remembered = Some(body.clone());
     }
     audit(state, request, now, infcode, &message);
-    body
+    (body, remembered)
+}
+
+/// Where an earlier answer to a msgid can be: earlier in this batch, in the batch being
+/// committed, or in the store (looked up for the whole batch at once).
+struct Seen<'a> {
+    batch: &'a FxHashMap<String, Vec<u8>>,
+    in_flight: &'a FxHashMap<String, Vec<u8>>,
+    stored: &'a Result<FxHashMap<String, MessageRecord>, String>,
+}
+
+/// The stored messages among a batch's state-changing requests, in one store round trip.
+fn known_messages(state: &mut State, batch: &[Job]) -> Result<FxHashMap<String, MessageRecord>, String> {
+    let msgids: Vec<&str> = batch
+        .iter()
+        .filter_map(|job| match job {
+            Job::National(r, _) if national::changes_state(&r.input) => Some(r.envelope.msgid.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut known = FxHashMap::default();
+    for chunk in msgids.chunks(yibao_store::MESSAGES_LOOKUP_MAX) {
+        for m in state.store.messages(chunk).map_err(|e| e.to_string())? {
+            known.insert(m.msgid.clone(), m);
+        }
+    }
+    Ok(known)
 }
 
 /// The stored answer to a msgid already processed, if any. A msgid another institution used is
 /// answered with a refusal instead.
-fn replay(
-    state: &mut State,
-    envelope: &Envelope,
-    answered: &FxHashMap<String, Vec<u8>>,
-    previous: &FxHashMap<String, Vec<u8>>,
-) -> Option<Vec<u8>> {
-    if let Some(body) = answered.get(&envelope.msgid).or_else(|| previous.get(&envelope.msgid)) {
+fn replay(envelope: &Envelope, seen: &Seen) -> Option<Vec<u8>> {
+    if let Some(body) = seen.batch.get(&envelope.msgid).or_else(|| seen.in_flight.get(&envelope.msgid)) {
         return Some(body.clone());
     }
-    match state.store.message(&envelope.msgid) {
-        Ok(Some(record)) if record.institution == envelope.fixmedins_code => Some(record.response_json.into_bytes()),
-        Ok(Some(_)) => Some(
-            Response::error(
-                String::new(),
-                now(),
-                now(),
-                &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid),
-            )
-            .to_json_bytes(),
-        ),
-        Ok(None) => None,
+    match seen.stored {
+        Ok(stored) => match stored.get(&envelope.msgid) {
+            Some(record) if record.institution == envelope.fixmedins_code => Some(record.response_json.clone().into_bytes()),
+            Some(_) => Some(
+                Response::error(String::new(), now(), now(), &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid))
+                    .to_json_bytes(),
+            ),
+            None => None,
+        },
         Err(e) => Some(
-            Response::error(
-                String::new(),
-                now(),
-                now(),
-                &format!("系统暂时无法查询报文记录,请稍后重试({e})"),
-            )
-            .to_json_bytes(),
+            Response::error(String::new(), now(), now(), &format!("系统暂时无法查询报文记录,请稍后重试({e})")).to_json_bytes(),
         ),
     }
 }

@@ -61,6 +61,9 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The most msgids one `Store::messages` call looks up.
+pub const MESSAGES_LOOKUP_MAX: usize = 4096;
+
 /// Opens a store by URL (see the crate documentation for the forms). Call [`Store::migrate`]
 /// before using a new database.
 pub fn open(url: &str) -> Result<Box<dyn Store>> {
@@ -110,6 +113,9 @@ pub trait Store: Send {
     /// Count and sums of the settlements matching the filter.
     fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals>;
     fn message(&mut self, msgid: &str) -> Result<Option<MessageRecord>>;
+    /// The processed messages among `msgids` (at most `MESSAGES_LOOKUP_MAX`), in no particular
+    /// order: one round trip for a whole batch of requests.
+    fn messages(&mut self, msgids: &[&str]) -> Result<Vec<MessageRecord>>;
     /// A person's filings by `begin_date`, then `filing_id`.
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>>;
     /// Sum of debits and of credits per book, over all entries, by book.

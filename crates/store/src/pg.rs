@@ -1024,6 +1024,15 @@ impl Store for PostgresStore {
         self.query_opt(common::Q_MESSAGE, &[&msgid], common::message)
     }
 
+    fn messages(&mut self, msgids: &[&str]) -> Result<Vec<MessageRecord>> {
+        assert!(msgids.len() <= crate::MESSAGES_LOOKUP_MAX, "msgid lookup above its limit");
+        if msgids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = msgids.to_vec();
+        self.query_all(common::Q_MESSAGES_ANY, &[&ids], common::message)
+    }
+
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
         self.query_all(common::Q_CHRONIC_FILINGS, &[&person_no], common::chronic_filing)
     }

@@ -667,6 +667,18 @@ impl Store for SqliteStore {
         self.query_opt(common::Q_MESSAGE, [msgid], |r| common::message(r))
     }
 
+    fn messages(&mut self, msgids: &[&str]) -> Result<Vec<MessageRecord>> {
+        assert!(msgids.len() <= crate::MESSAGES_LOOKUP_MAX, "msgid lookup above its limit");
+        // In process, a prepared point query per id is as fast as one IN list, and simpler.
+        let mut out = Vec::new();
+        for msgid in msgids {
+            if let Some(m) = self.message(msgid)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
         self.query_all(common::Q_CHRONIC_FILINGS, [person_no], |r| common::chronic_filing(r))
     }
