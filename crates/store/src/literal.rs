@@ -86,6 +86,19 @@ impl<'a> Row<'a> {
         Ok(self)
     }
 
+    /// Bytes as a `bytea` hex literal: `'\x0a1b…'::bytea`. Only hex digits are written, so no
+    /// quoting is involved.
+    pub(crate) fn bytes(&mut self, v: &[u8]) -> Result<&mut Self> {
+        let out = self.sep();
+        out.reserve(2 * v.len() + 12);
+        out.push_str("'\\x");
+        for b in v {
+            write!(out, "{b:02x}").expect("writing to a String cannot fail");
+        }
+        out.push_str("'::bytea");
+        Ok(self)
+    }
+
     /// NULLs are written typed (`NULL::text` …) so that a `VALUES` list whose rows are all NULL
     /// in a column still gives that column its type.
     pub(crate) fn opt_text(&mut self, v: Option<&str>) -> Result<&mut Self> {

@@ -90,6 +90,10 @@ fn quote_ident(name: &str) -> String {
 }
 
 impl RowAccess for postgres::Row {
+    fn blob(&self, i: usize) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.try_get::<_, Option<Vec<u8>>>(i).map_err(|e| e.to_string())
+    }
+
     fn text(&self, i: usize) -> std::result::Result<Option<String>, String> {
         self.try_get::<_, Option<String>>(i).map_err(|e| e.to_string())
     }
@@ -575,9 +579,9 @@ fn settlement_row(r: &mut Row<'_>, x: &SettlementRecord) -> Result<()> {
         .text(x.status.code())?
         .opt_time(x.cancelled_at)?;
     r.opt_text(x.cancel_msgid.as_deref())?
-        .text(&x.output_json)?
-        .text(&x.inputs_json)?;
-    r.text(&x.deltas_json)?;
+        .bytes(&common::pack(&x.output_json))?
+        .bytes(&common::pack(&x.inputs_json))?;
+    r.bytes(&common::pack(&x.deltas_json))?;
     Ok(())
 }
 
@@ -595,7 +599,7 @@ fn message_row(r: &mut Row<'_>, x: &MessageRecord) -> Result<()> {
         .text(&x.infno)?
         .text(&x.institution)?
         .time(x.received_at)?;
-    r.text(&x.response_json)?;
+    r.bytes(&common::pack(&x.response_json))?;
     Ok(())
 }
 

@@ -142,6 +142,10 @@ const CANCEL_SETTLEMENT: &str = "UPDATE settlements SET status = 'cancelled', ca
      cancel_msgid = ?3 WHERE settlement_id = ?1 AND status = 'settled'";
 
 impl RowAccess for rusqlite::Row<'_> {
+    fn blob(&self, i: usize) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.get::<_, Option<Vec<u8>>>(i).map_err(|e| e.to_string())
+    }
+
     fn text(&self, i: usize) -> std::result::Result<Option<String>, String> {
         self.get::<_, Option<String>>(i).map_err(|e| e.to_string())
     }
@@ -434,9 +438,9 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                     r.status.code(),
                     r.cancelled_at.map(time_text),
                     r.cancel_msgid,
-                    r.output_json,
-                    r.inputs_json,
-                    r.deltas_json,
+                    common::pack(&r.output_json),
+                    common::pack(&r.inputs_json),
+                    common::pack(&r.deltas_json),
                 ],
             )?;
         }
@@ -486,7 +490,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                     r.infno,
                     r.institution,
                     time_text(r.received_at),
-                    r.response_json
+                    common::pack(&r.response_json)
                 ],
             )?;
         }

@@ -88,9 +88,9 @@ CREATE TABLE settlements (
     cancelled_at    TIMESTAMP,
     cancel_msgid    TEXT COLLATE "C",
     -- JSON kept as the exact text answered (jsonb would reorder keys and normalise numbers)
-    output_json     TEXT    NOT NULL,
-    inputs_json     TEXT    NOT NULL,
-    deltas_json     TEXT    NOT NULL
+    output_json     BYTEA    NOT NULL,
+    inputs_json     BYTEA    NOT NULL,
+    deltas_json     BYTEA    NOT NULL
 );
 -- Reconciliation (3201/3202): one institution's settlements over a date range.
 CREATE INDEX settlements_institution_settled ON settlements (institution, settled_at);
@@ -136,7 +136,7 @@ CREATE TABLE messages (
     infno           TEXT COLLATE "C" NOT NULL,
     institution     TEXT COLLATE "C" NOT NULL,
     received_at     TIMESTAMP NOT NULL,
-    response_json   TEXT    NOT NULL
+    response_json   BYTEA    NOT NULL
 );
 CREATE INDEX messages_institution_received ON messages (institution, received_at);
 

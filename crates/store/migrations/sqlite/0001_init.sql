@@ -87,9 +87,9 @@ CREATE TABLE settlements (
     status          TEXT    NOT NULL,
     cancelled_at    TEXT,
     cancel_msgid    TEXT,
-    output_json     TEXT    NOT NULL,
-    inputs_json     TEXT    NOT NULL,
-    deltas_json     TEXT    NOT NULL
+    output_json     BLOB    NOT NULL,
+    inputs_json     BLOB    NOT NULL,
+    deltas_json     BLOB    NOT NULL
 );
 -- Reconciliation (3201/3202): one institution's settlements over a date range.
 CREATE INDEX settlements_institution_settled ON settlements (institution, settled_at);
@@ -135,7 +135,7 @@ CREATE TABLE messages (
     infno           TEXT    NOT NULL,
     institution     TEXT    NOT NULL,
     received_at     TEXT    NOT NULL,
-    response_json   TEXT    NOT NULL
+    response_json   BLOB    NOT NULL
 );
 CREATE INDEX messages_institution_received ON messages (institution, received_at);
 
