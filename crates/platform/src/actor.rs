@@ -97,7 +97,7 @@ pub fn run(
         .expect("the commit thread starts");
     let mut in_flight = false;
     // Answers of the batch being committed, for a msgid repeated while it is in flight.
-    let mut previous: FxHashMap<String, Vec<u8>> = FxHashMap::default();
+    let mut previous: Answers = FxHashMap::default();
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH_REQUESTS_MAX {
@@ -107,7 +107,7 @@ pub fn run(
             }
         }
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
-        let mut answered: FxHashMap<String, Vec<u8>> = FxHashMap::default();
+        let mut answered: Answers = FxHashMap::default();
         let mut forget_after = false;
         let known = known_messages(&mut state, &batch);
         for job in batch {
@@ -118,7 +118,7 @@ pub fn run(
                     let seen = Seen { batch: &answered, in_flight: &previous, stored: &known };
                     let (body, answer) = handle(&mut state, &region, &ids, &request, now, &refmsgid, &seen);
                     if let Some(answer) = answer {
-                        answered.insert(request.envelope.msgid.clone(), answer);
+                        answered.insert(request.envelope.msgid.clone(), (request.envelope.fixmedins_code.clone(), answer));
                     }
                     pending.push(Pending { reply: Reply::Body(reply, body), refmsgid, received_at: request.received_at });
                 }
@@ -302,9 +302,12 @@ fn handle(
 
 /// Where an earlier answer to a msgid can be: earlier in this batch, in the batch being
 /// committed, or in the store (looked up for the whole batch at once).
+/// Answers by msgid, with the institution that sent the message.
+type Answers = FxHashMap<String, (String, Vec<u8>)>;
+
 struct Seen<'a> {
-    batch: &'a FxHashMap<String, Vec<u8>>,
-    in_flight: &'a FxHashMap<String, Vec<u8>>,
+    batch: &'a Answers,
+    in_flight: &'a Answers,
     stored: &'a Result<FxHashMap<String, MessageRecord>, String>,
 }
 
@@ -329,16 +332,18 @@ fn known_messages(state: &mut State, batch: &[Job]) -> Result<FxHashMap<String, 
 /// The stored answer to a msgid already processed, if any. A msgid another institution used is
 /// answered with a refusal instead.
 fn replay(envelope: &Envelope, seen: &Seen) -> Option<Vec<u8>> {
-    if let Some(body) = seen.batch.get(&envelope.msgid).or_else(|| seen.in_flight.get(&envelope.msgid)) {
-        return Some(body.clone());
+    let taken = || {
+        Response::error(String::new(), now(), now(), &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid))
+            .to_json_bytes()
+    };
+    if let Some((institution, body)) = seen.batch.get(&envelope.msgid).or_else(|| seen.in_flight.get(&envelope.msgid)) {
+        // Another institution's answer never shows through, whoever reuses its msgid.
+        return Some(if *institution == envelope.fixmedins_code { body.clone() } else { taken() });
     }
     match seen.stored {
         Ok(stored) => match stored.get(&envelope.msgid) {
             Some(record) if record.institution == envelope.fixmedins_code => Some(record.response_json.clone().into_bytes()),
-            Some(_) => Some(
-                Response::error(String::new(), now(), now(), &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid))
-                    .to_json_bytes(),
-            ),
+            Some(_) => Some(taken()),
             None => None,
         },
         Err(e) => Some(

@@ -111,6 +111,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
             let request = SettleRequest {
                 visit_id: &i.mdtrt_id,
                 person_no: &i.psn_no,
+                insurance: Some(i.insutype),
                 medical_type: Some(i.med_type),
                 use_account: i.acct_used_flag,
                 expected_total: Some(i.medfee_sumamt),
@@ -179,6 +180,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
             let request = SettleRequest {
                 visit_id: &i.mdtrt_id,
                 person_no: &i.psn_no,
+                insurance: Some(i.insutype),
                 medical_type: None,
                 use_account: i.acct_used_flag,
                 expected_total: Some(i.medfee_sumamt),
@@ -415,14 +417,23 @@ fn cancel(
 fn reversal(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2601) -> Result<(), PlatformError> {
     match i.oinfno.as_str() {
         "2207" | "2304" => {
-            let settlement_id = state.settlement_id_by_msgid(&i.omsgid)?.ok_or_else(|| {
+            let not_found = || {
                 PlatformError::field(
                     "omsgid",
                     format!("原交易{}(报文{})未成功或不存在,无需冲正", i.oinfno, i.omsgid),
                 )
-            })?;
-            let status = state.settlement(&settlement_id)?.map(|s| s.status);
-            if status == Some(SettlementStatus::Cancelled) {
+            };
+            let settlement_id = state.settlement_id_by_msgid(&i.omsgid)?.ok_or_else(not_found)?;
+            // Another institution's message is unknown to the caller: neither its settlement id
+            // nor whether it was reversed may show through.
+            let (status, institution) = state
+                .settlement(&settlement_id)?
+                .map(|s| (s.status, s.institution.clone()))
+                .ok_or_else(not_found)?;
+            if institution != ctx.institution {
+                return Err(not_found());
+            }
+            if status == SettlementStatus::Cancelled {
                 // Already reversed (by 2208/2305 or an earlier 2601): reversal is idempotent.
                 return Ok(());
             }

@@ -77,6 +77,7 @@ fn person_entry<'s>(state: &'s mut State, person_no: &str) -> Result<&'s mut Per
 }
 
 /// Registers a visit (2201 outpatient, 2401 admission).
+#[allow(clippy::too_many_arguments)]
 pub fn register(
     state: &mut State,
     ctx: &Ctx,
@@ -163,6 +164,7 @@ pub fn cancel_visit(state: &mut State, ctx: &Ctx, visit_id: &str, person_no: &st
 }
 
 /// Updates the visit information (2203, 2403).
+#[allow(clippy::too_many_arguments)]
 pub fn update_visit(
     state: &mut State,
     ctx: &Ctx,
@@ -333,19 +335,28 @@ pub fn upload_lines(
                     "退费明细须对应同一项目的未结算明细".into(),
                 ));
             }
+            // Refunds already stored, and those earlier in this upload.
             let refunded: i64 = entry
                 .lines
                 .iter()
-                .chain(lines[..i].iter().map(|_| original))
-                .filter(|l| l.refund_of.as_deref() == Some(original_sn.as_str()))
-                .map(|l| l.quantity.ten_thousandths())
+                .map(|l| (l.refund_of.as_deref(), l.quantity))
+                .chain(lines[..i].iter().map(|l| (l.refund_of.as_deref(), l.quantity)))
+                .filter(|(of, _)| *of == Some(original_sn.as_str()))
+                .map(|(_, quantity)| quantity.ten_thousandths())
                 .sum();
             if original.quantity.ten_thousandths() + refunded + line.quantity.ten_thousandths() < 0 {
                 return Err(PlatformError::field(&at("cnt"), "退费数量超过原明细数量".into()));
             }
+            // The refunded quantity's split, negated: the parts add up to the (negative) amount.
+            let refund = Quantity::from_ten_thousandths(-line.quantity.ten_thousandths());
+            let s = split_line(item, -line.amount, line.price, refund, 1, &context);
             LineSplit {
                 amount: line.amount,
-                ..LineSplit::default()
+                full_self_pay: -s.full_self_pay,
+                over_cap: -s.over_cap,
+                first_self_pay: -s.first_self_pay,
+                policy_scope: -s.policy_scope,
+                ..s
             }
         } else {
             split_line(item, line.amount, line.price, line.quantity, 1, &context)
@@ -441,6 +452,8 @@ fn age_on(birth: NaiveDate, date: NaiveDate) -> u16 {
 pub struct SettleRequest<'a> {
     pub visit_id: &'a str,
     pub person_no: &'a str,
+    /// The insurance type the HIS settles under (`insutype`); must be the visit's.
+    pub insurance: Option<InsuranceType>,
     pub medical_type: Option<MedicalType>,
     pub use_account: bool,
     /// The HIS's own total (`medfee_sumamt`); it must equal the platform's.
@@ -491,6 +504,14 @@ pub fn settle(
                     t.code(),
                     entry.record.medical_type.code()
                 ),
+            ));
+        }
+    }
+    if let Some(insurance) = request.insurance {
+        if insurance != entry.record.insurance {
+            return Err(PlatformError::field(
+                "insutype",
+                format!("险种{}与就诊登记的险种{}不符", insurance.code(), entry.record.insurance.code()),
             ));
         }
     }

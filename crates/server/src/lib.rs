@@ -13,6 +13,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +41,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn call_service(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+// The body is taken as a `Result` so that a refused body (over the size limit) is answered in
+// the interface's form like every other refusal, not with axum's plain-text 413.
+async fn call_service(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     national(app, headers, None, body).await
 }
 
@@ -48,7 +55,7 @@ async fn call_service_with_infno(
     State(app): State<AppState>,
     Path(infno): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     national(app, headers, Some(infno), body).await
 }
@@ -62,7 +69,12 @@ fn json_response(body: Vec<u8>) -> Response {
         .into_response()
 }
 
-async fn national(app: AppState, headers: HeaderMap, path_infno: Option<String>, body: Bytes) -> Response {
+async fn national(
+    app: AppState,
+    headers: HeaderMap,
+    path_infno: Option<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let started = Instant::now();
     let received_at = yibao_platform::now();
     let refuse = |msgid: &str, infno: &str, institution: &str, message: String| {
@@ -79,6 +91,17 @@ async fn national(app: AppState, headers: HeaderMap, path_infno: Option<String>,
         async move {
             platform.refused(refusal).await;
             json_response(body)
+        }
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let message = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                format!("body: 报文长度超过上限{ENVELOPE_BYTES_MAX}字节")
+            } else {
+                format!("body: 报文读取失败({})", rejection.body_text())
+            };
+            return refuse("", path_infno.as_deref().unwrap_or(""), "", message).await;
         }
     };
     let envelope = match parse_envelope(&body, path_infno.as_deref()) {
