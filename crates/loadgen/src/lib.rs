@@ -101,7 +101,9 @@ struct Shared {
 pub async fn run(config: Config) -> Report {
     let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
     connector.set_nodelay(true);
-    let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(config.clients).build(connector);
+    let client = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(config.clients)
+        .build(connector);
     let items = demo_items()
         .into_iter()
         .filter(|d| !d.item.restriction.inpatient_only && d.price.millionths() > 0)
@@ -110,7 +112,10 @@ pub async fn run(config: Config) -> Report {
             (d.item.code.to_string(), d.price.to_string(), amount)
         })
         .collect();
-    let institutions: Vec<DemoInstitution> = demo_institutions().into_iter().filter(|i| i.code.starts_with('H')).collect();
+    let institutions: Vec<DemoInstitution> = demo_institutions()
+        .into_iter()
+        .filter(|i| i.code.starts_with('H'))
+        .collect();
     // Start serials from the clock so that a rerun within the same second does not repeat ids.
     let serial_start = chrono::Utc::now().timestamp_subsec_millis() as u64 * 7;
     let shared = Arc::new(Shared {
@@ -185,8 +190,8 @@ impl Visit<'_> {
         let give_up = Instant::now() + self.shared.config.retry_for;
         let mut sends = 1u64;
         loop {
-            let mut request = hyper::Request::post(&self.shared.config.base_url)
-                .header("content-type", "application/json");
+            let mut request =
+                hyper::Request::post(&self.shared.config.base_url).header("content-type", "application/json");
             if self.shared.config.sign {
                 let ts = chrono::Utc::now().timestamp().to_string();
                 let nonce = format!("{}-{}", self.client_no, self.seq);
@@ -197,7 +202,9 @@ impl Visit<'_> {
                     .header("x-tif-nonce", nonce)
                     .header("x-tif-signature", signature);
             }
-            let request = request.body(Full::new(Bytes::from(body.clone()))).map_err(|e| e.to_string())?;
+            let request = request
+                .body(Full::new(Bytes::from(body.clone())))
+                .map_err(|e| e.to_string())?;
             let outcome = match self.shared.client.request(request).await {
                 Ok(response) => match response.into_body().collect().await {
                     Ok(b) => serde_json::from_slice::<Value>(&b.to_bytes()).map_err(|e| format!("bad json: {e}")),
@@ -216,7 +223,9 @@ impl Visit<'_> {
                 Err(e) if !e.starts_with("transport") => return Err(e),
                 Err(_) => {}
             }
-            if Instant::now() > give_up || self.shared.stop.load(Ordering::Relaxed) && self.shared.config.retry_for.is_zero() {
+            if Instant::now() > give_up
+                || self.shared.stop.load(Ordering::Relaxed) && self.shared.config.retry_for.is_zero()
+            {
                 return Err(format!("{infno}: gave up retrying msgid {msgid}"));
             }
             if sends == 1 {
@@ -253,7 +262,13 @@ async fn client_loop(client_no: usize, shared: Arc<Shared>, report: Arc<Mutex<Re
         let institution_index = rng.below(shared.institutions.len() as u64) as usize;
         let institution = &shared.institutions[institution_index];
         let person = demo_person(rng.below(shared.config.persons.min(DEMO_PERSONS) as u64) as usize);
-        let mut visit = Visit { shared: &shared, institution, institution_index, seq, client_no };
+        let mut visit = Visit {
+            shared: &shared,
+            institution,
+            institution_index,
+            seq,
+            client_no,
+        };
         let started = Instant::now();
         let mut timings: Vec<(&'static str, Duration)> = Vec::with_capacity(4);
         let outcome = one_visit(&mut visit, &person, &mut rng, &mut timings).await;
@@ -305,7 +320,10 @@ async fn one_visit(
     let v = visit.call("2201", input, &msgid).await?;
     timings.push(("2201", t.elapsed()));
     ok(&v, "2201")?;
-    let mdtrt_id = v["output"]["data"]["mdtrt_id"].as_str().ok_or("2201: no mdtrt_id")?.to_owned();
+    let mdtrt_id = v["output"]["data"]["mdtrt_id"]
+        .as_str()
+        .ok_or("2201: no mdtrt_id")?
+        .to_owned();
 
     let msgid = visit.msgid();
     let t = Instant::now();
@@ -327,7 +345,9 @@ async fn one_visit(
     }
     let msgid = visit.msgid();
     let t = Instant::now();
-    let v = visit.call("2204", format!(r#"{{"feedetail":[{}]}}"#, lines.join(",")), &msgid).await?;
+    let v = visit
+        .call("2204", format!(r#"{{"feedetail":[{}]}}"#, lines.join(",")), &msgid)
+        .await?;
     timings.push(("2204", t.elapsed()));
     ok(&v, "2204")?;
 

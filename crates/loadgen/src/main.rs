@@ -57,10 +57,20 @@ async fn main() {
     );
     report.latencies.sort_by_key(|(k, _)| *k);
     for (infno, l) in report.latencies.iter_mut() {
-        println!("  {infno}  p50 {:6.2} ms  p99 {:6.2} ms  max {:7.2} ms  n={}", l.percentile_ms(50.0), l.percentile_ms(99.0), l.percentile_ms(100.0), l.count());
+        println!(
+            "  {infno}  p50 {:6.2} ms  p99 {:6.2} ms  max {:7.2} ms  n={}",
+            l.percentile_ms(50.0),
+            l.percentile_ms(99.0),
+            l.percentile_ms(100.0),
+            l.count()
+        );
     }
     let v = &mut report.visit_latencies;
-    println!("  visit p50 {:6.2} ms  p99 {:6.2} ms", v.percentile_ms(50.0), v.percentile_ms(99.0));
+    println!(
+        "  visit p50 {:6.2} ms  p99 {:6.2} ms",
+        v.percentile_ms(50.0),
+        v.percentile_ms(99.0)
+    );
     for e in &report.errors {
         println!("  error: {e}");
     }

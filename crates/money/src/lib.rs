@@ -124,7 +124,10 @@ impl Money {
     /// would make a fen more of cost pay a fen less; taking the largest such spending keeps fund
     /// pay monotone in cost.
     pub fn largest_base_within(limit: Money, ratio: Ratio, rounding: Rounding, base_max: Money) -> Money {
-        assert!(!ratio.is_zero(), "a zero ratio pays nothing, so every base is within any limit");
+        assert!(
+            !ratio.is_zero(),
+            "a zero ratio pays nothing, so every base is within any limit"
+        );
         if base_max.times(ratio, rounding) <= limit {
             return base_max;
         }
@@ -544,10 +547,17 @@ mod tests {
         let limit = Money::from_fen(100);
         let base = Money::largest_base_within(limit, Ratio::percent(30), Rounding::HalfUp, Money::from_fen(1_000));
         assert_eq!(base, Money::from_fen(334));
-        let spending =
-            Money::largest_base_within(Money::from_yuan(65000), Ratio::percent(91), Rounding::HalfUp, Money::from_yuan(1_000_000));
+        let spending = Money::largest_base_within(
+            Money::from_yuan(65000),
+            Ratio::percent(91),
+            Rounding::HalfUp,
+            Money::from_yuan(1_000_000),
+        );
         assert_eq!(spending.to_string(), "71428.57");
-        assert_eq!(Money::largest_base_within(limit, Ratio::percent(30), Rounding::HalfUp, Money::from_fen(50)), Money::from_fen(50));
+        assert_eq!(
+            Money::largest_base_within(limit, Ratio::percent(30), Rounding::HalfUp, Money::from_fen(50)),
+            Money::from_fen(50)
+        );
     }
 
     #[test]

@@ -86,7 +86,12 @@ pub fn run(
             for job in commit_rx {
                 let started = Instant::now();
                 let result = writer.commit(&job.batch);
-                tracing::debug!(ops = job.batch.len(), requests = job.pending.len(), micros = started.elapsed().as_micros() as u64, "batch committed");
+                tracing::debug!(
+                    ops = job.batch.len(),
+                    requests = job.pending.len(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "batch committed"
+                );
                 let ok = result.is_ok();
                 answer(job.pending, result.map_err(|e| e.to_string()));
                 if done_tx.send(ok).is_err() {
@@ -115,12 +120,23 @@ pub fn run(
             match job {
                 Job::National(request, reply) => {
                     let refmsgid = inf_refmsgid(&region.admdvs, now, ids.message_serial());
-                    let seen = Seen { batch: &answered, in_flight: &previous, stored: &known };
+                    let seen = Seen {
+                        batch: &answered,
+                        in_flight: &previous,
+                        stored: &known,
+                    };
                     let (body, answer) = handle(&mut state, &region, &ids, &request, now, &refmsgid, &seen);
                     if let Some(answer) = answer {
-                        answered.insert(request.envelope.msgid.clone(), (request.envelope.fixmedins_code.clone(), answer));
+                        answered.insert(
+                            request.envelope.msgid.clone(),
+                            (request.envelope.fixmedins_code.clone(), answer),
+                        );
                     }
-                    pending.push(Pending { reply: Reply::Body(reply, body), refmsgid, received_at: request.received_at });
+                    pending.push(Pending {
+                        reply: Reply::Body(reply, body),
+                        refmsgid,
+                        received_at: request.received_at,
+                    });
                 }
                 Job::Refused(r) => {
                     state.pending.push(WriteOp::InsertAudit(AuditRecord {
@@ -138,7 +154,11 @@ pub fn run(
                         state.institutions.insert(r.code.clone(), r.clone());
                         state.pending.push(WriteOp::UpsertInstitution(r));
                     }
-                    pending.push(Pending { reply: Reply::Done(reply), refmsgid: String::new(), received_at: now });
+                    pending.push(Pending {
+                        reply: Reply::Done(reply),
+                        refmsgid: String::new(),
+                        received_at: now,
+                    });
                 }
                 Job::Apply(ops, reply) => {
                     for op in ops {
@@ -146,13 +166,22 @@ pub fn run(
                     }
                     // Administrative writes may touch anything cached.
                     forget_after = true;
-                    pending.push(Pending { reply: Reply::Done(reply), refmsgid: String::new(), received_at: now });
+                    pending.push(Pending {
+                        reply: Reply::Done(reply),
+                        refmsgid: String::new(),
+                        received_at: now,
+                    });
                 }
                 Job::Institutions(reply) => {
                     let _ = reply.send(state.institutions.values().cloned().collect());
                 }
                 Job::PersonCount(reply) => {
-                    let _ = reply.send(state.store.person_count().map_err(|e| PlatformError::internal(e.to_string())));
+                    let _ = reply.send(
+                        state
+                            .store
+                            .person_count()
+                            .map_err(|e| PlatformError::internal(e.to_string())),
+                    );
                 }
             }
         }
@@ -218,8 +247,13 @@ fn answer(pending: Vec<Pending>, committed: Result<(), String>) {
                 let _ = tx.send(body);
             }
             (Reply::Body(tx, _), Err(_)) => {
-                let body = Response::error(p.refmsgid, p.received_at, now, "系统暂时无法保存数据,本次交易未生效,请稍后重试")
-                    .to_json_bytes();
+                let body = Response::error(
+                    p.refmsgid,
+                    p.received_at,
+                    now,
+                    "系统暂时无法保存数据,本次交易未生效,请稍后重试",
+                )
+                .to_json_bytes();
                 let _ = tx.send(body);
             }
             (Reply::Done(tx), Ok(())) => {
@@ -333,21 +367,42 @@ fn known_messages(state: &mut State, batch: &[Job]) -> Result<FxHashMap<String, 
 /// answered with a refusal instead.
 fn replay(envelope: &Envelope, seen: &Seen) -> Option<Vec<u8>> {
     let taken = || {
-        Response::error(String::new(), now(), now(), &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid))
-            .to_json_bytes()
+        Response::error(
+            String::new(),
+            now(),
+            now(),
+            &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid),
+        )
+        .to_json_bytes()
     };
-    if let Some((institution, body)) = seen.batch.get(&envelope.msgid).or_else(|| seen.in_flight.get(&envelope.msgid)) {
+    if let Some((institution, body)) = seen
+        .batch
+        .get(&envelope.msgid)
+        .or_else(|| seen.in_flight.get(&envelope.msgid))
+    {
         // Another institution's answer never shows through, whoever reuses its msgid.
-        return Some(if *institution == envelope.fixmedins_code { body.clone() } else { taken() });
+        return Some(if *institution == envelope.fixmedins_code {
+            body.clone()
+        } else {
+            taken()
+        });
     }
     match seen.stored {
         Ok(stored) => match stored.get(&envelope.msgid) {
-            Some(record) if record.institution == envelope.fixmedins_code => Some(record.response_json.clone().into_bytes()),
+            Some(record) if record.institution == envelope.fixmedins_code => {
+                Some(record.response_json.clone().into_bytes())
+            }
             Some(_) => Some(taken()),
             None => None,
         },
         Err(e) => Some(
-            Response::error(String::new(), now(), now(), &format!("系统暂时无法查询报文记录,请稍后重试({e})")).to_json_bytes(),
+            Response::error(
+                String::new(),
+                now(),
+                now(),
+                &format!("系统暂时无法查询报文记录,请稍后重试({e})"),
+            )
+            .to_json_bytes(),
         ),
     }
 }

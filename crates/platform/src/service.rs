@@ -511,7 +511,11 @@ pub fn settle(
         if insurance != entry.record.insurance {
             return Err(PlatformError::field(
                 "insutype",
-                format!("险种{}与就诊登记的险种{}不符", insurance.code(), entry.record.insurance.code()),
+                format!(
+                    "险种{}与就诊登记的险种{}不符",
+                    insurance.code(),
+                    entry.record.insurance.code()
+                ),
             ));
         }
     }

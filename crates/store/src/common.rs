@@ -428,8 +428,7 @@ pub(crate) const Q_SETTLEMENT_BY_MSGID: &str =
     concat!("SELECT ", settlement_columns!(), " FROM settlements WHERE msgid = $1");
 pub(crate) const Q_MESSAGE: &str = concat!("SELECT ", message_columns!(), " FROM messages WHERE msgid = $1");
 /// PostgreSQL: many msgids in one round trip.
-pub(crate) const Q_MESSAGES_ANY: &str =
-    concat!("SELECT ", message_columns!(), " FROM messages WHERE msgid = ANY($1)");
+pub(crate) const Q_MESSAGES_ANY: &str = concat!("SELECT ", message_columns!(), " FROM messages WHERE msgid = ANY($1)");
 pub(crate) const Q_CHRONIC_FILINGS: &str = concat!(
     "SELECT ",
     filing_columns!(),

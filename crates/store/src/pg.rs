@@ -1029,7 +1029,10 @@ impl Store for PostgresStore {
     }
 
     fn messages(&mut self, msgids: &[&str]) -> Result<Vec<MessageRecord>> {
-        assert!(msgids.len() <= crate::MESSAGES_LOOKUP_MAX, "msgid lookup above its limit");
+        assert!(
+            msgids.len() <= crate::MESSAGES_LOOKUP_MAX,
+            "msgid lookup above its limit"
+        );
         if msgids.is_empty() {
             return Ok(Vec::new());
         }

@@ -41,16 +41,20 @@ fn start_checkpointer(path: &Path) {
         started.push(path.clone());
     }
     let thread_path = path.clone();
-    let spawned = std::thread::Builder::new().name("yibao-checkpoint".into()).spawn(move || {
-        let Ok(conn) = Connection::open(&thread_path) else { return };
-        let _ = conn.busy_timeout(Duration::from_millis(100));
-        loop {
-            std::thread::sleep(CHECKPOINT_EVERY);
-            // Errors (busy) are retried on the next tick; a checkpoint is never required for
-            // correctness, only for keeping the WAL short.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        }
-    });
+    let spawned = std::thread::Builder::new()
+        .name("yibao-checkpoint".into())
+        .spawn(move || {
+            let Ok(conn) = Connection::open(&thread_path) else {
+                return;
+            };
+            let _ = conn.busy_timeout(Duration::from_millis(100));
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                // Errors (busy) are retried on the next tick; a checkpoint is never required for
+                // correctness, only for keeping the WAL short.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        });
     if spawned.is_err() {
         // Without the thread, fall back to checkpointing inside commits.
         if let Ok(conn) = Connection::open(&path) {
@@ -672,7 +676,10 @@ impl Store for SqliteStore {
     }
 
     fn messages(&mut self, msgids: &[&str]) -> Result<Vec<MessageRecord>> {
-        assert!(msgids.len() <= crate::MESSAGES_LOOKUP_MAX, "msgid lookup above its limit");
+        assert!(
+            msgids.len() <= crate::MESSAGES_LOOKUP_MAX,
+            "msgid lookup above its limit"
+        );
         // In process, a prepared point query per id is as fast as one IN list, and simpler.
         let mut out = Vec::new();
         for msgid in msgids {
