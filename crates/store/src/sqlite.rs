@@ -24,6 +24,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const CACHE_KIB: i64 = -65_536;
 /// Memory-mapped window for reads.
 const MMAP_BYTES: i64 = 256 << 20;
+/// Above this size the checkpointer truncates the WAL even if writers must wait for it.
+const WAL_BYTES_MAX: u64 = 256 << 20;
 /// How often the checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
@@ -47,7 +49,7 @@ fn start_checkpointer(path: &Path) {
             let Ok(conn) = Connection::open(&thread_path) else {
                 return;
             };
-            let _ = conn.busy_timeout(Duration::from_millis(100));
+            let _ = conn.busy_timeout(Duration::from_millis(2_000));
             loop {
                 std::thread::sleep(CHECKPOINT_EVERY);
                 // Errors (busy) are retried on the next tick; a checkpoint is never required for
