@@ -50,11 +50,20 @@ fn start_checkpointer(path: &Path) {
                 return;
             };
             let _ = conn.busy_timeout(Duration::from_millis(2_000));
+            let mut wal = thread_path.clone().into_os_string();
+            wal.push("-wal");
             loop {
                 std::thread::sleep(CHECKPOINT_EVERY);
                 // Errors (busy) are retried on the next tick; a checkpoint is never required for
-                // correctness, only for keeping the WAL short.
-                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                // correctness, only for keeping the WAL short. When writers outpace the passive
+                // checkpoints, a truncating one (which briefly holds writers back) bounds the file.
+                let wal_bytes = std::fs::metadata(&wal).map_or(0, |m| m.len());
+                let sql = if wal_bytes > WAL_BYTES_MAX {
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                } else {
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                };
+                let _ = conn.query_row(sql, [], |_| Ok(()));
             }
         });
     if spawned.is_err() {
