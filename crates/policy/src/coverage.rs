@@ -246,5 +246,20 @@ fn describe_facts(facts: &Facts) -> String {
     if let Some(d) = facts.disease {
         text.push_str(&format!(" 病种{d}"));
     }
+    // The special fact the case was tried with, so that a gap only one group meets is named.
+    for &g in yibao_codes::SpecialGroup::ALL {
+        if facts.groups.contains(g) {
+            text.push_str(&format!(" {}", g.name_zh()));
+        }
+    }
+    if facts.civil_servant {
+        text.push_str(" 公务员");
+    }
+    if facts.in_county {
+        text.push_str(" 本区县内");
+    }
+    if !facts.referred {
+        text.push_str(" 未转诊");
+    }
     text
 }
