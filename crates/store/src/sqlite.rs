@@ -24,8 +24,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const CACHE_KIB: i64 = -65_536;
 /// Memory-mapped window for reads.
 const MMAP_BYTES: i64 = 256 << 20;
-/// Above this size the checkpointer truncates the WAL even if writers must wait for it.
-const WAL_BYTES_MAX: u64 = 256 << 20;
+/// Above this size the checkpointer truncates the WAL even if writers must wait for it: a hard
+/// bound on disk use that costs a pause of the commits only under sustained peak load.
+const WAL_BYTES_MAX: u64 = 1 << 30;
 /// How often the checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
