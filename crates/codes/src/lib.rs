@@ -54,6 +54,11 @@ macro_rules! code_enum {
                 match self { $( $name::$variant => $zh, )+ }
             }
 
+            /// The dictionary: every code with its Chinese name, in code order.
+            pub fn table() -> impl Iterator<Item = (&'static str, &'static str)> {
+                $name::ALL.iter().map(|c| (c.code(), c.name_zh()))
+            }
+
             /// Parses the national code, its Chinese name, or a known alias.
             pub fn parse(text: &str) -> Result<$name, CodeError> {
                 let text = text.trim();

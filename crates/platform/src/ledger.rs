@@ -20,16 +20,27 @@ pub fn settlement_postings(
     posted_at: NaiveDateTime,
     reversal: bool,
 ) -> Vec<LedgerEntry> {
-    let mut entries = Vec::with_capacity(2 * (settlement.funds.len() + 1));
-    let mut post = |book: &str, amount: Money| {
-        if amount.is_zero() {
-            return;
-        }
-        let (debit_account, credit_account) = if reversal {
-            (ACCOUNT_PAYABLE, ACCOUNT_EXPENSE)
-        } else {
-            (ACCOUNT_EXPENSE, ACCOUNT_PAYABLE)
-        };
+    let mut amounts: Vec<(&str, Money)> = settlement.funds.iter().map(|f| (f.fund.code(), f.amount)).collect();
+    amounts.push((FundPayType::EmployeeAccount.code(), settlement.account_pay));
+    postings(&amounts, settlement_id, posting_id, posted_at, reversal)
+}
+
+/// Balanced entries for amounts paid per book: expense debited and payable credited, or the
+/// opposite for a reversal. Zero amounts post nothing.
+pub fn postings(
+    amounts: &[(&str, Money)],
+    settlement_id: &str,
+    posting_id: &str,
+    posted_at: NaiveDateTime,
+    reversal: bool,
+) -> Vec<LedgerEntry> {
+    let (debit_account, credit_account) = if reversal {
+        (ACCOUNT_PAYABLE, ACCOUNT_EXPENSE)
+    } else {
+        (ACCOUNT_EXPENSE, ACCOUNT_PAYABLE)
+    };
+    let mut entries = Vec::with_capacity(2 * amounts.len());
+    for &(book, amount) in amounts.iter().filter(|(_, amount)| !amount.is_zero()) {
         for (account, debit, credit) in [
             (debit_account, amount, Money::ZERO),
             (credit_account, Money::ZERO, amount),
@@ -44,11 +55,7 @@ pub fn settlement_postings(
                 posted_at,
             });
         }
-    };
-    for fund in &settlement.funds {
-        post(fund.fund.code(), fund.amount);
     }
-    post(FundPayType::EmployeeAccount.code(), settlement.account_pay);
     assert_balanced(&entries);
     entries
 }

@@ -557,27 +557,12 @@ fn catalog_rows(ctx: &Ctx, input: &T) -> Result<Value, PlatformError> {
 }
 
 fn dictionary(kind: &str) -> Vec<Value> {
-    let entries: Vec<(String, String)> = match kind {
-        "insutype" => yibao_codes::InsuranceType::ALL
-            .iter()
-            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
-            .collect(),
-        "med_type" => yibao_codes::MedicalType::ALL
-            .iter()
-            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
-            .collect(),
-        "chrgitm_lv" => yibao_codes::ChargeClass::ALL
-            .iter()
-            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
-            .collect(),
-        "fund_pay_type" => yibao_codes::FundPayType::ALL
-            .iter()
-            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
-            .collect(),
-        "gend" => yibao_codes::Sex::ALL
-            .iter()
-            .map(|c| (c.code().to_owned(), c.name_zh().to_owned()))
-            .collect(),
+    let entries: Vec<(&str, &str)> = match kind {
+        "insutype" => yibao_codes::InsuranceType::table().collect(),
+        "med_type" => yibao_codes::MedicalType::table().collect(),
+        "chrgitm_lv" => yibao_codes::ChargeClass::table().collect(),
+        "fund_pay_type" => yibao_codes::FundPayType::table().collect(),
+        "gend" => yibao_codes::Sex::table().collect(),
         _ => Vec::new(),
     };
     entries

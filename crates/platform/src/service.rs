@@ -817,39 +817,25 @@ pub fn cancel_settlement(
 fn reversal_postings(record: &SettlementRecord, ctx: &Ctx) -> Result<Vec<yibao_store::LedgerEntry>, PlatformError> {
     let output: serde_json::Value = serde_json::from_str(&record.output_json)
         .map_err(|e| PlatformError::internal(format!("结算结果无法解读: {e}")))?;
-    let mut entries = Vec::new();
-    let posting_id = format!("{}R", record.settlement_id);
-    let mut post = |book: String, amount: Money| {
-        if amount.is_zero() {
-            return;
-        }
-        for (account, debit, credit) in [
-            (crate::ledger::ACCOUNT_PAYABLE, amount, Money::ZERO),
-            (crate::ledger::ACCOUNT_EXPENSE, Money::ZERO, amount),
-        ] {
-            entries.push(yibao_store::LedgerEntry {
-                posting_id: posting_id.clone(),
-                book: book.clone(),
-                account: account.to_owned(),
-                debit,
-                credit,
-                settlement_id: record.settlement_id.clone(),
-                posted_at: ctx.now,
-            });
-        }
-    };
-    let rows = output["setldetail"].as_array().cloned().unwrap_or_default();
-    for row in rows {
+    // The funds as the settlement paid them (its setldetail rows), and the account.
+    let mut amounts: Vec<(String, Money)> = Vec::new();
+    for row in output["setldetail"].as_array().map(Vec::as_slice).unwrap_or_default() {
         let book = row["fund_pay_type"].as_str().unwrap_or_default().to_owned();
-        let amount = amount_of(&row["fund_payamt"])?;
-        post(book, amount);
+        amounts.push((book, amount_of(&row["fund_payamt"])?));
     }
-    post(
+    amounts.push((
         yibao_codes::FundPayType::EmployeeAccount.code().to_owned(),
         record.account_pay,
-    );
-    crate::ledger::assert_balanced(&entries);
-    Ok(entries)
+    ));
+    let amounts: Vec<(&str, Money)> = amounts.iter().map(|(b, m)| (b.as_str(), *m)).collect();
+    let posting_id = format!("{}R", record.settlement_id);
+    Ok(crate::ledger::postings(
+        &amounts,
+        &record.settlement_id,
+        &posting_id,
+        ctx.now,
+        true,
+    ))
 }
 
 fn amount_of(value: &serde_json::Value) -> Result<Money, PlatformError> {
