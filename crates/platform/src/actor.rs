@@ -115,6 +115,7 @@ pub fn run(
         let mut answered: Answers = FxHashMap::default();
         let mut forget_after = false;
         let known = known_messages(&mut state, &batch);
+        prefetch_persons(&mut state, &batch);
         for job in batch {
             let now = now();
             match job {
@@ -343,6 +344,28 @@ struct Seen<'a> {
     batch: &'a Answers,
     in_flight: &'a Answers,
     stored: &'a Result<FxHashMap<String, MessageRecord>, String>,
+}
+
+/// Loads, in one go, the persons that the batch's registrations and admissions name. Only an
+/// optimization: a person not prefetched is loaded when first needed.
+fn prefetch_persons(state: &mut State, batch: &[Job]) {
+    use yibao_fsi::TransactionInput as T;
+    let person_nos: Vec<&str> = batch
+        .iter()
+        .filter_map(|job| match job {
+            Job::National(r, _) => match &r.input {
+                T::Registration(i) => Some(i.psn_no.as_str()),
+                T::Admission(i) => Some(i.mdtrtinfo.psn_no.as_str()),
+                T::OutpatientSettle(i) | T::OutpatientPreSettle(i) => Some(i.psn_no.as_str()),
+                T::InpatientSettle(i) | T::InpatientPreSettle(i) => Some(i.psn_no.as_str()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    if let Err(e) = state.prefetch_persons(&person_nos) {
+        tracing::warn!(error = %e, "prefetching persons; they will be loaded one by one");
+    }
 }
 
 /// The stored messages among a batch's state-changing requests, in one store round trip.

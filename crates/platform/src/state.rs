@@ -104,6 +104,34 @@ impl State {
         Ok(self.persons.get_mut(person_no))
     }
 
+    /// Loads the persons a batch will need that are not cached yet, in one store query for the
+    /// persons and one for their filings (one round trip each on PostgreSQL).
+    pub fn prefetch_persons(&mut self, person_nos: &[&str]) -> Result<(), PlatformError> {
+        let mut missing: Vec<&str> = person_nos
+            .iter()
+            .copied()
+            .filter(|p| !self.persons.contains_key(*p))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(yibao_store::MESSAGES_LOOKUP_MAX) {
+            let records = self.store.persons_by_no(chunk).map_err(db)?;
+            let mut filings = self.store.chronic_filings_of(chunk).map_err(db)?;
+            for record in records {
+                let mine: Vec<ChronicFilingRecord> = {
+                    let (mine, rest): (Vec<_>, Vec<_>) =
+                        filings.into_iter().partition(|f| f.person_no == record.person_no);
+                    filings = rest;
+                    mine
+                };
+                self.certnos.insert(record.certno.clone(), record.person_no.clone());
+                self.persons
+                    .insert(record.person_no.clone(), PersonEntry { record, filings: mine });
+            }
+        }
+        Ok(())
+    }
+
     pub fn person_by_certno(&mut self, certno: &str) -> Result<Option<&mut PersonEntry>, PlatformError> {
         let person_no = match self.certnos.get(certno) {
             Some(p) => p.clone(),

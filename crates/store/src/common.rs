@@ -400,6 +400,8 @@ pub(crate) const Q_INSTITUTIONS: &str = concat!("SELECT ", institution_columns!(
 pub(crate) const Q_PERSON: &str = concat!("SELECT ", person_columns!(), " FROM persons WHERE person_no = $1");
 pub(crate) const Q_PERSON_BY_CERTNO: &str = concat!("SELECT ", person_columns!(), " FROM persons WHERE certno = $1");
 pub(crate) const Q_PERSON_COUNT: &str = "SELECT COUNT(*) FROM persons";
+/// PostgreSQL: many persons in one round trip.
+pub(crate) const Q_PERSONS_ANY: &str = concat!("SELECT ", person_columns!(), " FROM persons WHERE person_no = ANY($1)");
 pub(crate) const Q_PERSONS: &str = concat!(
     "SELECT ",
     person_columns!(),
@@ -429,6 +431,12 @@ pub(crate) const Q_SETTLEMENT_BY_MSGID: &str =
 pub(crate) const Q_MESSAGE: &str = concat!("SELECT ", message_columns!(), " FROM messages WHERE msgid = $1");
 /// PostgreSQL: many msgids in one round trip.
 pub(crate) const Q_MESSAGES_ANY: &str = concat!("SELECT ", message_columns!(), " FROM messages WHERE msgid = ANY($1)");
+/// PostgreSQL: the filings of many persons in one round trip.
+pub(crate) const Q_CHRONIC_FILINGS_ANY: &str = concat!(
+    "SELECT ",
+    filing_columns!(),
+    " FROM chronic_filings WHERE person_no = ANY($1) ORDER BY person_no, begin_date, filing_id"
+);
 pub(crate) const Q_CHRONIC_FILINGS: &str = concat!(
     "SELECT ",
     filing_columns!(),

@@ -89,6 +89,23 @@ pub trait Store: Send {
     fn institutions(&mut self) -> Result<Vec<InstitutionRecord>>;
     fn person(&mut self, person_no: &str) -> Result<Option<PersonRecord>>;
     fn person_by_certno(&mut self, certno: &str) -> Result<Option<PersonRecord>>;
+    /// The persons among `person_nos` (at most `MESSAGES_LOOKUP_MAX`), in no particular order.
+    /// Backends with a network round trip per query answer in one.
+    fn persons_by_no(&mut self, person_nos: &[&str]) -> Result<Vec<PersonRecord>> {
+        let mut out = Vec::with_capacity(person_nos.len());
+        for no in person_nos {
+            out.extend(self.person(no)?);
+        }
+        Ok(out)
+    }
+    /// The chronic-disease filings of all of `person_nos`, each person's in `chronic_filings` order.
+    fn chronic_filings_of(&mut self, person_nos: &[&str]) -> Result<Vec<ChronicFilingRecord>> {
+        let mut out = Vec::new();
+        for no in person_nos {
+            out.extend(self.chronic_filings(no)?);
+        }
+        Ok(out)
+    }
     fn person_count(&mut self) -> Result<i64>;
     /// Persons in `person_no` order, for listings. A `limit` ≤ 0 gives none; a negative
     /// `offset` counts as 0 (the same for every `limit` below).

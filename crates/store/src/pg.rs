@@ -944,6 +944,30 @@ impl Store for PostgresStore {
         self.query_opt(common::Q_PERSON_BY_CERTNO, &[&certno], common::person)
     }
 
+    fn persons_by_no(&mut self, person_nos: &[&str]) -> Result<Vec<PersonRecord>> {
+        assert!(
+            person_nos.len() <= crate::MESSAGES_LOOKUP_MAX,
+            "person lookup above its limit"
+        );
+        if person_nos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = person_nos.to_vec();
+        self.query_all(common::Q_PERSONS_ANY, &[&ids], common::person)
+    }
+
+    fn chronic_filings_of(&mut self, person_nos: &[&str]) -> Result<Vec<ChronicFilingRecord>> {
+        assert!(
+            person_nos.len() <= crate::MESSAGES_LOOKUP_MAX,
+            "filing lookup above its limit"
+        );
+        if person_nos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = person_nos.to_vec();
+        self.query_all(common::Q_CHRONIC_FILINGS_ANY, &[&ids], common::chronic_filing)
+    }
+
     fn person_count(&mut self) -> Result<i64> {
         self.query_one(common::Q_PERSON_COUNT, &[], |r| common::count(r, "persons"))
     }
