@@ -67,6 +67,6 @@ pub fn run(command: &DemoCommand) -> Result<(), String> {
         })
         .collect();
     let out = json!({ "persons": persons, "institutions": institutions, "items": items });
-    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+    outln!("{}", serde_json::to_string_pretty(&out).expect("json"));
     Ok(())
 }

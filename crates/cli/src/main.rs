@@ -1,5 +1,13 @@
 //! The `yibao` command.
 
+/// `println!` that ignores a closed pipe (`yibao demo list | head`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod demo_cmd;
 mod files;
 mod serve_cmd;
@@ -81,7 +89,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("{message}");
+            eoutln!("{message}");
             ExitCode::FAILURE
         }
     }
@@ -95,7 +103,7 @@ fn policy_check(paths: &[PathBuf]) -> Result<(), String> {
         match yibao_policy::load_policy(&file.display().to_string(), &text) {
             Ok(policy) => {
                 let stages: usize = policy.benefits.iter().map(|b| b.stages.len()).sum();
-                println!(
+                outln!(
                     "{}: 通过 — {} {} 版本{} ({}起{}), {}项待遇, {}个支付阶段",
                     file.display(),
                     policy.name,
@@ -111,14 +119,14 @@ fn policy_check(paths: &[PathBuf]) -> Result<(), String> {
             Err(errors) => {
                 failed = true;
                 for e in errors {
-                    println!("{e}");
+                    outln!("{e}");
                 }
             }
         }
     }
     for problem in yibao_policy::check_versions(&loaded) {
         failed = true;
-        println!("{problem}");
+        outln!("{problem}");
     }
     if failed {
         Err("政策文件检查未通过".into())
@@ -131,12 +139,12 @@ fn catalog_check(file: &std::path::Path) -> Result<(), String> {
     let text = files::read_text(file, files::CATALOG_FILE_BYTES_MAX)?;
     match yibao_catalog::Catalog::from_csv(&text) {
         Ok(catalog) => {
-            println!("{}: 通过 — {}个目录项目", file.display(), catalog.len());
+            outln!("{}: 通过 — {}个目录项目", file.display(), catalog.len());
             Ok(())
         }
         Err(errors) => {
             for e in &errors {
-                println!("{}: {e}", file.display());
+                outln!("{}: {e}", file.display());
             }
             Err(format!("目录检查未通过({}处错误)", errors.len()))
         }

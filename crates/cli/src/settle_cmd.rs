@@ -114,9 +114,9 @@ pub fn run(args: &SettleArgs) -> Result<(), String> {
     if args.json {
         let mut value = serde_json::to_value(&settlement).expect("settlements serialize");
         value["explanation"] = Value::from(explanation);
-        println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+        outln!("{}", serde_json::to_string_pretty(&value).expect("json"));
     } else {
-        print!("{}", render(&settlement, &explanation));
+        outln!("{}", render(&settlement, &explanation).trim_end());
     }
     Ok(())
 }

@@ -6,6 +6,14 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `println!` that ignores a closed pipe (`yibao demo list | head`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 use std::time::Duration;
 
 use clap::Parser;
@@ -51,8 +59,8 @@ async fn main() {
     let mut report = yibao_loadgen::run(config).await;
     let seconds = report.elapsed.as_secs_f64();
     let requests: usize = report.latencies.iter().map(|(_, l)| l.count()).sum();
-    println!("clients {}  elapsed {seconds:.1}s", args.clients);
-    println!(
+    outln!("clients {}  elapsed {seconds:.1}s", args.clients);
+    outln!(
         "settled visits {}  ({:.0}/s)   failed {}   requests {} ({:.0}/s)",
         report.settled,
         report.settled as f64 / seconds,
@@ -62,7 +70,7 @@ async fn main() {
     );
     report.latencies.sort_by_key(|(k, _)| *k);
     for (infno, l) in report.latencies.iter_mut() {
-        println!(
+        outln!(
             "  {infno}  p50 {:6.2} ms  p99 {:6.2} ms  max {:7.2} ms  n={}",
             l.percentile_ms(50.0),
             l.percentile_ms(99.0),
@@ -71,12 +79,12 @@ async fn main() {
         );
     }
     let v = &mut report.visit_latencies;
-    println!(
+    outln!(
         "  visit p50 {:6.2} ms  p99 {:6.2} ms",
         v.percentile_ms(50.0),
         v.percentile_ms(99.0)
     );
     for e in &report.errors {
-        println!("  error: {e}");
+        outln!("  error: {e}");
     }
 }
