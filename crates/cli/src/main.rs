@@ -89,7 +89,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eoutln!("{message}");
+            eprintln!("{message}");
             ExitCode::FAILURE
         }
     }
