@@ -579,13 +579,13 @@ pub fn settle(
             ));
         }
     }
-    let inputs_json = serde_json::json!({
-        "person": person,
-        "ytd": ytd,
-        "account_balance": record.account_balance,
-        "visit": visit,
+    let inputs_json = serde_json::to_string(&StoredInputs {
+        person: person.clone(),
+        ytd: ytd.clone(),
+        account_balance: record.account_balance,
+        visit: visit.clone(),
     })
-    .to_string();
+    .expect("settlement inputs serialize");
     let settled = Settled {
         settlement_id: if request.preview {
             String::new()
@@ -676,6 +676,43 @@ pub fn settle(
     state.pending.push(WriteOp::InsertLedger(postings));
     debug_assert_eq!(s.field_total(SettlementField::PersonalAccount), Money::ZERO);
     Ok(settled)
+}
+
+/// What a settlement was computed from, as stored with it (`inputs_json`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredInputs {
+    pub person: Person,
+    pub ytd: yibao_settle::YearToDate,
+    pub account_balance: Money,
+    pub visit: Visit,
+}
+
+/// Recomputes a stored settlement from its stored inputs with the policy version that produced
+/// it (platform.md §4: "a settlement can be recomputed from what was stored … if the policy file
+/// changed since, the stored version still decides").
+pub fn recompute(record: &SettlementRecord, region: &Region) -> Result<Settlement, PlatformError> {
+    let inputs: StoredInputs = serde_json::from_str(&record.inputs_json)
+        .map_err(|e| PlatformError::internal(format!("结算{}的输入无法解读: {e}", record.settlement_id)))?;
+    let policy = region
+        .versions
+        .iter()
+        .find(|p| p.id() == record.policy_id)
+        .ok_or_else(|| {
+            PlatformError::internal(format!(
+                "结算{}所用的政策版本{}未加载",
+                record.settlement_id, record.policy_id
+            ))
+        })?;
+    let input = SettleInput {
+        policy,
+        catalog: &region.catalog,
+        person: &inputs.person,
+        ytd: &inputs.ytd,
+        account_balance: inputs.account_balance,
+        visit: &inputs.visit,
+    };
+    pre_settle(&input).map_err(|e| PlatformError::internal(format!("结算{}无法重算: {e}", record.settlement_id)))
 }
 
 /// 清算类别 for a medical type.
