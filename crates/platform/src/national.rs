@@ -357,13 +357,19 @@ fn settle(
     request: &SettleRequest,
     cert_type: &str,
 ) -> Result<Option<Value>, PlatformError> {
-    let render =
-        |settled: &Settled| settlement_output(&settled.settlement, &setl_context(ctx, settled, cert_type)).to_string();
+    // The answer is built once: stored with the settlement (for 5203, 2208 and replays) and sent.
+    let answer = std::cell::RefCell::new(None);
+    let render = |settled: &Settled| {
+        let output = settlement_output(&settled.settlement, &setl_context(ctx, settled, cert_type));
+        let text = output.to_string();
+        *answer.borrow_mut() = Some(output);
+        text
+    };
     let settled = service::settle(state, ctx, request, &render)?;
-    Ok(Some(settlement_output(
-        &settled.settlement,
-        &setl_context(ctx, &settled, cert_type),
-    )))
+    let output = answer
+        .into_inner()
+        .unwrap_or_else(|| settlement_output(&settled.settlement, &setl_context(ctx, &settled, cert_type)));
+    Ok(Some(output))
 }
 
 fn setl_context(ctx: &Ctx, settled: &Settled, cert_type: &str) -> SetlContext {
