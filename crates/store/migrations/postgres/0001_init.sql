@@ -128,7 +128,6 @@ CREATE TABLE ledger_entries (
     posted_at       TIMESTAMP NOT NULL
 );
 CREATE INDEX ledger_entries_book_posted ON ledger_entries (book, posted_at);
-CREATE INDEX ledger_entries_posting ON ledger_entries (posting_id);
 CREATE INDEX ledger_entries_settlement ON ledger_entries (settlement_id);
 
 CREATE TABLE messages (
@@ -138,7 +137,6 @@ CREATE TABLE messages (
     received_at     TIMESTAMP NOT NULL,
     response_json   BYTEA    NOT NULL
 );
-CREATE INDEX messages_institution_received ON messages (institution, received_at);
 
 CREATE TABLE audit_log (
     entry_id        BIGINT  NOT NULL GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -150,7 +148,6 @@ CREATE TABLE audit_log (
     logged_at       TIMESTAMP NOT NULL,
     message         TEXT    NOT NULL
 );
-CREATE INDEX audit_log_logged ON audit_log (logged_at);
 CREATE INDEX audit_log_institution_logged ON audit_log (institution, logged_at);
 
 CREATE TABLE chronic_filings (

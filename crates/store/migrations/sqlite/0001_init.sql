@@ -127,7 +127,6 @@ CREATE TABLE ledger_entries (
     posted_at       TEXT    NOT NULL
 );
 CREATE INDEX ledger_entries_book_posted ON ledger_entries (book, posted_at);
-CREATE INDEX ledger_entries_posting ON ledger_entries (posting_id);
 CREATE INDEX ledger_entries_settlement ON ledger_entries (settlement_id);
 
 CREATE TABLE messages (
@@ -137,7 +136,6 @@ CREATE TABLE messages (
     received_at     TEXT    NOT NULL,
     response_json   BLOB    NOT NULL
 );
-CREATE INDEX messages_institution_received ON messages (institution, received_at);
 
 CREATE TABLE audit_log (
     entry_id        INTEGER NOT NULL PRIMARY KEY,
@@ -149,7 +147,6 @@ CREATE TABLE audit_log (
     logged_at       TEXT    NOT NULL,
     message         TEXT    NOT NULL
 );
-CREATE INDEX audit_log_logged ON audit_log (logged_at);
 CREATE INDEX audit_log_institution_logged ON audit_log (institution, logged_at);
 
 CREATE TABLE chronic_filings (
