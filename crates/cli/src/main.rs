@@ -9,6 +9,7 @@ macro_rules! outln {
 }
 
 mod demo_cmd;
+mod drg_cmd;
 mod files;
 mod serve_cmd;
 mod settle_cmd;
@@ -50,6 +51,11 @@ enum Command {
     Settle(settle_cmd::SettleArgs),
     /// Run the platform: the national interface over HTTP, on SQLite or PostgreSQL.
     Serve(serve_cmd::ServeArgs),
+    /// DRG grouping (CHS-DRG).
+    Drg {
+        #[command(subcommand)]
+        command: drg_cmd::DrgCommand,
+    },
     /// The demo region's data.
     Demo {
         #[command(subcommand)]
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
         Command::Settle(args) => settle_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Demo { command } => demo_cmd::run(&command),
+        Command::Drg { command } => drg_cmd::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
