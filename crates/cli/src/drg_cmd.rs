@@ -112,7 +112,7 @@ pub fn run(command: &DrgCommand) -> Result<(), String> {
             ])
             .map_err(|e| format!("{}: {e}", out.display()))?;
         count += 1;
-        if count % PROGRESS_EVERY_CASES == 0 {
+        if count.is_multiple_of(PROGRESS_EVERY_CASES) {
             let _ = writeln!(
                 std::io::stderr(),
                 "已分组 {count} 例 ({:.1} 秒)",
