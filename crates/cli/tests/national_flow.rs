@@ -2027,7 +2027,61 @@ macro_rules! on_both_backends {
     };
 }
 
+/// A chronic-disease visit (门诊慢特病, med_type 14) of a person with a filed disease: its lines
+/// carry the disease, it settles against that disease's own limit, and 5205 lists its lines.
+fn chronic_visit(db: &str) {
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+    let items = items();
+    let p = find_person("an employee with a filed chronic disease", &|p: &DemoPerson| {
+        p.insurance == InsuranceType::EmployeeBasic && !p.chronic_diseases.is_empty()
+    });
+    let disease = p.chronic_diseases[0].0;
+    let mdtrt_id = register(&his, &p, "CHRONIC-1");
+    his.call(
+        "2203",
+        json!({
+            "mdtrtinfo": { "mdtrt_id": mdtrt_id, "psn_no": p.person_no, "med_type": "14", "begntime": now_text(),
+                           "dise_codg": disease, "dise_name": "慢特病" },
+            "diseinfo": [diagnosis()],
+        }),
+    )
+    .done();
+    let lines = vec![Line::new("C1", &items.a, 2), Line::new("C2", &items.big_a, 1)];
+    let details: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            let mut d = l.outpatient_detail(&mdtrt_id, &p.person_no, false);
+            d["dise_codg"] = json!(disease);
+            d
+        })
+        .collect();
+    his.call("2204", json!({ "feedetail": details })).output();
+    let mut input = settle_input(&p, &mdtrt_id, total(&lines), false);
+    input["data"]["med_type"] = json!("14");
+    let settled = his.call("2207", input);
+    let setlinfo = &settled.output()["setlinfo"];
+    assert_eq!(setlinfo["med_type"], "14");
+    let detail = &settled.output()["setldetail"];
+    let stages = detail[0]["setl_proc_info"].as_str().unwrap();
+    assert!(
+        stages.contains(&format!("chronic@{disease}")),
+        "settled per disease: {stages}"
+    );
+    assert!(money(&setlinfo["hifp_pay"], "hifp_pay") > Money::ZERO, "{setlinfo}");
+
+    let rows = his.call("5205", json!({ "data": { "psn_no": p.person_no } })).output()["feedetail"].clone();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), lines.len(), "{rows:?}");
+    for row in rows {
+        assert_eq!(row["mdtrt_id"], mdtrt_id);
+        assert_eq!(row["dise_codg"], disease);
+        assert_eq!(row["setl_id"], setlinfo["setl_id"]);
+    }
+}
+
 on_both_backends!(
+    chronic_visit,
     outpatient_flow,
     settle_replay,
     inpatient_flow,

@@ -281,7 +281,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
             Ok(Some(output))
         }
         T::FeeQuery(i) => fee_query(state, ctx, i).map(Some),
-        T::ChronicDrugQuery(_) => Ok(Some(json!({ "feedetail": [] }))),
+        T::ChronicDrugQuery(i) => chronic_drug_query(state, ctx, i).map(Some),
         T::CumulativeQuery(i) => cumulative(state, ctx, i).map(Some),
     }
 }
@@ -779,6 +779,46 @@ fn fee_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5204) -> Result<V
             })
         })
         .collect();
+    Ok(json!({ "feedetail": rows }))
+}
+
+/// 5205: the person's chronic-disease (门诊慢特病) fee lines at the calling institution within the
+/// period, newest visits first.
+fn chronic_drug_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5205) -> Result<Value, PlatformError> {
+    const VISITS_MAX: i64 = 200;
+    const ROWS_MAX: usize = 2_000;
+    let from = i.begntime.map_or(NaiveDate::MIN, |t| t.date());
+    let to = i.endtime.map_or(NaiveDate::MAX, |t| t.date());
+    let visits = state
+        .store
+        .visits_of_person(&i.psn_no, from, to, VISITS_MAX)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    let mut rows = Vec::new();
+    for visit in visits
+        .iter()
+        .filter(|v| v.institution == ctx.institution && v.medical_type == MedicalType::ChronicOutpatient)
+    {
+        let lines = state
+            .store
+            .fee_lines(&visit.visit_id)
+            .map_err(|e| PlatformError::internal(e.to_string()))?;
+        for l in lines.iter().filter(|l| l.settlement_id.is_some()) {
+            if rows.len() == ROWS_MAX {
+                break;
+            }
+            rows.push(json!({
+                "mdtrt_id": visit.visit_id,
+                "setl_id": l.settlement_id,
+                "feedetl_sn": l.sn,
+                "dise_codg": l.disease_code.clone().or_else(|| visit.disease_code.clone()),
+                "med_list_codg": l.code,
+                "cnt": quantity_number(l.quantity),
+                "pric": price_number(l.price),
+                "det_item_fee_sumamt": amount_number(l.amount),
+                "fee_ocur_time": datetime_text(l.occurred_at),
+            }));
+        }
+    }
     Ok(json!({ "feedetail": rows }))
 }
 
