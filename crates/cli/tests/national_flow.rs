@@ -2033,7 +2033,7 @@ fn chronic_visit(db: &str) {
     let server = Server::start(db, Auth::On);
     let his = His::new(&server, 0);
     let items = items();
-    let p = find_person("an employee with a filed chronic disease", &|p: &DemoPerson| {
+    let p = find_person("an employee with a filed chronic disease", |p: &DemoPerson| {
         p.insurance == InsuranceType::EmployeeBasic && !p.chronic_diseases.is_empty()
     });
     let disease = p.chronic_diseases[0].0;
