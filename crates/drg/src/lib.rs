@@ -30,6 +30,9 @@
 //!
 //! [`classify`] is the same grouping without the explanation, for batch use.
 //!
+//! [`payment`] reads city DRG payment tables (RW, 支付标准, 费率, 等级系数), finds a group's payment
+//! standard for a hospital level and insurance scheme, and pays a case under local 高倍率/低倍率 rules.
+//!
 //! ```no_run
 //! use yibao_drg::{group, Case, DischargeMethod, Sex, TableTexts, Tables};
 //!
@@ -78,6 +81,7 @@
 
 mod code;
 mod group;
+pub mod payment;
 mod tables;
 
 pub use code::GroupCode;
