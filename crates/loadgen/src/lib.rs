@@ -117,7 +117,10 @@ pub async fn run(config: Config) -> Report {
         .filter(|i| i.code.starts_with('H'))
         .collect();
     // Start serials from the clock so that a rerun within the same second does not repeat ids.
-    let serial_start = chrono::Utc::now().timestamp_subsec_millis() as u64 * 7;
+    // Each run starts its serials at a different place (a hash of the clock), so that two runs
+    // within the same second rarely reuse a msgid, which the platform would rightly replay.
+    let serial_start =
+        SplitMix64::new(chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64).below(10_000);
     let shared = Arc::new(Shared {
         serials: institutions.iter().map(|_| AtomicU64::new(serial_start)).collect(),
         institutions,
