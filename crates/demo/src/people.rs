@@ -127,7 +127,9 @@ pub fn demo_person(index: usize) -> DemoPerson {
             _ => (InsuranceType::ResidentBasic, "1601", 60 + rng.below(35)),
         }
     };
-    let birth_year = 2026 - age_years as i32;
+    // Ages count back from 2026, but nobody is born after the demo's enrolment date (2026-01-01),
+    // so that a visit on any later day is after the person's birth.
+    let birth_year = (2026 - age_years as i32).min(2025);
     let birth_date = NaiveDate::from_ymd_opt(birth_year, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32)
         .expect("valid demo date");
     let sex = if rng.below(2) == 0 { Sex::Male } else { Sex::Female };
@@ -217,6 +219,11 @@ mod tests {
             assert_eq!(id.sex(), p.sex);
         }
         assert_eq!(demo_person(42), persons[42]);
+        let enrolment = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        assert!(
+            persons.iter().all(|p| p.birth_date < enrolment),
+            "nobody is born after the demo's enrolment date"
+        );
         let employees = persons
             .iter()
             .filter(|p| p.insurance == InsuranceType::EmployeeBasic)
