@@ -177,6 +177,20 @@ impl PostgresStore {
         rows.iter().map(decode).collect()
     }
 
+    /// Rows whose key is any of `keys` (`WHERE key = ANY($1)`): many lookups in one round trip.
+    fn query_any<T>(&mut self, sql: &str, keys: &[&str], decode: fn(&postgres::Row) -> Result<T>) -> Result<Vec<T>> {
+        assert!(
+            keys.len() <= crate::MESSAGES_LOOKUP_MAX,
+            "lookup of {} keys above its limit",
+            keys.len()
+        );
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&str> = keys.to_vec();
+        self.query_all(sql, &[&keys], decode)
+    }
+
     fn query_opt<T>(
         &mut self,
         sql: &str,
@@ -945,27 +959,11 @@ impl Store for PostgresStore {
     }
 
     fn persons_by_no(&mut self, person_nos: &[&str]) -> Result<Vec<PersonRecord>> {
-        assert!(
-            person_nos.len() <= crate::MESSAGES_LOOKUP_MAX,
-            "person lookup above its limit"
-        );
-        if person_nos.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = person_nos.to_vec();
-        self.query_all(common::Q_PERSONS_ANY, &[&ids], common::person)
+        self.query_any(common::Q_PERSONS_ANY, person_nos, common::person)
     }
 
     fn chronic_filings_of(&mut self, person_nos: &[&str]) -> Result<Vec<ChronicFilingRecord>> {
-        assert!(
-            person_nos.len() <= crate::MESSAGES_LOOKUP_MAX,
-            "filing lookup above its limit"
-        );
-        if person_nos.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = person_nos.to_vec();
-        self.query_all(common::Q_CHRONIC_FILINGS_ANY, &[&ids], common::chronic_filing)
+        self.query_any(common::Q_CHRONIC_FILINGS_ANY, person_nos, common::chronic_filing)
     }
 
     fn person_count(&mut self) -> Result<i64> {
@@ -1053,15 +1051,7 @@ impl Store for PostgresStore {
     }
 
     fn messages(&mut self, msgids: &[&str]) -> Result<Vec<MessageRecord>> {
-        assert!(
-            msgids.len() <= crate::MESSAGES_LOOKUP_MAX,
-            "msgid lookup above its limit"
-        );
-        if msgids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = msgids.to_vec();
-        self.query_all(common::Q_MESSAGES_ANY, &[&ids], common::message)
+        self.query_any(common::Q_MESSAGES_ANY, msgids, common::message)
     }
 
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
