@@ -385,7 +385,7 @@ fn setl_context(ctx: &Ctx, settled: &Settled, cert_type: &str) -> SetlContext {
         gend: p.sex,
         naty: p.ethnicity.clone(),
         brdy: p.birth_date,
-        age: age_on(p.birth_date, begin),
+        age: yibao_settle::age_years(p.birth_date, begin),
         insutype: p.insurance,
         psn_type: p.person_type,
         cvlserv_flag: p.civil_servant,
@@ -397,14 +397,6 @@ fn setl_context(ctx: &Ctx, settled: &Settled, cert_type: &str) -> SetlContext {
         clr_way: "01".into(),
         clr_type: service::clearing_type(settled.visit.medical_type).to_owned(),
     }
-}
-
-fn age_on(birth: NaiveDate, date: NaiveDate) -> u16 {
-    let mut years = date.year() - birth.year();
-    if (date.month(), date.day()) < (birth.month(), birth.day()) {
-        years -= 1;
-    }
-    years.clamp(0, 200) as u16
 }
 
 fn cancel(
@@ -490,7 +482,7 @@ fn person_info(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input1101) -> Result
             "gend": p.sex.code(),
             "naty": p.ethnicity,
             "brdy": date_text(p.birth_date),
-            "age": age_on(p.birth_date, today),
+            "age": yibao_settle::age_years(p.birth_date, today),
         },
         "insuinfo": [{
             "balc": amount_number(p.account_balance),

@@ -281,7 +281,7 @@ pub fn upload_lines(
     let inpatient = entry.record.medical_type.setting() == CareSetting::Inpatient;
     let context = LineContext {
         sex: person.sex,
-        age_years: age_on(person.birth_date, entry.record.begin_time.date()),
+        age_years: yibao_settle::age_years(person.birth_date, entry.record.begin_time.date()),
         level,
         inpatient,
         insurance: person.insurance,
@@ -437,15 +437,6 @@ pub enum LineSelector {
     All,
     Batch(String),
     Line(String),
-}
-
-fn age_on(birth: NaiveDate, date: NaiveDate) -> u16 {
-    use chrono::Datelike;
-    let mut years = date.year() - birth.year();
-    if (date.month(), date.day()) < (birth.month(), birth.day()) {
-        years -= 1;
-    }
-    years.clamp(0, 200) as u16
 }
 
 /// What a settlement request asks for.

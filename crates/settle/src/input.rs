@@ -45,12 +45,17 @@ pub struct Person {
 impl Person {
     /// Whole years of age on `date`.
     pub fn age_years_on(&self, date: NaiveDate) -> u16 {
-        let mut years = date.year() - self.birth_date.year();
-        if (date.month(), date.day()) < (self.birth_date.month(), self.birth_date.day()) {
-            years -= 1;
-        }
-        years.clamp(0, 200) as u16
+        age_years(self.birth_date, date)
     }
+}
+
+/// Whole years between a birth date and `date` (0 before the first birthday).
+pub fn age_years(birth_date: NaiveDate, date: NaiveDate) -> u16 {
+    let mut years = date.year() - birth_date.year();
+    if (date.month(), date.day()) < (birth_date.month(), birth_date.day()) {
+        years -= 1;
+    }
+    years.clamp(0, 200) as u16
 }
 
 /// One fee line (费用明细).

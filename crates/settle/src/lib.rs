@@ -21,7 +21,8 @@ mod result;
 pub use engine::{pre_settle, reverse, settle, SettleInput};
 pub use explain::Step;
 pub use input::{
-    Accumulator, FeeLine, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX, VISIT_LINES_MAX,
+    age_years, Accumulator, FeeLine, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX,
+    VISIT_LINES_MAX,
 };
 pub use result::{Deltas, FundPayment, LineResult, PersonalParts, Settlement};
 
