@@ -775,9 +775,8 @@ pub fn cancel_settlement(
     }
     let deltas: yibao_settle::Deltas = serde_json::from_str(&record.deltas_json)
         .map_err(|e| PlatformError::internal(format!("结算{settlement_id}的累计变化无法解读: {e}")))?;
-    let settlement_output: serde_json::Value = serde_json::from_str(&record.output_json)
-        .map_err(|e| PlatformError::internal(format!("结算{settlement_id}的结果无法解读: {e}")))?;
-    let _ = settlement_output;
+    // The opposite postings are built while checking: nothing may fail once state changes.
+    let ledger = reversal_postings(&record, ctx)?;
     // Everything checked: apply the inverse.
     let inverse = deltas.inverse();
     let ytd = state.year_to_date(person_no, record.year)?;
@@ -827,7 +826,6 @@ pub fn cancel_settlement(
         });
         state.pending.push(WriteOp::UpdateVisit(update));
     }
-    let ledger = reversal_postings(&record, ctx)?;
     state.pending.push(WriteOp::InsertLedger(ledger));
     state.pending.push(WriteOp::CancelSettlement {
         settlement_id: settlement_id.to_owned(),
