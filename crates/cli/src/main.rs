@@ -9,10 +9,14 @@ macro_rules! outln {
 }
 
 mod demo_cmd;
+mod dip_cmd;
 mod drg_cmd;
 mod files;
+mod payment_policy;
+mod progress;
 mod serve_cmd;
 mod settle_cmd;
+mod statement;
 
 /// mimalloc: the service and the load generator allocate small JSON values on several threads;
 /// glibc's allocator showed up as a fifth of the CPU profile under load.
@@ -56,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: drg_cmd::DrgCommand,
     },
+    /// DIP (按病种分值付费): build a region's catalog, settle a year per hospital.
+    Dip {
+        #[command(subcommand)]
+        command: dip_cmd::DipCommand,
+    },
     /// The demo region's data.
     Demo {
         #[command(subcommand)]
@@ -92,6 +101,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(args),
         Command::Demo { command } => demo_cmd::run(&command),
         Command::Drg { command } => drg_cmd::run(&command),
+        Command::Dip { command } => dip_cmd::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

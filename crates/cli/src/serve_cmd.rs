@@ -23,29 +23,47 @@ const DEMO_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The demo region's contribution policy, shipped with the binary.
+const DEMO_CONTRIBUTION_POLICY: (&str, &str) = (
+    "policies/chongqing/contribution/2024.toml",
+    include_str!("../../../policies/chongqing/contribution/2024.toml"),
+);
+
+/// Which database and which region's rules: shared by `serve` and the batch commands, which
+/// run the same platform.
+#[derive(Args)]
+pub struct RegionArgs {
+    /// `sqlite://FILE` (embedded) or `postgres://user@host/db`.
+    #[arg(long, default_value = "sqlite://yibao.db")]
+    pub database: String,
+    /// The demo region (重庆): its policies and catalog; `serve` also seeds its institutions and
+    /// 100,000 people.
+    #[arg(long)]
+    pub demo: bool,
+    /// The region's benefit policy versions (a directory or file); the demo region's when `--demo`.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// The region's contribution policy (缴费政策) file; the demo region's when `--demo`.
+    #[arg(long)]
+    pub contribution_policy: Option<PathBuf>,
+    /// The region's catalog (CSV); the demo catalog when omitted.
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// The region's 6-digit division; taken from the policy when omitted.
+    #[arg(long)]
+    pub admdvs: Option<String>,
+}
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// `sqlite://FILE` (embedded) or `postgres://user@host/db`.
-    #[arg(long, default_value = "sqlite://yibao.db")]
-    database: String,
-    /// Seed and serve the demo region (重庆): its policy, catalog, 50 institutions, 100,000 people.
-    #[arg(long)]
-    demo: bool,
+    #[command(flatten)]
+    region: RegionArgs,
     /// Turn institution authentication off. Development only.
     #[arg(long)]
     no_auth: bool,
-    /// The region's policy versions (a directory or file); the demo region's when `--demo`.
-    #[arg(long)]
-    policy: Option<PathBuf>,
-    /// The region's catalog (CSV); the demo catalog when omitted.
-    #[arg(long)]
-    catalog: Option<PathBuf>,
-    /// The region's 6-digit division; taken from the policy when omitted.
-    #[arg(long)]
-    admdvs: Option<String>,
     /// Seed only the first N demo persons (tests start faster).
     #[arg(long, default_value_t = yibao_demo::DEMO_PERSONS, hide = true)]
     demo_persons: usize,
@@ -55,17 +73,13 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let region = region(&args)?;
-    let mut writer = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
-    writer.migrate().map_err(|e| e.to_string())?;
-    let reader = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
-    let platform = Platform::start(reader, writer, region).map_err(|e| e.to_string())?;
+    let platform = start_platform(&args.region)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("无法启动运行时: {e}"))?;
     runtime.block_on(async move {
-        if args.demo {
+        if args.region.demo {
             let seeded = yibao_server::demo::seed(&platform, args.demo_persons).await.map_err(|e| e.to_string())?;
             if seeded > 0 {
                 tracing::info!(persons = seeded, "demo region seeded");
@@ -88,7 +102,17 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     })
 }
 
-fn region(args: &ServeArgs) -> Result<Region, String> {
+/// Opens the database (taking its writer lock, migrating it) and starts the platform on it.
+pub fn start_platform(args: &RegionArgs) -> Result<Platform, String> {
+    let region = region(args)?;
+    let mut writer = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
+    writer.lock_writer().map_err(|e| e.to_string())?;
+    writer.migrate().map_err(|e| e.to_string())?;
+    let reader = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
+    Platform::start(reader, writer, region).map_err(|e| e.to_string())
+}
+
+fn region(args: &RegionArgs) -> Result<Region, String> {
     let mut versions = Vec::new();
     match (&args.policy, args.demo) {
         (Some(path), _) => {
@@ -126,11 +150,29 @@ fn region(args: &ServeArgs) -> Result<Region, String> {
         Some(a) => a.clone(),
         None => versions[0].region.clone(),
     };
+    let contribution = match (&args.contribution_policy, args.demo) {
+        (Some(path), _) => {
+            let text = files::read_text(path, files::INPUT_FILE_BYTES_MAX)?;
+            Some(contribution_policy(&path.display().to_string(), &text)?)
+        }
+        (None, true) => Some(contribution_policy(
+            DEMO_CONTRIBUTION_POLICY.0,
+            DEMO_CONTRIBUTION_POLICY.1,
+        )?),
+        (None, false) => None,
+    };
     Ok(Region {
         admdvs,
         versions,
         catalog,
+        contribution,
     })
+}
+
+fn contribution_policy(name: &str, text: &str) -> Result<std::sync::Arc<yibao_enrol::ContributionPolicy>, String> {
+    yibao_enrol::ContributionPolicy::parse(name, text)
+        .map(std::sync::Arc::new)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
 }
 
 fn load(name: &str, text: &str) -> Result<yibao_policy::Policy, String> {

@@ -2080,8 +2080,184 @@ fn chronic_visit(db: &str) {
     }
 }
 
+/// Runs `yibao ARGS…` to completion, returning (success, stdout, stderr).
+fn yibao(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_yibao"))
+        .args(args)
+        .output()
+        .expect("run yibao");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn shared_data(path: &str) -> String {
+    format!("{}/../../../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn settlement_list_input(p: &DemoPerson, mdtrt_id: &str, setl_id: &str) -> Value {
+    json!({
+        "setlinfo": { "mdtrt_id": mdtrt_id, "setl_id": setl_id, "psn_no": p.person_no, "dscg_way": "1",
+                      "act_ipt_days": "3", "vent_used_dura": "0天0小时0分钟" },
+        "diseinfo": [
+            { "diag_type": "1", "diag_code": "I10.x00", "diag_name": "高血压", "maindiag_flag": "0" },
+            { "diag_type": "1", "diag_code": "J18.900", "diag_name": "肺炎", "maindiag_flag": "1" }
+        ],
+        "oprninfo": [],
+    })
+}
+
+/// 4101: before a scheme is imported the service says what to do; after `yibao drg import` a
+/// settled inpatient's list is grouped (and explained), bad lists are refused, and `yibao drg
+/// settle-year` settles the year from the stored lists.
+fn settlement_list_flow(db: &str) {
+    let p = resident_adult();
+    {
+        let server = Server::start(db, Auth::On);
+        let his = His::new(&server, 0);
+        his.call("4101", settlement_list_input(&p, "M1", "S1"))
+            .refused("尚未导入DRG分组方案, 经办机构须先执行 yibao drg import");
+    }
+    let (ok, stdout, stderr) = yibao(&[
+        "drg",
+        "import",
+        "--database",
+        db,
+        "--rules",
+        &shared_data("chs-drg-1.1"),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("已导入DRG分组方案CHS-DRG-1.1: "), "{stdout}");
+
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0); // 三级
+    let items = items();
+    let out = his.call("2401", admission_input(&p, "IPT-DRG")).output().clone();
+    let mdtrt_id = str_of(&out["result"], "mdtrt_id").to_owned();
+    let lines = [Line::new("D1", &items.a, 2), Line::new("D2", &items.b, 1)];
+    upload_inpatient_fees(&his, &p, &mdtrt_id, &lines).output();
+    let medfee = total(&lines);
+    his.call(
+        "2402",
+        json!({
+            "dscginfo": { "mdtrt_id": mdtrt_id, "psn_no": p.person_no, "insutype": p.insurance.code(),
+                          "endtime": now_text(), "dscg_dept_codg": "A03", "dscg_dept_name": "呼吸内科", "dscg_way": "1" },
+            "diseinfo": [{
+                "mdtrt_id": mdtrt_id, "psn_no": p.person_no, "diag_type": "1", "maindiag_flag": "1", "diag_srt_no": 1,
+                "diag_code": "J18.900", "diag_name": "肺炎", "diag_dept": "呼吸内科", "dise_dor_no": "D500101000001",
+                "dise_dor_name": "李医生", "diag_time": now_text(),
+            }],
+        }),
+    )
+    .done();
+    let settled = his.call("2304", inpatient_settle_input(&p, &mdtrt_id, medfee));
+    let setl_id = str_of(&settled.output()["setlinfo"], "setl_id").to_owned();
+    let fund = money(&settled.output()["setlinfo"]["fund_pay_sumamt"], "fund_pay_sumamt");
+
+    // Grouped as `yibao drg group` groups the same case (tests/drg_group.rs): ES35.
+    let grouped = his.call("4101", settlement_list_input(&p, &mdtrt_id, &setl_id));
+    let data = &grouped.output()["data"];
+    assert_eq!(
+        (
+            str_of(data, "setl_list_id"),
+            str_of(data, "mdc"),
+            str_of(data, "adrg"),
+            str_of(data, "drg")
+        ),
+        (setl_id.as_str(), "MDCE", "ES3", "ES35")
+    );
+    assert_eq!(str_of(data, "drg_version"), "CHS-DRG-1.1");
+    assert_eq!(str_of(data, "reason"), "分组成功");
+    let steps: Vec<&str> = data["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(steps.first().is_some_and(|s| s.contains("J18.900")), "{steps:?}");
+    assert!(steps.last().is_some_and(|s| s.contains("ES35")), "{steps:?}");
+    // The same msgid replays; a re-upload (new msgid) replaces the list.
+    let replay = his.call_with_msgid("4101", &grouped.msgid, settlement_list_input(&p, &mdtrt_id, &setl_id));
+    assert_eq!(replay.json, grouped.json);
+    his.call("4101", settlement_list_input(&p, &mdtrt_id, &setl_id))
+        .output();
+
+    // Refusals name the field.
+    his.call("4101", settlement_list_input(&p, &mdtrt_id, "NOPE"))
+        .refused("input.setlinfo.setl_id: 结算IDNOPE不存在");
+    his.call("4101", settlement_list_input(&p, "OTHER", &setl_id))
+        .refused(&format!(
+            "input.setlinfo.mdtrt_id: 就诊IDOTHER与结算{setl_id}的就诊不符"
+        ));
+    let mut no_main = settlement_list_input(&p, &mdtrt_id, &setl_id);
+    no_main["diseinfo"][1]["maindiag_flag"] = json!("0");
+    his.call("4101", no_main)
+        .refused("input.diseinfo: 缺少主要诊断(maindiag_flag=1)");
+    // Another institution cannot see the settlement.
+    His::new(&server, 1)
+        .call("4101", settlement_list_input(&p, &mdtrt_id, &setl_id))
+        .refused(&format!("input.setlinfo.setl_id: 结算ID{setl_id}不存在"));
+    // An outpatient settlement has no settlement list.
+    let q = employee_with_account();
+    let (outpatient_visit_id, outpatient_total) = outpatient_visit(&his, &q, &items, "DRG-OP");
+    let op = settle_outpatient(&his, &q, &outpatient_visit_id, outpatient_total);
+    let op_setl_id = str_of(&op.output()["setlinfo"], "setl_id").to_owned();
+    his.call("4101", settlement_list_input(&q, &outpatient_visit_id, &op_setl_id))
+        .refused(&format!(
+            "input.setlinfo.setl_id: 结算{op_setl_id}不是住院结算, 结算清单只用于住院"
+        ));
+    drop(server);
+
+    // The annual settlement reads the list back. 北京2022 ES35 支付标准 7317; the stay costs far
+    // less than 0.4 × 7317 = 2926.80, a 低倍率 case paid its cost, so nothing is owed either way.
+    assert!(
+        medfee < Money::from_fen(292_680),
+        "the demo stay is a 低倍率 case: {medfee}"
+    );
+    let dir = std::env::temp_dir().join(unique("yibao-settle-year-db"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("statements.csv");
+    let year = today().format("%Y").to_string();
+    let policy = format!(
+        "{}/../../policies/chongqing/payment/2024.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let table = shared_data("drg-payment-tables/北京2022.csv");
+    let (ok, stdout, stderr) = yibao(&[
+        "drg",
+        "settle-year",
+        "--policy",
+        &policy,
+        "--table",
+        &table,
+        "--database",
+        db,
+        "--year",
+        &year,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("1 家机构、1 例病例已清算；清算差额合计 0.00"),
+        "{stdout}"
+    );
+    let statement = std::fs::read_to_string(&out).unwrap();
+    let row = statement.lines().nth(1).expect("one statement row");
+    let expected = format!(
+        "{},1,1,0,1,0,{medfee},{medfee},0.00,0.00,{medfee},{},0.00,{fund},{fund},0.00,",
+        his.code(),
+        medfee - fund
+    );
+    assert!(row.starts_with(&expected), "{row}\nexpected {expected}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 on_both_backends!(
     chronic_visit,
+    settlement_list_flow,
     outpatient_flow,
     settle_replay,
     inpatient_flow,

@@ -79,6 +79,7 @@
 //! # }
 //! ```
 
+pub mod annual;
 mod code;
 mod group;
 pub mod payment;

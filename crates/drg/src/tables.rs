@@ -31,6 +31,44 @@ pub mod files {
     pub const PROCEDURES: &str = "icd9cm3-yibao-2.0.dat";
     /// 医保版 ICD-9-CM-3 2.0 grey codes.
     pub const PROCEDURE_GREY: &str = "icd9cm3-yibao-2.0-greycodes.dat";
+
+    /// Every file of a table set, the CHS-DRG tables first, then the ICD lists.
+    pub const ALL: [&str; 11] = [
+        MDC,
+        ADRG,
+        DRG,
+        ADRG_DETAIL,
+        MCC,
+        CC,
+        CC_EXCLUSIONS,
+        DIAGNOSES,
+        DIAGNOSIS_GREY,
+        PROCEDURES,
+        PROCEDURE_GREY,
+    ];
+
+    /// How many of [`ALL`] are CHS-DRG tables (the rest are ICD lists).
+    pub const DRG_TABLES: usize = 7;
+}
+
+impl<'a> TableTexts<'a> {
+    /// The texts by file name ([`files::ALL`]); the error names the first missing file.
+    pub fn from_named(text_of: impl Fn(&str) -> Option<&'a str>) -> Result<TableTexts<'a>, String> {
+        let get = |name: &str| text_of(name).ok_or_else(|| format!("缺少分组方案文件{name}"));
+        Ok(TableTexts {
+            mdc: get(files::MDC)?,
+            adrg: get(files::ADRG)?,
+            drg: get(files::DRG)?,
+            adrg_detail: get(files::ADRG_DETAIL)?,
+            mcc: get(files::MCC)?,
+            cc: get(files::CC)?,
+            cc_exclusions: get(files::CC_EXCLUSIONS)?,
+            diagnoses: get(files::DIAGNOSES)?,
+            diagnosis_grey: get(files::DIAGNOSIS_GREY)?,
+            procedures: get(files::PROCEDURES)?,
+            procedure_grey: get(files::PROCEDURE_GREY)?,
+        })
+    }
 }
 
 /// The texts of the published files, read by the caller.

@@ -18,6 +18,7 @@ mod state;
 pub use actor::{mask, now, Job, NationalRequest, Refusal, BATCH_REQUESTS_MAX};
 pub use error::{ErrorKind, PlatformError};
 pub use service::Region;
+pub use state::DRG_REFERENCE_KIND;
 
 use std::sync::Arc;
 

@@ -247,6 +247,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
         T::ChronicFiling(i) => chronic_filing(state, ctx, i).map(Some),
         T::ChronicFilingCancel(i) => chronic_filing_cancel(state, ctx, i).map(|_| None),
         T::Reversal(i) => reversal(state, ctx, i).map(|_| None),
+        T::SettlementList(i) => settlement_list(state, ctx, i).map(Some),
         T::ReconcileTotals(i) => reconcile_totals(state, ctx, i).map(Some),
         T::ReconcileDetail(i) => reconcile_detail(state, ctx, i).map(Some),
         T::VisitQuery(i) => visit_query(state, ctx, i).map(Some),
@@ -568,6 +569,125 @@ fn dictionary(kind: &str) -> Vec<Value> {
         .enumerate()
         .map(|(i, (value, label))| json!({ "type": kind, "label": label, "value": value, "parentValue": "0", "sort": i + 1, "valiFlag": "1" }))
         .collect()
+}
+
+/// 4101: stores an inpatient's settlement list and groups it with the imported DRG scheme. The
+/// settlement must be this institution's, in force, for an inpatient visit, and match the
+/// list's visit and person. A re-upload replaces the list and its group.
+fn settlement_list(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input4101) -> Result<Value, PlatformError> {
+    let scheme = state
+        .drg
+        .clone()
+        .ok_or_else(|| PlatformError::rule("尚未导入DRG分组方案, 经办机构须先执行 yibao drg import".into()))?;
+    let settlement = state
+        .settlement(&i.setl_id)?
+        .filter(|s| s.institution == ctx.institution)
+        .ok_or_else(|| PlatformError::field("input.setlinfo.setl_id", format!("结算ID{}不存在", i.setl_id)))?
+        .clone();
+    if settlement.status != SettlementStatus::Settled {
+        return Err(PlatformError::field(
+            "input.setlinfo.setl_id",
+            format!("结算{}已撤销, 不能上传结算清单", i.setl_id),
+        ));
+    }
+    if settlement.visit_id != i.mdtrt_id {
+        return Err(PlatformError::field(
+            "input.setlinfo.mdtrt_id",
+            format!("就诊ID{}与结算{}的就诊不符", i.mdtrt_id, i.setl_id),
+        ));
+    }
+    if settlement.person_no != i.psn_no {
+        return Err(PlatformError::field(
+            "input.setlinfo.psn_no",
+            format!("人员编号{}与结算{}的参保人不符", i.psn_no, i.setl_id),
+        ));
+    }
+    if settlement.medical_type.setting() != CareSetting::Inpatient {
+        return Err(PlatformError::field(
+            "input.setlinfo.setl_id",
+            format!("结算{}不是住院结算, 结算清单只用于住院", i.setl_id),
+        ));
+    }
+    let visit = state
+        .visit(&i.mdtrt_id)?
+        .ok_or_else(|| PlatformError::internal(format!("结算{}的就诊{}不存在", i.setl_id, i.mdtrt_id)))?
+        .record
+        .clone();
+    let person = state
+        .person(&i.psn_no)?
+        .ok_or_else(|| PlatformError::internal(format!("结算{}的参保人{}不存在", i.setl_id, i.psn_no)))?
+        .record
+        .clone();
+    let admitted = visit.begin_time.date();
+    let discharged = visit.end_time.unwrap_or(settlement.settled_at).date();
+    let sex = match i.gend.as_deref() {
+        Some("2") => yibao_drg::Sex::Female,
+        Some(_) => yibao_drg::Sex::Male,
+        None if person.sex == yibao_codes::Sex::Female => yibao_drg::Sex::Female,
+        None => yibao_drg::Sex::Male,
+    };
+    let age_years = i
+        .age
+        .unwrap_or_else(|| yibao_settle::age_years(person.birth_date, admitted));
+    // 新生儿年龄: as sent, else from the birth date for a patient under one year.
+    let age_days = i.nwb_age.or_else(|| {
+        let days = (admitted - person.birth_date).num_days();
+        (age_years == 0 && (0..366).contains(&days)).then_some(days as u16)
+    });
+    let los_days = i
+        .act_ipt_days
+        .unwrap_or_else(|| (discharged - admitted).num_days().clamp(0, 36_600) as u32);
+    let discharge_method = match i.dscg_way.as_deref() {
+        Some("2") => yibao_drg::DischargeMethod::TransferredToHospital,
+        Some("3") => yibao_drg::DischargeMethod::TransferredToCommunity,
+        Some("4") => yibao_drg::DischargeMethod::AgainstAdvice,
+        Some("5") => yibao_drg::DischargeMethod::Died,
+        Some("9") => yibao_drg::DischargeMethod::Other,
+        _ => yibao_drg::DischargeMethod::Ordered,
+    };
+    let case = yibao_drg::Case {
+        sex,
+        age_years,
+        age_days,
+        birth_weight_g: i.nwb_bir_wt,
+        los_days,
+        discharge_method,
+        diagnoses: i.diagnoses.clone(),
+        procedures: i.procedures.clone(),
+        ventilation_hours: i.vent_hours,
+    };
+    let grouping = yibao_drg::group(&scheme.tables, &case);
+    let code = |c: &Option<yibao_drg::GroupCode>| c.as_ref().map(|c| c.as_str().to_owned());
+    let drg = grouping.drg.as_str().to_owned();
+    let result = json!({
+        "setl_list_id": settlement.settlement_id,
+        "drg_version": scheme.version,
+        "mdc": code(&grouping.mdc),
+        "adrg": code(&grouping.adrg),
+        "drg": drg,
+        "reason": grouping.reason.describe(),
+        "steps": grouping.steps,
+    });
+    let list_json = serde_json::to_string(&json!({ "list": i, "case": case }))
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    state
+        .pending
+        .push(WriteOp::UpsertSettlementList(yibao_store::SettlementListRecord {
+            settlement_id: settlement.settlement_id.clone(),
+            visit_id: visit.visit_id,
+            person_no: person.person_no,
+            institution: ctx.institution.to_owned(),
+            discharge_date: discharged,
+            drg_version: scheme.version.clone(),
+            drg,
+            total: settlement.total,
+            fund_total: settlement.fund_total,
+            grouping_json: result.to_string(),
+            list_json,
+            uploaded_at: ctx.now,
+            msgid: ctx.msgid.to_owned(),
+        }));
+    Ok(json!({ "data": result }))
 }
 
 fn chronic_filing(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2503) -> Result<Value, PlatformError> {

@@ -20,6 +20,9 @@ pub struct Region {
     pub admdvs: String,
     pub versions: Vec<Policy>,
     pub catalog: Catalog,
+    /// The contribution policy (缴费政策): enrolment, contribution runs and fund warnings need
+    /// it; settlement does not.
+    pub contribution: Option<std::sync::Arc<yibao_enrol::ContributionPolicy>>,
 }
 
 impl Region {

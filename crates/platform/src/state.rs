@@ -38,6 +38,36 @@ pub struct State {
     settlement_msgids: FxHashMap<String, String>,
     /// Writes of the batch in progress.
     pub pending: WriteBatch,
+    /// The DRG grouping scheme last imported (`yibao drg import`), loaded at start; `None`
+    /// until one is imported.
+    pub drg: Option<std::sync::Arc<DrgScheme>>,
+}
+
+/// A loaded DRG grouping scheme.
+pub struct DrgScheme {
+    pub version: String,
+    pub tables: yibao_drg::Tables,
+}
+
+/// The kind under which DRG table sets are imported.
+pub const DRG_REFERENCE_KIND: &str = "chs-drg";
+
+/// Loads the newest imported DRG scheme; a stored scheme that no longer loads is an error (the
+/// operator must re-import it), not a silent absence.
+pub fn load_drg_scheme(store: &mut dyn Store) -> Result<Option<DrgScheme>, PlatformError> {
+    let Some(record) = store.reference_table_latest(DRG_REFERENCE_KIND).map_err(db)? else {
+        return Ok(None);
+    };
+    let files: std::collections::BTreeMap<String, String> = serde_json::from_str(&record.files_json)
+        .map_err(|e| PlatformError::internal(format!("DRG分组方案{}无法解读: {e}", record.version)))?;
+    let texts = yibao_drg::TableTexts::from_named(|name| files.get(name).map(String::as_str))
+        .map_err(|e| PlatformError::internal(format!("DRG分组方案{}: {e}", record.version)))?;
+    let tables = yibao_drg::Tables::load(&texts)
+        .map_err(|e| PlatformError::internal(format!("DRG分组方案{}无法载入: {e}", record.version)))?;
+    Ok(Some(DrgScheme {
+        version: record.version,
+        tables,
+    }))
 }
 
 fn db(e: yibao_store::StoreError) -> PlatformError {
@@ -46,6 +76,7 @@ fn db(e: yibao_store::StoreError) -> PlatformError {
 
 impl State {
     pub fn new(mut store: Box<dyn Store>) -> Result<State, PlatformError> {
+        let drg = load_drg_scheme(store.as_mut())?.map(std::sync::Arc::new);
         let institutions = store
             .institutions()
             .map_err(db)?
@@ -62,6 +93,7 @@ impl State {
             settlements: FxHashMap::default(),
             settlement_msgids: FxHashMap::default(),
             pending: WriteBatch::default(),
+            drg,
         })
     }
 

@@ -9,8 +9,10 @@ use yibao_money::{Money, Price, Quantity};
 use yibao_settle::Accumulator;
 
 use crate::{
-    ChronicFilingRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, MessageRecord, PersonRecord, Result,
-    SettlementFilter, SettlementRecord, SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp,
+    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, EmployerRecord, EnrolmentRecord, FeeLineRecord,
+    InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord, Result,
+    SettlementFilter, SettlementListRecord, SettlementRecord, SettlementStatus, StoreError, VisitRecord, VisitStatus,
+    WriteBatch, WriteOp,
 };
 
 /// Dates as SQLite stores them.
@@ -272,6 +274,74 @@ impl<'a> BatchCheck<'a> {
                 date(r.begin_date, "chronic_filings.begin_date")?;
                 opt_date(r.end_date, "chronic_filings.end_date")
             }
+            WriteOp::UpsertSettlementList(r) => {
+                text(&r.settlement_id, "settlement_lists.settlement_id")?;
+                text(&r.visit_id, "settlement_lists.visit_id")?;
+                text(&r.person_no, "settlement_lists.person_no")?;
+                text(&r.institution, "settlement_lists.institution")?;
+                date(r.discharge_date, "settlement_lists.discharge_date")?;
+                text(&r.drg_version, "settlement_lists.drg_version")?;
+                text(&r.drg, "settlement_lists.drg")?;
+                text(&r.grouping_json, "settlement_lists.grouping_json")?;
+                text(&r.list_json, "settlement_lists.list_json")?;
+                time(r.uploaded_at, "settlement_lists.uploaded_at")?;
+                text(&r.msgid, "settlement_lists.msgid")
+            }
+            WriteOp::UpsertEmployer(r) => {
+                text(&r.credit_code, "employers.credit_code")?;
+                text(&r.name, "employers.name")?;
+                text(&r.admdvs, "employers.admdvs")?;
+                date(r.registered_on, "employers.registered_on")
+            }
+            WriteOp::UpsertEnrolment(r) => {
+                text(&r.certno, "enrolments.certno")?;
+                text(&r.person_no, "enrolments.person_no")?;
+                text(&r.status, "enrolments.status")?;
+                text(&r.person_kind, "enrolments.person_kind")?;
+                if let Some(e) = &r.employer {
+                    text(e, "enrolments.employer")?;
+                }
+                text(&r.doc_json, "enrolments.doc_json")?;
+                time(r.updated_at, "enrolments.updated_at")
+            }
+            WriteOp::InsertContributions(rows) => {
+                for r in rows {
+                    text(&r.contribution_id, "contributions.contribution_id")?;
+                    text(&r.run_id, "contributions.run_id")?;
+                    text(&r.person_no, "contributions.person_no")?;
+                    if let Some(e) = &r.employer {
+                        text(e, "contributions.employer")?;
+                    }
+                    text(&r.kind, "contributions.kind")?;
+                    time(r.posted_at, "contributions.posted_at")?;
+                }
+                Ok(())
+            }
+            WriteOp::InsertAccountEntries(rows) => {
+                for r in rows {
+                    text(&r.entry_id, "account_entries.entry_id")?;
+                    text(&r.person_no, "account_entries.person_no")?;
+                    time(r.posted_at, "account_entries.posted_at")?;
+                    text(&r.kind, "account_entries.kind")?;
+                    if r.balance_after.is_negative() {
+                        return Err(StoreError::Rejected(format!(
+                            "个人账户{}余额不能为负: {}",
+                            r.person_no, r.balance_after
+                        )));
+                    }
+                    text(&r.reference, "account_entries.reference")?;
+                    if let Some(c) = &r.counterparty {
+                        text(c, "account_entries.counterparty")?;
+                    }
+                }
+                Ok(())
+            }
+            WriteOp::UpsertReferenceTable(r) => {
+                text(&r.kind, "reference_tables.kind")?;
+                text(&r.version, "reference_tables.version")?;
+                time(r.imported_at, "reference_tables.imported_at")?;
+                text(&r.files_json, "reference_tables.files_json")
+            }
         }
     }
 
@@ -360,6 +430,38 @@ macro_rules! filing_columns {
          active"
     };
 }
+macro_rules! settlement_list_columns {
+    () => {
+        "settlement_id, visit_id, person_no, institution, discharge_date, drg_version, drg, total, \
+         fund_total, grouping_json, list_json, uploaded_at, msgid"
+    };
+}
+macro_rules! reference_table_columns {
+    () => {
+        "kind, version, imported_at, files_json"
+    };
+}
+macro_rules! employer_columns {
+    () => {
+        "credit_code, name, admdvs, registered_on"
+    };
+}
+macro_rules! enrolment_columns {
+    () => {
+        "certno, person_no, insurance, status, person_kind, employer, wage_base, doc_json, updated_at"
+    };
+}
+macro_rules! contribution_columns {
+    () => {
+        "contribution_id, run_id, person_no, employer, insurance, period, kind, base, employer_amount, \
+         individual_amount, pooled_amount, account_amount, subsidy_amount, posted_at"
+    };
+}
+macro_rules! account_entry_columns {
+    () => {
+        "entry_id, person_no, posted_at, kind, amount, balance_after, reference, counterparty"
+    };
+}
 macro_rules! accumulator_columns {
     () => {
         "person_no, year, acc_key, deductible, fund, base, visits, admissions"
@@ -380,6 +482,45 @@ pub(crate) const MESSAGE_COLUMNS: &str = message_columns!();
 pub(crate) const AUDIT_COLUMNS: &str = audit_columns!();
 pub(crate) const FILING_COLUMNS: &str = filing_columns!();
 pub(crate) const ACCUMULATOR_COLUMNS: &str = accumulator_columns!();
+pub(crate) const SETTLEMENT_LIST_COLUMNS: &str = settlement_list_columns!();
+pub(crate) const REFERENCE_TABLE_COLUMNS: &str = reference_table_columns!();
+pub(crate) const EMPLOYER_COLUMNS: &str = employer_columns!();
+pub(crate) const ENROLMENT_COLUMNS: &str = enrolment_columns!();
+pub(crate) const CONTRIBUTION_COLUMNS: &str = contribution_columns!();
+pub(crate) const ACCOUNT_ENTRY_COLUMNS: &str = account_entry_columns!();
+pub(crate) const LEDGER_TOTAL_COLUMNS: &str = "book, account, period, debit, credit";
+
+pub(crate) const Q_EMPLOYER: &str = concat!("SELECT ", employer_columns!(), " FROM employers WHERE credit_code = $1");
+pub(crate) const Q_ENROLMENT: &str = concat!("SELECT ", enrolment_columns!(), " FROM enrolments WHERE certno = $1");
+/// PostgreSQL: many enrolments in one round trip.
+pub(crate) const Q_ENROLMENTS_ANY: &str = concat!(
+    "SELECT ",
+    enrolment_columns!(),
+    " FROM enrolments WHERE certno = ANY($1)"
+);
+pub(crate) const Q_ENROLMENT_OF_PERSON: &str =
+    concat!("SELECT ", enrolment_columns!(), " FROM enrolments WHERE person_no = $1");
+/// A page of a contribution run's population, in person order after `$3`.
+pub(crate) const Q_ENROLMENTS_FOR_RUN: &str = concat!(
+    "SELECT ",
+    enrolment_columns!(),
+    " FROM enrolments WHERE insurance = $1 AND status = $2 AND person_no > $3 ORDER BY person_no LIMIT $4"
+);
+pub(crate) const Q_ENROLMENT_COUNT: &str = "SELECT COUNT(*) FROM enrolments";
+pub(crate) const Q_CONTRIBUTIONS_OF_PERSON: &str = concat!(
+    "SELECT ",
+    contribution_columns!(),
+    " FROM contributions WHERE person_no = $1 ORDER BY period, kind, contribution_id"
+);
+pub(crate) const Q_CONTRIBUTION_PERIOD_COUNT: &str =
+    "SELECT COUNT(*) FROM contributions WHERE period = $1 AND insurance = $2";
+pub(crate) const Q_ACCOUNT_ENTRIES_OF_PERSON: &str = concat!(
+    "SELECT ",
+    account_entry_columns!(),
+    " FROM account_entries WHERE person_no = $1 ORDER BY posted_at, entry_id"
+);
+pub(crate) const Q_LEDGER_TOTALS: &str = "SELECT book, account, period, debit, credit FROM ledger_totals \
+     WHERE period >= $1 AND period <= $2 ORDER BY book, account, period";
 pub(crate) const LEDGER_COLUMNS: &str = ledger_columns!();
 
 /// `SET a = excluded.a, …` for every column but the key ones, for upserts.
@@ -444,6 +585,24 @@ pub(crate) const Q_CHRONIC_FILINGS: &str = concat!(
 );
 pub(crate) const Q_LEDGER_BALANCES: &str = "SELECT book, CAST(SUM(debit) AS BIGINT), \
      CAST(SUM(credit) AS BIGINT) FROM ledger_entries GROUP BY book ORDER BY book";
+/// The settlement lists of discharges in `[$1, $2]` whose settlement is in force.
+pub(crate) const Q_SETTLEMENT_LISTS: &str = concat!(
+    "SELECT ",
+    settlement_list_columns!(),
+    " FROM settlement_lists WHERE discharge_date >= $1 AND discharge_date <= $2 AND settlement_id IN \
+     (SELECT settlement_id FROM settlements WHERE status = 'settled') ORDER BY institution, settlement_id"
+);
+pub(crate) const Q_SETTLEMENT_LIST: &str = concat!(
+    "SELECT ",
+    settlement_list_columns!(),
+    " FROM settlement_lists WHERE settlement_id = $1"
+);
+/// The newest import of a kind of reference table.
+pub(crate) const Q_REFERENCE_TABLE_LATEST: &str = concat!(
+    "SELECT ",
+    reference_table_columns!(),
+    " FROM reference_tables WHERE kind = $1 ORDER BY imported_at DESC, version DESC LIMIT 1"
+);
 pub(crate) const Q_AUDIT_COUNT: &str = "SELECT COUNT(*) FROM audit_log";
 
 const SETTLEMENT_TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(total), 0) AS BIGINT), \
@@ -784,6 +943,154 @@ pub(crate) fn chronic_filing<R: RowAccess + ?Sized>(row: &R) -> Result<ChronicFi
         end_date: c.opt_date(6, "end_date")?,
         active: c.boolean(7, "active")?,
     })
+}
+
+pub(crate) fn settlement_list<R: RowAccess + ?Sized>(row: &R) -> Result<SettlementListRecord> {
+    let c = Cols {
+        row,
+        table: "settlement_lists",
+    };
+    Ok(SettlementListRecord {
+        settlement_id: c.text(0, "settlement_id")?,
+        visit_id: c.text(1, "visit_id")?,
+        person_no: c.text(2, "person_no")?,
+        institution: c.text(3, "institution")?,
+        discharge_date: c.date(4, "discharge_date")?,
+        drg_version: c.text(5, "drg_version")?,
+        drg: c.text(6, "drg")?,
+        total: Money::from_fen(c.int(7, "total")?),
+        fund_total: Money::from_fen(c.int(8, "fund_total")?),
+        grouping_json: c.packed(9, "grouping_json")?,
+        list_json: c.packed(10, "list_json")?,
+        uploaded_at: c.time(11, "uploaded_at")?,
+        msgid: c.text(12, "msgid")?,
+    })
+}
+
+pub(crate) fn reference_table<R: RowAccess + ?Sized>(row: &R) -> Result<ReferenceTableRecord> {
+    let c = Cols {
+        row,
+        table: "reference_tables",
+    };
+    Ok(ReferenceTableRecord {
+        kind: c.text(0, "kind")?,
+        version: c.text(1, "version")?,
+        imported_at: c.time(2, "imported_at")?,
+        files_json: c.packed(3, "files_json")?,
+    })
+}
+
+pub(crate) fn employer<R: RowAccess + ?Sized>(row: &R) -> Result<EmployerRecord> {
+    let c = Cols {
+        row,
+        table: "employers",
+    };
+    Ok(EmployerRecord {
+        credit_code: c.text(0, "credit_code")?,
+        name: c.text(1, "name")?,
+        admdvs: c.text(2, "admdvs")?,
+        registered_on: c.date(3, "registered_on")?,
+    })
+}
+
+pub(crate) fn enrolment<R: RowAccess + ?Sized>(row: &R) -> Result<EnrolmentRecord> {
+    let c = Cols {
+        row,
+        table: "enrolments",
+    };
+    Ok(EnrolmentRecord {
+        certno: c.text(0, "certno")?,
+        person_no: c.text(1, "person_no")?,
+        insurance: c.code(2, "insurance", InsuranceType::parse)?,
+        status: c.text(3, "status")?,
+        person_kind: c.text(4, "person_kind")?,
+        employer: c.opt_text(5, "employer")?,
+        wage_base: c.opt_int(6, "wage_base")?.map(Money::from_fen),
+        doc_json: c.packed(7, "doc_json")?,
+        updated_at: c.time(8, "updated_at")?,
+    })
+}
+
+pub(crate) fn contribution<R: RowAccess + ?Sized>(row: &R) -> Result<ContributionRecord> {
+    let c = Cols {
+        row,
+        table: "contributions",
+    };
+    let money = |i: usize, column: &str| c.int(i, column).map(Money::from_fen);
+    Ok(ContributionRecord {
+        contribution_id: c.text(0, "contribution_id")?,
+        run_id: c.text(1, "run_id")?,
+        person_no: c.text(2, "person_no")?,
+        employer: c.opt_text(3, "employer")?,
+        insurance: c.code(4, "insurance", InsuranceType::parse)?,
+        period: c.i32(5, "period")?,
+        kind: c.text(6, "kind")?,
+        base: money(7, "base")?,
+        employer_amount: money(8, "employer_amount")?,
+        individual_amount: money(9, "individual_amount")?,
+        pooled_amount: money(10, "pooled_amount")?,
+        account_amount: money(11, "account_amount")?,
+        subsidy_amount: money(12, "subsidy_amount")?,
+        posted_at: c.time(13, "posted_at")?,
+    })
+}
+
+pub(crate) fn account_entry<R: RowAccess + ?Sized>(row: &R) -> Result<AccountEntryRecord> {
+    let c = Cols {
+        row,
+        table: "account_entries",
+    };
+    Ok(AccountEntryRecord {
+        entry_id: c.text(0, "entry_id")?,
+        person_no: c.text(1, "person_no")?,
+        posted_at: c.time(2, "posted_at")?,
+        kind: c.text(3, "kind")?,
+        amount: Money::from_fen(c.int(4, "amount")?),
+        balance_after: Money::from_fen(c.int(5, "balance_after")?),
+        reference: c.text(6, "reference")?,
+        counterparty: c.opt_text(7, "counterparty")?,
+    })
+}
+
+pub(crate) fn ledger_total<R: RowAccess + ?Sized>(row: &R) -> Result<LedgerTotal> {
+    let c = Cols {
+        row,
+        table: "ledger_totals",
+    };
+    Ok(LedgerTotal {
+        book: c.text(0, "book")?,
+        account: c.text(1, "account")?,
+        period: c.i32(2, "period")?,
+        debit: Money::from_fen(c.int(3, "debit")?),
+        credit: Money::from_fen(c.int(4, "credit")?),
+    })
+}
+
+/// The batch's ledger entries summed per (book, account, month): what [`LedgerTotal`] rows the
+/// commit adds to, in key order (so that both backends touch rows in the same order).
+pub(crate) fn ledger_total_deltas(batch: &WriteBatch) -> Vec<LedgerTotal> {
+    use chrono::Datelike;
+    let mut sums: std::collections::BTreeMap<(&str, &str, i32), (i64, i64)> = std::collections::BTreeMap::new();
+    for op in &batch.ops {
+        if let WriteOp::InsertLedger(entries) = op {
+            for e in entries {
+                let period = e.posted_at.year() * 100 + e.posted_at.month() as i32;
+                let sum = sums.entry((&e.book, &e.account, period)).or_default();
+                // validate() has bounded every amount, so the sums of a batch stay far inside i64.
+                sum.0 += e.debit.fen();
+                sum.1 += e.credit.fen();
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|((book, account, period), (debit, credit))| LedgerTotal {
+            book: book.to_owned(),
+            account: account.to_owned(),
+            period,
+            debit: Money::from_fen(debit),
+            credit: Money::from_fen(credit),
+        })
+        .collect()
 }
 
 pub(crate) fn ledger_balance<R: RowAccess + ?Sized>(row: &R) -> Result<(String, Money, Money)> {

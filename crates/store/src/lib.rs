@@ -57,6 +57,9 @@ pub enum StoreError {
     /// same batch fails the same way.
     #[error("写入被拒绝, 整批未写入: {0}")]
     Rejected(String),
+    /// Another process holds the database's writer lock ([`Store::lock_writer`]).
+    #[error("另一个yibao进程(服务或批处理)正在写入此数据库: {0}")]
+    Busy(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -80,6 +83,13 @@ pub fn open(url: &str) -> Result<Box<dyn Store>> {
 pub trait Store: Send {
     /// Creates or upgrades the schema. Idempotent.
     fn migrate(&mut self) -> Result<()>;
+    /// Takes the database's writer lock for as long as this store lives, or fails with
+    /// [`StoreError::Busy`]. The platform caches what it owns (account balances, accumulators)
+    /// and must be the only writer: the service takes the lock at start, and batch commands
+    /// (enrolment import, contribution runs) take it too, so that they never run beside it.
+    /// SQLite: an advisory lock on the file `PATH-writer.lock`; PostgreSQL: a session advisory
+    /// lock per schema. Both are released when the process dies.
+    fn lock_writer(&mut self) -> Result<()>;
     /// Applies every write in one transaction, in order; durable on return. All or nothing: on
     /// any error nothing of the batch is written.
     fn commit(&mut self, batch: &WriteBatch) -> Result<()>;
@@ -136,6 +146,39 @@ pub trait Store: Send {
     /// A person's filings by `begin_date`, then `filing_id`.
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>>;
     /// Sum of debits and of credits per book, over all entries, by book.
+    /// The settlement lists (4101) of discharges from `from` to `to` inclusive whose settlement
+    /// is in force, by institution.
+    fn settlement_lists(&mut self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SettlementListRecord>>;
+    fn settlement_list(&mut self, settlement_id: &str) -> Result<Option<SettlementListRecord>>;
+    /// The most recently imported reference table set of a kind (`chs-drg`).
+    fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>>;
+    fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>>;
+    fn enrolment(&mut self, certno: &str) -> Result<Option<EnrolmentRecord>>;
+    /// The enrolments of many persons at once (those that exist), for bulk imports.
+    fn enrolments_of(&mut self, certnos: &[&str]) -> Result<Vec<EnrolmentRecord>> {
+        let mut out = Vec::new();
+        for certno in certnos {
+            out.extend(self.enrolment(certno)?);
+        }
+        Ok(out)
+    }
+    fn enrolment_of_person(&mut self, person_no: &str) -> Result<Option<EnrolmentRecord>>;
+    /// Up to `limit` enrolments of a scheme and status with `person_no` after `after`, in
+    /// person order: one page of a contribution run's population.
+    fn enrolments_for_run(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        status: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<EnrolmentRecord>>;
+    fn enrolment_count(&mut self) -> Result<i64>;
+    fn contributions_of_person(&mut self, person_no: &str) -> Result<Vec<ContributionRecord>>;
+    /// How many contributions of a scheme a period has (a run already done is not done again).
+    fn contribution_count(&mut self, period: i32, insurance: yibao_codes::InsuranceType) -> Result<i64>;
+    fn account_entries_of_person(&mut self, person_no: &str) -> Result<Vec<AccountEntryRecord>>;
+    /// The per-month totals of every book and account for periods `from..=to` (`YYYYMM`).
+    fn ledger_totals(&mut self, from: i32, to: i32) -> Result<Vec<LedgerTotal>>;
     fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>>;
     fn audit_count(&mut self) -> Result<i64>;
 }

@@ -18,12 +18,22 @@ use yibao_settle::Accumulator;
 use crate::common::{self, groups_text, RowAccess};
 use crate::literal::{push_text, Row};
 use crate::{
-    AuditRecord, ChronicFilingRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, MessageRecord, PersonRecord,
-    Result, SettlementFilter, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    AccountEntryRecord, AuditRecord, ChronicFilingRecord, ContributionRecord, EmployerRecord, EnrolmentRecord,
+    FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord,
+    Result, SettlementFilter, SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord,
+    WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "drg", include_str!("../migrations/postgres/0002_drg.sql")),
+    (
+        3,
+        "enrolment",
+        include_str!("../migrations/postgres/0003_enrolment.sql"),
+    ),
+];
 
 /// The most rows one rendered statement carries; longer runs are split.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -229,6 +239,12 @@ enum Kind {
     Message,
     Audit,
     Filing,
+    SettlementList,
+    ReferenceTable,
+    Employer,
+    Enrolment,
+    Contributions,
+    AccountEntries,
 }
 
 fn kind(op: &WriteOp) -> Kind {
@@ -248,6 +264,12 @@ fn kind(op: &WriteOp) -> Kind {
         WriteOp::InsertMessage(_) => Kind::Message,
         WriteOp::InsertAudit(_) => Kind::Audit,
         WriteOp::UpsertChronicFiling(_) => Kind::Filing,
+        WriteOp::UpsertSettlementList(_) => Kind::SettlementList,
+        WriteOp::UpsertReferenceTable(_) => Kind::ReferenceTable,
+        WriteOp::UpsertEmployer(_) => Kind::Employer,
+        WriteOp::UpsertEnrolment(_) => Kind::Enrolment,
+        WriteOp::InsertContributions(_) => Kind::Contributions,
+        WriteOp::InsertAccountEntries(_) => Kind::AccountEntries,
     }
 }
 
@@ -271,6 +293,12 @@ enum Res {
     Message,
     Audit,
     Filing,
+    SettlementList,
+    ReferenceTable,
+    Employer,
+    Enrolment,
+    Contribution,
+    AccountEntry,
 }
 
 /// One access: (what, key, written).
@@ -357,6 +385,35 @@ fn accesses(op: &WriteOp) -> Vec<Access> {
         WriteOp::UpsertChronicFiling(r) => {
             vec![write(Filing, &r.filing_id), read(PersonRow, &r.person_no)]
         }
+        WriteOp::UpsertSettlementList(r) => {
+            vec![
+                write(SettlementList, &r.settlement_id),
+                read(SettlementRow, &r.settlement_id),
+            ]
+        }
+        WriteOp::UpsertReferenceTable(r) => vec![write(ReferenceTable, &format!("{}\0{}", r.kind, r.version))],
+        WriteOp::UpsertEmployer(r) => vec![write(Employer, &r.credit_code)],
+        WriteOp::UpsertEnrolment(r) => {
+            let mut out = vec![
+                write(Enrolment, &r.certno),
+                write(Enrolment, &r.person_no),
+                read(PersonRow, &r.person_no),
+            ];
+            if let Some(e) = &r.employer {
+                out.push(read(Employer, e));
+            }
+            out
+        }
+        WriteOp::InsertContributions(rows) => {
+            let mut out = vec![write(Contribution, "")];
+            out.extend(rows.iter().map(|r| read(PersonRow, &r.person_no)));
+            out
+        }
+        WriteOp::InsertAccountEntries(rows) => {
+            let mut out = vec![write(AccountEntry, "")];
+            out.extend(rows.iter().map(|r| read(PersonRow, &r.person_no)));
+            out
+        }
     }
 }
 
@@ -376,6 +433,10 @@ fn row_keys(op: &WriteOp) -> Vec<String> {
             vec![format!("{person_no}\0{year}\0{key}")]
         }
         WriteOp::UpsertChronicFiling(r) => vec![r.filing_id.clone()],
+        WriteOp::UpsertSettlementList(r) => vec![r.settlement_id.clone()],
+        WriteOp::UpsertReferenceTable(r) => vec![format!("{}\0{}", r.kind, r.version)],
+        WriteOp::UpsertEmployer(r) => vec![r.credit_code.clone()],
+        WriteOp::UpsertEnrolment(r) => vec![r.certno.clone(), format!("\0{}", r.person_no)],
         WriteOp::MarkFeeLinesSettled { visit_id, sns, .. } => {
             let mut keys: Vec<String> = sns.iter().map(|sn| format!("{visit_id}\0{sn}")).collect();
             keys.sort_unstable();
@@ -463,6 +524,24 @@ pub(crate) fn render_batch(ops: &[WriteOp]) -> Result<String> {
     sql.push_str("BEGIN;\n");
     for group in plan(ops) {
         render_group(&mut sql, group.kind, &group.ops)?;
+    }
+    let totals = common::ledger_total_deltas(&WriteBatch { ops: ops.to_vec() });
+    if !totals.is_empty() {
+        let items: Vec<&LedgerTotal> = totals.iter().collect();
+        let tail = "ON CONFLICT (book, account, period) DO UPDATE SET debit = ledger_totals.debit + \
+                    excluded.debit, credit = ledger_totals.credit + excluded.credit";
+        insert_rows(
+            &mut sql,
+            "ledger_totals",
+            common::LEDGER_TOTAL_COLUMNS,
+            tail,
+            &items,
+            |r, t| {
+                r.text(&t.book)?.text(&t.account)?.int(i64::from(t.period))?;
+                r.int(t.debit.fen())?.int(t.credit.fen())?;
+                Ok(())
+            },
+        )?;
     }
     sql.push_str("COMMIT;\n");
     Ok(sql)
@@ -635,6 +714,73 @@ fn filing_row(r: &mut Row<'_>, x: &ChronicFilingRecord) -> Result<()> {
         .date(x.begin_date)?
         .opt_date(x.end_date)?
         .boolean(x.active)?;
+    Ok(())
+}
+
+fn settlement_list_row(r: &mut Row<'_>, x: &SettlementListRecord) -> Result<()> {
+    r.text(&x.settlement_id)?
+        .text(&x.visit_id)?
+        .text(&x.person_no)?
+        .text(&x.institution)?;
+    r.date(x.discharge_date)?.text(&x.drg_version)?.text(&x.drg)?;
+    r.int(x.total.fen())?.int(x.fund_total.fen())?;
+    r.bytes(&common::pack(&x.grouping_json))?;
+    r.bytes(&common::pack(&x.list_json))?;
+    r.time(x.uploaded_at)?.text(&x.msgid)?;
+    Ok(())
+}
+
+fn employer_row(r: &mut Row<'_>, x: &EmployerRecord) -> Result<()> {
+    r.text(&x.credit_code)?
+        .text(&x.name)?
+        .text(&x.admdvs)?
+        .date(x.registered_on)?;
+    Ok(())
+}
+
+fn enrolment_row(r: &mut Row<'_>, x: &EnrolmentRecord) -> Result<()> {
+    r.text(&x.certno)?
+        .text(&x.person_no)?
+        .text(x.insurance.code())?
+        .text(&x.status)?;
+    r.text(&x.person_kind)?.opt_text(x.employer.as_deref())?;
+    r.opt_int(x.wage_base.map(yibao_money::Money::fen))?;
+    r.bytes(&common::pack(&x.doc_json))?;
+    r.time(x.updated_at)?;
+    Ok(())
+}
+
+fn contribution_row(r: &mut Row<'_>, x: &ContributionRecord) -> Result<()> {
+    r.text(&x.contribution_id)?.text(&x.run_id)?.text(&x.person_no)?;
+    r.opt_text(x.employer.as_deref())?;
+    r.text(x.insurance.code())?.int(i64::from(x.period))?.text(&x.kind)?;
+    for m in [
+        x.base,
+        x.employer_amount,
+        x.individual_amount,
+        x.pooled_amount,
+        x.account_amount,
+        x.subsidy_amount,
+    ] {
+        r.int(m.fen())?;
+    }
+    r.time(x.posted_at)?;
+    Ok(())
+}
+
+fn account_entry_row(r: &mut Row<'_>, x: &AccountEntryRecord) -> Result<()> {
+    r.text(&x.entry_id)?
+        .text(&x.person_no)?
+        .time(x.posted_at)?
+        .text(&x.kind)?;
+    r.int(x.amount.fen())?.int(x.balance_after.fen())?.text(&x.reference)?;
+    r.opt_text(x.counterparty.as_deref())?;
+    Ok(())
+}
+
+fn reference_table_row(r: &mut Row<'_>, x: &ReferenceTableRecord) -> Result<()> {
+    r.text(&x.kind)?.text(&x.version)?.time(x.imported_at)?;
+    r.bytes(&common::pack(&x.files_json))?;
     Ok(())
 }
 
@@ -825,6 +971,52 @@ fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
             let tail = upsert_tail("filing_id", cols, 1);
             insert_rows(sql, "chronic_filings", cols, &tail, &items, filing_row)
         }
+        Kind::SettlementList => {
+            let items = collect!(WriteOp::UpsertSettlementList(r) => [r]);
+            let cols = common::SETTLEMENT_LIST_COLUMNS;
+            let tail = upsert_tail("settlement_id", cols, 1);
+            insert_rows(sql, "settlement_lists", cols, &tail, &items, settlement_list_row)
+        }
+        Kind::ReferenceTable => {
+            let items = collect!(WriteOp::UpsertReferenceTable(r) => [r]);
+            let cols = common::REFERENCE_TABLE_COLUMNS;
+            let tail = upsert_tail("kind, version", cols, 2);
+            insert_rows(sql, "reference_tables", cols, &tail, &items, reference_table_row)
+        }
+        Kind::Employer => {
+            let items = collect!(WriteOp::UpsertEmployer(r) => [r]);
+            let cols = common::EMPLOYER_COLUMNS;
+            let tail = upsert_tail("credit_code", cols, 1);
+            insert_rows(sql, "employers", cols, &tail, &items, employer_row)
+        }
+        Kind::Enrolment => {
+            let items = collect!(WriteOp::UpsertEnrolment(r) => [r]);
+            let cols = common::ENROLMENT_COLUMNS;
+            let tail = upsert_tail("certno", cols, 1);
+            insert_rows(sql, "enrolments", cols, &tail, &items, enrolment_row)
+        }
+        Kind::Contributions => {
+            let items = collect!(WriteOp::InsertContributions(rows) => rows.iter());
+            insert_rows(
+                sql,
+                "contributions",
+                common::CONTRIBUTION_COLUMNS,
+                "",
+                &items,
+                contribution_row,
+            )
+        }
+        Kind::AccountEntries => {
+            let items = collect!(WriteOp::InsertAccountEntries(rows) => rows.iter());
+            insert_rows(
+                sql,
+                "account_entries",
+                common::ACCOUNT_ENTRY_COLUMNS,
+                "",
+                &items,
+                account_entry_row,
+            )
+        }
     }
 }
 
@@ -923,6 +1115,22 @@ impl Store for PostgresStore {
         tx.commit().map_err(pg_err)?;
         self.statements.clear();
         Ok(())
+    }
+
+    fn lock_writer(&mut self) -> Result<()> {
+        // Keyed by the schema named in the URL (it may not exist yet: migrate creates it).
+        let schema = self.schema.clone().unwrap_or_else(|| "public".to_owned());
+        let key = format!("yibao-writer:{schema}");
+        let row = self
+            .client
+            .query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&key])
+            .map_err(pg_err)?;
+        let locked: bool = row.try_get(0).map_err(pg_err)?;
+        if locked {
+            Ok(())
+        } else {
+            Err(StoreError::Busy(format!("schema {schema}")))
+        }
     }
 
     fn commit(&mut self, batch: &WriteBatch) -> Result<()> {
@@ -1056,6 +1264,79 @@ impl Store for PostgresStore {
 
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
         self.query_all(common::Q_CHRONIC_FILINGS, &[&person_no], common::chronic_filing)
+    }
+
+    fn settlement_lists(&mut self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SettlementListRecord>> {
+        self.query_all(common::Q_SETTLEMENT_LISTS, &[&from, &to], common::settlement_list)
+    }
+
+    fn settlement_list(&mut self, settlement_id: &str) -> Result<Option<SettlementListRecord>> {
+        self.query_opt(common::Q_SETTLEMENT_LIST, &[&settlement_id], common::settlement_list)
+    }
+
+    fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {
+        self.query_opt(common::Q_REFERENCE_TABLE_LATEST, &[&kind], common::reference_table)
+    }
+
+    fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>> {
+        self.query_opt(common::Q_EMPLOYER, &[&credit_code], common::employer)
+    }
+
+    fn enrolment(&mut self, certno: &str) -> Result<Option<EnrolmentRecord>> {
+        self.query_opt(common::Q_ENROLMENT, &[&certno], common::enrolment)
+    }
+
+    fn enrolments_of(&mut self, certnos: &[&str]) -> Result<Vec<EnrolmentRecord>> {
+        self.query_any(common::Q_ENROLMENTS_ANY, certnos, common::enrolment)
+    }
+
+    fn enrolment_of_person(&mut self, person_no: &str) -> Result<Option<EnrolmentRecord>> {
+        self.query_opt(common::Q_ENROLMENT_OF_PERSON, &[&person_no], common::enrolment)
+    }
+
+    fn enrolments_for_run(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        status: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<EnrolmentRecord>> {
+        let limit = common::non_negative(limit);
+        self.query_all(
+            common::Q_ENROLMENTS_FOR_RUN,
+            &[&insurance.code(), &status, &after, &limit],
+            common::enrolment,
+        )
+    }
+
+    fn enrolment_count(&mut self) -> Result<i64> {
+        self.query_one(common::Q_ENROLMENT_COUNT, &[], |r| common::count(r, "enrolments"))
+    }
+
+    fn contributions_of_person(&mut self, person_no: &str) -> Result<Vec<ContributionRecord>> {
+        self.query_all(common::Q_CONTRIBUTIONS_OF_PERSON, &[&person_no], common::contribution)
+    }
+
+    fn contribution_count(&mut self, period: i32, insurance: yibao_codes::InsuranceType) -> Result<i64> {
+        let period = i64::from(period);
+        self.query_one(
+            common::Q_CONTRIBUTION_PERIOD_COUNT,
+            &[&period, &insurance.code()],
+            |r| common::count(r, "contributions"),
+        )
+    }
+
+    fn account_entries_of_person(&mut self, person_no: &str) -> Result<Vec<AccountEntryRecord>> {
+        self.query_all(
+            common::Q_ACCOUNT_ENTRIES_OF_PERSON,
+            &[&person_no],
+            common::account_entry,
+        )
+    }
+
+    fn ledger_totals(&mut self, from: i32, to: i32) -> Result<Vec<LedgerTotal>> {
+        let (from, to) = (i64::from(from), i64::from(to));
+        self.query_all(common::Q_LEDGER_TOTALS, &[&from, &to], common::ledger_total)
     }
 
     fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>> {

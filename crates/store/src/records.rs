@@ -242,6 +242,126 @@ pub struct ChronicFilingRecord {
     pub active: bool,
 }
 
+/// A settlement list (医疗保障基金结算清单, 4101) with the DRG group it was placed in. One list per
+/// settlement: a re-upload replaces it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementListRecord {
+    pub settlement_id: String,
+    pub visit_id: String,
+    pub person_no: String,
+    pub institution: String,
+    pub discharge_date: NaiveDate,
+    /// The grouping scheme version, e.g. `CHS-DRG-1.1` (a [`ReferenceTableRecord::version`]).
+    pub drg_version: String,
+    /// The DRG (`FM19`), or the ungroupable outcomes `0000` / `xQY`.
+    pub drg: String,
+    /// The case's cost and its item-based fund payment, copied from the settlement at upload
+    /// so that the annual settlement reads one table.
+    pub total: Money,
+    pub fund_total: Money,
+    /// The grouping with its steps, as JSON.
+    pub grouping_json: String,
+    /// The list as uploaded (normalised), as JSON.
+    pub list_json: String,
+    pub uploaded_at: NaiveDateTime,
+    pub msgid: String,
+}
+
+/// A reference table set imported by an operator (`yibao drg import`): one version of a
+/// published table set, kept as its files' texts (JSON object `{file name: text}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferenceTableRecord {
+    /// What the set is, e.g. `chs-drg`.
+    pub kind: String,
+    /// Its version, e.g. `CHS-DRG-1.1`.
+    pub version: String,
+    pub imported_at: NaiveDateTime,
+    pub files_json: String,
+}
+
+/// An employer (参保单位), identified by its unified social credit code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmployerRecord {
+    pub credit_code: String,
+    pub name: String,
+    pub admdvs: String,
+    pub registered_on: NaiveDate,
+}
+
+/// A person's enrolment: the columns a contribution run selects on and the whole enrolment
+/// history as one JSON document (the enrolment domain's record of the person).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnrolmentRecord {
+    /// The citizen ID: one enrolment per person in a region.
+    pub certno: String,
+    pub person_no: String,
+    /// The current scheme (the latest relationship's).
+    pub insurance: InsuranceType,
+    /// `psn_insu_stas`: 1 正常参保, 2 暂停, 4 终止.
+    pub status: String,
+    /// The enrolment domain's person kind (`in_service`, `retired`, `flexible`, `student`, …):
+    /// what a contribution run charges.
+    pub person_kind: String,
+    /// The employer's credit code, for employees.
+    pub employer: Option<String>,
+    /// The declared monthly wage (缴费工资) contributions are computed from, for employees.
+    pub wage_base: Option<Money>,
+    pub doc_json: String,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One contribution (缴费) charged by a run or recorded one by one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContributionRecord {
+    pub contribution_id: String,
+    pub run_id: String,
+    pub person_no: String,
+    pub employer: Option<String>,
+    pub insurance: InsuranceType,
+    /// `YYYYMM` for monthly contributions, `YYYY00` for an annual one.
+    pub period: i32,
+    /// What was charged: `employee`, `retiree`, `flexible`, `resident`, `sponsored`.
+    pub kind: String,
+    pub base: Money,
+    pub employer_amount: Money,
+    pub individual_amount: Money,
+    /// The part that goes to the pooled fund.
+    pub pooled_amount: Money,
+    /// The part credited to the personal account.
+    pub account_amount: Money,
+    /// Fiscal subsidy (residents).
+    pub subsidy_amount: Money,
+    pub posted_at: NaiveDateTime,
+}
+
+/// One movement of a personal account. `amount` is signed: credits positive, payments negative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountEntryRecord {
+    pub entry_id: String,
+    pub person_no: String,
+    pub posted_at: NaiveDateTime,
+    /// `credit`, `payment`, `reversal`, `family_payment` (paid for a bound family member),
+    /// `transfer_out`, `transfer_in`.
+    pub kind: String,
+    pub amount: Money,
+    pub balance_after: Money,
+    /// The business record: a contribution, a settlement, a transfer.
+    pub reference: String,
+    /// The family member a family payment was for.
+    pub counterparty: Option<String>,
+}
+
+/// Debits and credits of one account of one book in one month, as kept beside the entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerTotal {
+    pub book: String,
+    pub account: String,
+    /// `YYYYMM`.
+    pub period: i32,
+    pub debit: Money,
+    pub credit: Money,
+}
+
 /// One write. A batch of writes is applied in one transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteOp {
@@ -284,6 +404,12 @@ pub enum WriteOp {
     InsertMessage(MessageRecord),
     InsertAudit(AuditRecord),
     UpsertChronicFiling(ChronicFilingRecord),
+    UpsertSettlementList(SettlementListRecord),
+    UpsertReferenceTable(ReferenceTableRecord),
+    UpsertEmployer(EmployerRecord),
+    UpsertEnrolment(EnrolmentRecord),
+    InsertContributions(Vec<ContributionRecord>),
+    InsertAccountEntries(Vec<AccountEntryRecord>),
 }
 
 /// Writes that become durable together.

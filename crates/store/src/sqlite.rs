@@ -11,12 +11,17 @@ use yibao_settle::Accumulator;
 
 use crate::common::{self, date_text, groups_text, time_text, RowAccess};
 use crate::{
-    ChronicFilingRecord, FeeLineRecord, InstitutionRecord, MessageRecord, PersonRecord, Result, SettlementFilter,
-    SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, EmployerRecord, EnrolmentRecord, FeeLineRecord,
+    InstitutionRecord, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord, Result, SettlementFilter,
+    SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "drg", include_str!("../migrations/sqlite/0002_drg.sql")),
+    (3, "enrolment", include_str!("../migrations/sqlite/0003_enrolment.sql")),
+];
 
 /// How long a writer waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -78,6 +83,9 @@ fn start_checkpointer(path: &Path) {
 /// A SQLite database: one connection, used from one thread.
 pub struct SqliteStore {
     conn: Connection,
+    /// The database file, for its writer lock; `None` in memory.
+    path: Option<std::path::PathBuf>,
+    writer_lock: Option<std::fs::File>,
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
@@ -148,6 +156,24 @@ static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| insert_sql("audit_log",
 static UPSERT_FILING: LazyLock<String> =
     LazyLock::new(|| upsert_sql("chronic_filings", common::FILING_COLUMNS, "filing_id", 1));
 
+static UPSERT_SETTLEMENT_LIST: LazyLock<String> =
+    LazyLock::new(|| upsert_sql("settlement_lists", common::SETTLEMENT_LIST_COLUMNS, "settlement_id", 1));
+static UPSERT_REFERENCE_TABLE: LazyLock<String> =
+    LazyLock::new(|| upsert_sql("reference_tables", common::REFERENCE_TABLE_COLUMNS, "kind, version", 2));
+
+static UPSERT_EMPLOYER: LazyLock<String> =
+    LazyLock::new(|| upsert_sql("employers", common::EMPLOYER_COLUMNS, "credit_code", 1));
+static UPSERT_ENROLMENT: LazyLock<String> =
+    LazyLock::new(|| upsert_sql("enrolments", common::ENROLMENT_COLUMNS, "certno", 1));
+static INSERT_CONTRIBUTION: LazyLock<String> =
+    LazyLock::new(|| insert_sql("contributions", common::CONTRIBUTION_COLUMNS));
+static INSERT_ACCOUNT_ENTRY: LazyLock<String> =
+    LazyLock::new(|| insert_sql("account_entries", common::ACCOUNT_ENTRY_COLUMNS));
+/// Adds a batch's sums to the month's totals.
+const ADD_LEDGER_TOTAL: &str = "INSERT INTO ledger_totals (book, account, period, debit, credit) \
+     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (book, account, period) DO UPDATE SET \
+     debit = debit + excluded.debit, credit = credit + excluded.credit";
+
 const SET_BALANCE: &str = "UPDATE persons SET account_balance = ?2 WHERE person_no = ?1";
 const DELETE_UNSETTLED_LINES: &str = "DELETE FROM fee_lines WHERE visit_id = ?1 AND settlement_id IS NULL";
 const DELETE_UNSETTLED_LINE: &str = "DELETE FROM fee_lines WHERE visit_id = ?1 AND sn = ?2 AND settlement_id IS NULL";
@@ -198,7 +224,8 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref();
         let conn = Connection::open(path).map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))?;
-        let store = SqliteStore::configure(conn, true)?;
+        let mut store = SqliteStore::configure(conn, true)?;
+        store.path = Some(path.to_path_buf());
         start_checkpointer(path);
         Ok(store)
     }
@@ -252,7 +279,11 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(db_err)?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore {
+            conn,
+            path: None,
+            writer_lock: None,
+        })
     }
 
     fn query_opt<T>(
@@ -541,6 +572,100 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                 ],
             )?;
         }
+        WriteOp::UpsertSettlementList(r) => {
+            run(
+                conn,
+                &UPSERT_SETTLEMENT_LIST,
+                params![
+                    r.settlement_id,
+                    r.visit_id,
+                    r.person_no,
+                    r.institution,
+                    date_text(r.discharge_date),
+                    r.drg_version,
+                    r.drg,
+                    r.total.fen(),
+                    r.fund_total.fen(),
+                    common::pack(&r.grouping_json),
+                    common::pack(&r.list_json),
+                    time_text(r.uploaded_at),
+                    r.msgid,
+                ],
+            )?;
+        }
+        WriteOp::UpsertEmployer(r) => {
+            run(
+                conn,
+                &UPSERT_EMPLOYER,
+                params![r.credit_code, r.name, r.admdvs, date_text(r.registered_on)],
+            )?;
+        }
+        WriteOp::UpsertEnrolment(r) => {
+            run(
+                conn,
+                &UPSERT_ENROLMENT,
+                params![
+                    r.certno,
+                    r.person_no,
+                    r.insurance.code(),
+                    r.status,
+                    r.person_kind,
+                    r.employer,
+                    r.wage_base.map(yibao_money::Money::fen),
+                    common::pack(&r.doc_json),
+                    time_text(r.updated_at),
+                ],
+            )?;
+        }
+        WriteOp::InsertContributions(rows) => {
+            for r in rows {
+                run(
+                    conn,
+                    &INSERT_CONTRIBUTION,
+                    params![
+                        r.contribution_id,
+                        r.run_id,
+                        r.person_no,
+                        r.employer,
+                        r.insurance.code(),
+                        r.period,
+                        r.kind,
+                        r.base.fen(),
+                        r.employer_amount.fen(),
+                        r.individual_amount.fen(),
+                        r.pooled_amount.fen(),
+                        r.account_amount.fen(),
+                        r.subsidy_amount.fen(),
+                        time_text(r.posted_at),
+                    ],
+                )?;
+            }
+        }
+        WriteOp::InsertAccountEntries(rows) => {
+            for r in rows {
+                run(
+                    conn,
+                    &INSERT_ACCOUNT_ENTRY,
+                    params![
+                        r.entry_id,
+                        r.person_no,
+                        time_text(r.posted_at),
+                        r.kind,
+                        r.amount.fen(),
+                        r.balance_after.fen(),
+                        r.reference,
+                        r.counterparty,
+                    ],
+                )?;
+            }
+        }
+        WriteOp::UpsertReferenceTable(r) => {
+            run(
+                conn,
+                &UPSERT_REFERENCE_TABLE,
+                params![r.kind, r.version, time_text(r.imported_at), common::pack(&r.files_json)],
+            )?;
+        }
     }
     Ok(())
 }
@@ -588,6 +713,30 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn lock_writer(&mut self) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(()); // a private in-memory database has no other writer
+        };
+        let mut lock_path = path.clone().into_os_string();
+        lock_path.push("-writer.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Database(format!("{}: {e}", lock_path.to_string_lossy())))?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.writer_lock = Some(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy(path.display().to_string())),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(StoreError::Database(format!("{}: {e}", lock_path.to_string_lossy())))
+            }
+        }
+    }
+
     fn commit(&mut self, batch: &WriteBatch) -> Result<()> {
         common::validate(batch)?;
         if batch.is_empty() {
@@ -600,6 +749,13 @@ impl Store for SqliteStore {
             .map_err(db_err)?;
         for op in &batch.ops {
             apply(&tx, op)?;
+        }
+        for t in common::ledger_total_deltas(batch) {
+            run(
+                &tx,
+                ADD_LEDGER_TOTAL,
+                params![t.book, t.account, t.period, t.debit.fen(), t.credit.fen()],
+            )?;
         }
         tx.commit().map_err(db_err)
     }
@@ -704,6 +860,72 @@ impl Store for SqliteStore {
 
     fn chronic_filings(&mut self, person_no: &str) -> Result<Vec<ChronicFilingRecord>> {
         self.query_all(common::Q_CHRONIC_FILINGS, [person_no], |r| common::chronic_filing(r))
+    }
+
+    fn settlement_lists(&mut self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SettlementListRecord>> {
+        let params = params![date_text(from), date_text(to)];
+        self.query_all(common::Q_SETTLEMENT_LISTS, params, |r| common::settlement_list(r))
+    }
+
+    fn settlement_list(&mut self, settlement_id: &str) -> Result<Option<SettlementListRecord>> {
+        self.query_opt(common::Q_SETTLEMENT_LIST, [settlement_id], |r| {
+            common::settlement_list(r)
+        })
+    }
+
+    fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {
+        self.query_opt(common::Q_REFERENCE_TABLE_LATEST, [kind], |r| common::reference_table(r))
+    }
+
+    fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>> {
+        self.query_opt(common::Q_EMPLOYER, [credit_code], |r| common::employer(r))
+    }
+
+    fn enrolment(&mut self, certno: &str) -> Result<Option<EnrolmentRecord>> {
+        self.query_opt(common::Q_ENROLMENT, [certno], |r| common::enrolment(r))
+    }
+
+    fn enrolment_of_person(&mut self, person_no: &str) -> Result<Option<EnrolmentRecord>> {
+        self.query_opt(common::Q_ENROLMENT_OF_PERSON, [person_no], |r| common::enrolment(r))
+    }
+
+    fn enrolments_for_run(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        status: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<EnrolmentRecord>> {
+        let params = params![insurance.code(), status, after, common::non_negative(limit)];
+        self.query_all(common::Q_ENROLMENTS_FOR_RUN, params, |r| common::enrolment(r))
+    }
+
+    fn enrolment_count(&mut self) -> Result<i64> {
+        self.query_one(common::Q_ENROLMENT_COUNT, [], |r| common::count(r, "enrolments"))
+    }
+
+    fn contributions_of_person(&mut self, person_no: &str) -> Result<Vec<ContributionRecord>> {
+        self.query_all(common::Q_CONTRIBUTIONS_OF_PERSON, [person_no], |r| {
+            common::contribution(r)
+        })
+    }
+
+    fn contribution_count(&mut self, period: i32, insurance: yibao_codes::InsuranceType) -> Result<i64> {
+        self.query_one(
+            common::Q_CONTRIBUTION_PERIOD_COUNT,
+            params![period, insurance.code()],
+            |r| common::count(r, "contributions"),
+        )
+    }
+
+    fn account_entries_of_person(&mut self, person_no: &str) -> Result<Vec<AccountEntryRecord>> {
+        self.query_all(common::Q_ACCOUNT_ENTRIES_OF_PERSON, [person_no], |r| {
+            common::account_entry(r)
+        })
+    }
+
+    fn ledger_totals(&mut self, from: i32, to: i32) -> Result<Vec<LedgerTotal>> {
+        self.query_all(common::Q_LEDGER_TOTALS, params![from, to], |r| common::ledger_total(r))
     }
 
     fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>> {

@@ -99,6 +99,15 @@ impl Harness {
         })
     }
 
+    /// A second store on the same database (`None` for `:memory:`).
+    fn open_another(&self) -> Option<Box<dyn Store>> {
+        match &self.place {
+            Place::Memory => None,
+            Place::File(path) => Some(open(&format!("sqlite://{}", path.display())).unwrap()),
+            Place::Schema { url, schema } => Some(open(&with_param(url, &format!("schema={schema}"))).unwrap()),
+        }
+    }
+
     fn store(&mut self) -> &mut dyn Store {
         self.store.as_deref_mut().expect("store is open")
     }
@@ -185,6 +194,9 @@ macro_rules! suites {
 suites!(
     migrate_is_idempotent,
     every_record_round_trips,
+    settlement_lists_and_reference_tables,
+    enrolment_contributions_accounts_and_ledger_totals,
+    one_writer_at_a_time,
     upserts_and_updates_replace_rows,
     a_failing_batch_writes_nothing,
     the_store_works_after_a_failed_batch,
@@ -471,8 +483,258 @@ mod cases {
         assert_eq!(s.person_count().unwrap(), 2);
         assert_eq!(s.institution("H1").unwrap(), Some(institution("H1")));
         if let Some(n) = h.raw_count("SELECT COUNT(*) FROM schema_migrations") {
-            assert_eq!(n, 1);
+            assert_eq!(n, 3, "one row per migration");
         }
+    }
+
+    pub fn settlement_lists_and_reference_tables(h: &mut Harness) {
+        let s = h.store();
+        seed(s);
+        let v1 = visit("V1", "P1", "H1", t(2024, 3, 1, 8, 0, 0));
+        let v2 = visit("V2", "P1", "H2", t(2024, 12, 30, 8, 0, 0));
+        let s1 = settlement("S1", "V1", "H1", "M-S1", t(2024, 3, 9, 18, 0, 0));
+        let s2 = settlement("S2", "V2", "H2", "M-S2", t(2025, 1, 2, 18, 0, 0));
+        let list = |id: &str, visit: &str, h: &str, day: NaiveDate| SettlementListRecord {
+            settlement_id: id.into(),
+            visit_id: visit.into(),
+            person_no: "P1".into(),
+            institution: h.into(),
+            discharge_date: day,
+            drg_version: "CHS-DRG-1.1".into(),
+            drg: "FM19".into(),
+            total: Money::from_fen(1_234_567),
+            fund_total: Money::from_fen(987_654),
+            grouping_json: r#"{"drg":"FM19","steps":["主要诊断I21.001属于MDCF"]}"#.into(),
+            list_json: r#"{"setl_id":"S1"}"#.into(),
+            uploaded_at: t(2024, 3, 10, 9, 0, 0),
+            msgid: format!("M-L{id}"),
+        };
+        let l1 = list("S1", "V1", "H1", d(2024, 3, 9));
+        let l2 = list("S2", "V2", "H2", d(2025, 1, 2));
+        let tables = ReferenceTableRecord {
+            kind: "chs-drg".into(),
+            version: "CHS-DRG-1.1".into(),
+            imported_at: t(2024, 1, 1, 0, 0, 0),
+            files_json: r#"{"1_MDC.txt":"MDCA\t先期分组疾病及相关操作"}"#.into(),
+        };
+        commit(
+            s,
+            vec![
+                WriteOp::InsertVisit(v1),
+                WriteOp::InsertVisit(v2),
+                WriteOp::InsertSettlement(s1),
+                WriteOp::InsertSettlement(s2),
+                WriteOp::UpsertSettlementList(l1.clone()),
+                WriteOp::UpsertSettlementList(l2.clone()),
+                WriteOp::UpsertReferenceTable(tables.clone()),
+            ],
+        );
+        assert_eq!(s.settlement_list("S1").unwrap(), Some(l1.clone()));
+        assert_eq!(s.settlement_list("S9").unwrap(), None);
+        assert_eq!(
+            s.settlement_lists(d(2024, 1, 1), d(2024, 12, 31)).unwrap(),
+            vec![l1.clone()]
+        );
+        assert_eq!(
+            s.settlement_lists(d(2024, 1, 1), d(2025, 12, 31)).unwrap(),
+            vec![l1.clone(), l2]
+        );
+        assert_eq!(s.reference_table_latest("chs-drg").unwrap(), Some(tables.clone()));
+        assert_eq!(s.reference_table_latest("dip").unwrap(), None);
+
+        // A re-upload replaces the list; a newer import becomes the latest.
+        let mut regrouped = l1.clone();
+        regrouped.drg = "FM15".into();
+        let mut newer = tables.clone();
+        newer.version = "CHS-DRG-2.0".into();
+        newer.imported_at = t(2025, 1, 1, 0, 0, 0);
+        commit(
+            s,
+            vec![
+                WriteOp::UpsertSettlementList(regrouped.clone()),
+                WriteOp::UpsertReferenceTable(newer.clone()),
+            ],
+        );
+        assert_eq!(s.settlement_list("S1").unwrap(), Some(regrouped));
+        assert_eq!(s.reference_table_latest("chs-drg").unwrap(), Some(newer));
+
+        // A cancelled settlement's list no longer counts; a list needs its settlement.
+        commit(
+            s,
+            vec![WriteOp::CancelSettlement {
+                settlement_id: "S1".into(),
+                cancelled_at: t(2024, 4, 1, 0, 0, 0),
+                cancel_msgid: "M-C1".into(),
+            }],
+        );
+        assert_eq!(s.settlement_lists(d(2024, 1, 1), d(2024, 12, 31)).unwrap(), vec![]);
+        let orphan = list("S9", "V1", "H1", d(2024, 3, 9));
+        let e = s.commit(&WriteBatch {
+            ops: vec![WriteOp::UpsertSettlementList(orphan)],
+        });
+        assert!(matches!(e, Err(StoreError::Rejected(_))), "{e:?}");
+    }
+
+    pub fn enrolment_contributions_accounts_and_ledger_totals(h: &mut Harness) {
+        let s = h.store();
+        seed(s);
+        let employer = EmployerRecord {
+            credit_code: "91500000MA5U000000".into(),
+            name: "重庆某某有限公司".into(),
+            admdvs: "500100".into(),
+            registered_on: d(2010, 5, 1),
+        };
+        let enrolment = |certno: &str, person_no: &str, employer: Option<&str>| EnrolmentRecord {
+            certno: certno.into(),
+            person_no: person_no.into(),
+            insurance: InsuranceType::EmployeeBasic,
+            status: "1".into(),
+            person_kind: "in_service".into(),
+            employer: employer.map(Into::into),
+            wage_base: employer.map(|_| Money::from_yuan(8000)),
+            doc_json: format!(r#"{{"certno":"{certno}"}}"#),
+            updated_at: t(2024, 1, 1, 0, 0, 0),
+        };
+        let e1 = enrolment("500102196002290011", "P1", Some(&employer.credit_code));
+        let mut e2 = enrolment("500102201001010022", "P2", None);
+        e2.insurance = InsuranceType::ResidentBasic;
+        let contribution = |id: &str, person: &str, period: i32| ContributionRecord {
+            contribution_id: id.into(),
+            run_id: "R1".into(),
+            person_no: person.into(),
+            employer: Some(employer.credit_code.clone()),
+            insurance: InsuranceType::EmployeeBasic,
+            period,
+            kind: "employee".into(),
+            base: Money::from_yuan(8000),
+            employer_amount: Money::from_yuan(640),
+            individual_amount: Money::from_yuan(160),
+            pooled_amount: Money::from_yuan(640),
+            account_amount: Money::from_yuan(160),
+            subsidy_amount: Money::ZERO,
+            posted_at: t(2024, 1, 31, 0, 0, 0),
+        };
+        let entry = AccountEntryRecord {
+            entry_id: "A1".into(),
+            person_no: "P1".into(),
+            posted_at: t(2024, 1, 31, 0, 0, 0),
+            kind: "credit".into(),
+            amount: Money::from_yuan(160),
+            balance_after: Money::from_yuan(160),
+            reference: "C1".into(),
+            counterparty: None,
+        };
+        commit(
+            s,
+            vec![
+                WriteOp::UpsertEmployer(employer.clone()),
+                WriteOp::UpsertEnrolment(e1.clone()),
+                WriteOp::UpsertEnrolment(e2.clone()),
+                WriteOp::InsertContributions(vec![contribution("C1", "P1", 202401)]),
+                WriteOp::InsertAccountEntries(vec![entry.clone()]),
+                WriteOp::InsertLedger(posting("J1", "310100", 7000, "S1", t(2024, 1, 9, 18, 0, 0))),
+                WriteOp::InsertLedger(posting("J2", "310100", 500, "S2", t(2024, 1, 31, 23, 59, 59))),
+                WriteOp::InsertLedger(posting("J3", "390100", 100, "S3", t(2024, 2, 1, 0, 0, 0))),
+            ],
+        );
+        assert_eq!(s.employer(&employer.credit_code).unwrap(), Some(employer.clone()));
+        assert_eq!(s.employer("nope").unwrap(), None);
+        assert_eq!(s.enrolment(&e1.certno).unwrap(), Some(e1.clone()));
+        assert_eq!(s.enrolment_of_person("P2").unwrap(), Some(e2.clone()));
+        assert_eq!(s.enrolment_count().unwrap(), 2);
+        assert_eq!(
+            s.enrolments_of(&[&e2.certno, "110101199003070000", &e1.certno])
+                .unwrap()
+                .len(),
+            2,
+            "the ones that exist"
+        );
+        assert_eq!(
+            s.enrolments_for_run(InsuranceType::EmployeeBasic, "1", "", 10).unwrap(),
+            vec![e1.clone()]
+        );
+        assert_eq!(
+            s.enrolments_for_run(InsuranceType::EmployeeBasic, "1", "P1", 10)
+                .unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            s.contributions_of_person("P1").unwrap(),
+            vec![contribution("C1", "P1", 202401)]
+        );
+        assert_eq!(s.contribution_count(202401, InsuranceType::EmployeeBasic).unwrap(), 1);
+        assert_eq!(s.contribution_count(202402, InsuranceType::EmployeeBasic).unwrap(), 0);
+        assert_eq!(s.account_entries_of_person("P1").unwrap(), vec![entry.clone()]);
+
+        // Totals per book, account and month, kept with the entries.
+        let total = |book: &str, account: &str, period: i32, debit: i64, credit: i64| LedgerTotal {
+            book: book.into(),
+            account: account.into(),
+            period,
+            debit: Money::from_fen(debit),
+            credit: Money::from_fen(credit),
+        };
+        let expected = vec![
+            total("310100", "medical_expense", 202401, 7500, 0),
+            total("310100", "payable_institution", 202401, 0, 7500),
+            total("390100", "medical_expense", 202402, 100, 0),
+            total("390100", "payable_institution", 202402, 0, 100),
+        ];
+        assert_eq!(s.ledger_totals(202401, 202412).unwrap(), expected);
+        assert_eq!(s.ledger_totals(202402, 202402).unwrap(), expected[2..].to_vec());
+        // A later batch adds to them.
+        commit(
+            s,
+            vec![WriteOp::InsertLedger(posting(
+                "J4",
+                "310100",
+                25,
+                "S4",
+                t(2024, 1, 15, 0, 0, 0),
+            ))],
+        );
+        assert_eq!(
+            s.ledger_totals(202401, 202401).unwrap()[0],
+            total("310100", "medical_expense", 202401, 7525, 0)
+        );
+
+        // The same period, person and kind cannot be charged twice; a negative balance, an
+        // unknown person or employer are refused; nothing of a refused batch is written.
+        for ops in [
+            vec![WriteOp::InsertContributions(vec![contribution("C2", "P1", 202401)])],
+            vec![WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
+                entry_id: "A2".into(),
+                balance_after: Money::from_fen(-1),
+                ..entry.clone()
+            }])],
+            vec![WriteOp::InsertContributions(vec![contribution("C3", "P9", 202402)])],
+            vec![WriteOp::UpsertEnrolment(enrolment("500102199001010033", "P1", None))],
+            vec![WriteOp::UpsertEnrolment(EnrolmentRecord {
+                employer: Some("91500000MA5UNKNOWN".into()),
+                ..e1.clone()
+            })],
+        ] {
+            let mut ops = ops;
+            ops.insert(0, WriteOp::InsertContributions(vec![contribution("C9", "P2", 202403)]));
+            let e = s.commit(&WriteBatch { ops });
+            assert!(matches!(e, Err(StoreError::Rejected(_))), "{e:?}");
+            assert_eq!(s.contribution_count(202403, InsuranceType::EmployeeBasic).unwrap(), 0);
+        }
+        assert_eq!(s.enrolment(&e1.certno).unwrap(), Some(e1));
+    }
+
+    pub fn one_writer_at_a_time(h: &mut Harness) {
+        h.store().lock_writer().unwrap();
+        let Some(mut second) = h.open_another() else {
+            return; // a private in-memory database has no other writer
+        };
+        let e = second.lock_writer();
+        assert!(matches!(e, Err(StoreError::Busy(_))), "{e:?}");
+        // Reading is not writing: the second store still reads.
+        assert_eq!(second.person_count().unwrap(), 0);
+        // The lock goes with the store that holds it.
+        drop(h.store.take());
+        second.lock_writer().unwrap();
     }
 
     pub fn every_record_round_trips(h: &mut Harness) {

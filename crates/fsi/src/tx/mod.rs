@@ -11,6 +11,7 @@ mod outpatient;
 mod person;
 mod query;
 mod recon;
+mod setl_list;
 mod sign;
 
 pub use catalog::{Input1301, Input1312, Input1901, CATALOG_DOWNLOAD_INFNOS, PAGE_NUM_MAX};
@@ -27,6 +28,7 @@ pub use outpatient::{
 pub use person::{Input1101, Input2001, PersonLookup};
 pub use query::{Input5201, Input5202, Input5203, Input5204, Input5205, Input5206};
 pub use recon::{Input3201, Input3202, SETL_CNT_MAX};
+pub use setl_list::{Input4101, SETL_LIST_DIAGNOSES_MAX, SETL_LIST_PROCEDURES_MAX, VENT_HOURS_MAX};
 pub use sign::{Input9001, Input9002};
 
 use serde_json::Value;
@@ -132,6 +134,8 @@ pub enum TransactionInput {
     ReconcileTotals(Input3201),
     /// 3202 对明细账.
     ReconcileDetail(Input3202),
+    /// 4101 / 4101A 医疗保障基金结算清单信息上传.
+    SettlementList(Input4101),
     /// 5201 就诊信息查询.
     VisitQuery(Input5201),
     /// 5202 诊断信息查询.
@@ -151,7 +155,7 @@ pub const SUPPORTED_INFNOS: &[&str] = &[
     "9001", "9002", "1101", "1301", "1302", "1303", "1304", "1305", "1306", "1307", "1308", "1309", "1310", "1311",
     "1312", "1313", "1314", "1315", "1320", "1321", "1901", "2001", "2201", "2202", "2203", "2203A", "2204", "2205",
     "2206", "2207", "2208", "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405", "2503",
-    "2504", "2601", "3201", "3202", "5201", "5202", "5203", "5204", "5205", "5206",
+    "2504", "2601", "3201", "3202", "4101", "4101A", "5201", "5202", "5203", "5204", "5205", "5206",
 ];
 
 impl TransactionInput {
@@ -190,6 +194,7 @@ impl TransactionInput {
             "2601" => T::Reversal(Input2601::parse(input)?),
             "3201" => T::ReconcileTotals(Input3201::parse(input)?),
             "3202" => T::ReconcileDetail(Input3202::parse(input)?),
+            "4101" | "4101A" => T::SettlementList(Input4101::parse(input)?),
             "5201" => T::VisitQuery(Input5201::parse(input)?),
             "5202" => T::DiagnosisQuery(Input5202::parse(input)?),
             "5203" => T::SettlementQuery(Input5203::parse(input)?),

@@ -213,6 +213,18 @@ pub fn valid_inputs() -> Vec<(&'static str, Value)> {
             "fund_pay_sumamt": "8000.00", "cash_payamt": "3345.67", "fixmedins_setl_cnt": "42", "clr_type": "11"}}),
         ),
         (
+            "4101",
+            json!({"setlinfo": {"mdtrt_id": MDTRT_ID, "setl_id": "S0001", "psn_no": PSN_NO, "gend": "1", "age": "61",
+            "act_ipt_days": "6", "dscg_way": "1", "vent_used_dura": "0天5小时30分钟"},
+            "diseinfo": [{"diag_type": "1", "diag_code": "I21.001", "diag_name": "急性前壁心肌梗死", "maindiag_flag": "1"}],
+            "oprninfo": [{"oprn_oprt_code": "36.0601", "oprn_oprt_name": "冠状动脉支架置入", "main_oprn_flag": "1"}]}),
+        ),
+        (
+            "4101A",
+            json!({"setlinfo": {"mdtrt_id": MDTRT_ID, "setl_id": "S0001", "psn_no": PSN_NO},
+            "diseinfo": {"diag_code": "J18.900", "maindiag_flag": 1}}),
+        ),
+        (
             "5201",
             json!({"data": {"psn_no": PSN_NO, "begntime": "2023-01-01 00:00:00", "endtime": "2023-12-31 23:59:59",
             "med_type": "", "mdtrt_id": ""}}),
