@@ -11,6 +11,7 @@ macro_rules! outln {
 mod demo_cmd;
 mod dip_cmd;
 mod drg_cmd;
+mod enrol_cmd;
 mod files;
 mod payment_policy;
 mod progress;
@@ -65,6 +66,21 @@ enum Command {
         #[command(subcommand)]
         command: dip_cmd::DipCommand,
     },
+    /// Enrolment (参保登记): bulk import.
+    Enrol {
+        #[command(subcommand)]
+        command: enrol_cmd::EnrolCommand,
+    },
+    /// Contributions (缴费): the monthly employee run.
+    Contribution {
+        #[command(subcommand)]
+        command: enrol_cmd::ContributionCommand,
+    },
+    /// The funds' books (基金): indicators and warnings.
+    Fund {
+        #[command(subcommand)]
+        command: enrol_cmd::FundCommand,
+    },
     /// The demo region's data.
     Demo {
         #[command(subcommand)]
@@ -102,6 +118,9 @@ fn main() -> ExitCode {
         Command::Demo { command } => demo_cmd::run(&command),
         Command::Drg { command } => drg_cmd::run(&command),
         Command::Dip { command } => dip_cmd::run(&command),
+        Command::Enrol { command } => enrol_cmd::enrol(command),
+        Command::Contribution { command } => enrol_cmd::contribution(command),
+        Command::Fund { command } => enrol_cmd::fund(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

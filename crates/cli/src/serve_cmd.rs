@@ -23,11 +23,17 @@ const DEMO_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The demo region's contribution policy, shipped with the binary.
-const DEMO_CONTRIBUTION_POLICY: (&str, &str) = (
-    "policies/chongqing/contribution/2024.toml",
-    include_str!("../../../policies/chongqing/contribution/2024.toml"),
-);
+/// The demo region's contribution policy versions, shipped with the binary.
+const DEMO_CONTRIBUTION_POLICIES: &[(&str, &str)] = &[
+    (
+        "policies/chongqing/contribution/2024.toml",
+        include_str!("../../../policies/chongqing/contribution/2024.toml"),
+    ),
+    (
+        "policies/chongqing/contribution/2026.toml",
+        include_str!("../../../policies/chongqing/contribution/2026.toml"),
+    ),
+];
 
 /// Which database and which region's rules: shared by `serve` and the batch commands, which
 /// run the same platform.
@@ -43,7 +49,8 @@ pub struct RegionArgs {
     /// The region's benefit policy versions (a directory or file); the demo region's when `--demo`.
     #[arg(long)]
     pub policy: Option<PathBuf>,
-    /// The region's contribution policy (缴费政策) file; the demo region's when `--demo`.
+    /// The region's contribution policy (缴费政策) versions (a directory or file); the demo
+    /// region's when `--demo`.
     #[arg(long)]
     pub contribution_policy: Option<PathBuf>,
     /// The region's catalog (CSV); the demo catalog when omitted.
@@ -61,9 +68,14 @@ pub struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     region: RegionArgs,
-    /// Turn institution authentication off. Development only.
+    /// Turn institution authentication off, and open the admin API without a token.
+    /// Development only.
     #[arg(long)]
     no_auth: bool,
+    /// A file holding the admin API token (`Authorization: Bearer <token>` on `/admin/api`);
+    /// else the token is read from `YIBAO_ADMIN_TOKEN`; with neither, the admin API is disabled.
+    #[arg(long, value_name = "FILE")]
+    admin_token_file: Option<PathBuf>,
     /// Seed only the first N demo persons (tests start faster).
     #[arg(long, default_value_t = yibao_demo::DEMO_PERSONS, hide = true)]
     demo_persons: usize,
@@ -73,6 +85,8 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
+    // Before anything starts: a bad token file stops the service rather than leaving it open.
+    let admin = yibao_server::AdminAccess::configure(args.no_auth, args.admin_token_file.as_deref())?;
     let platform = start_platform(&args.region)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -86,13 +100,17 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             }
         }
         let credentials = if args.no_auth {
-            tracing::warn!("authentication is OFF (--no-auth): any caller can act as any institution; never use this in production");
+            tracing::warn!("authentication is OFF (--no-auth): any caller can act as any institution, and the admin API (/admin/api) is open without a token (enrol, charge, read persons); never use this in production");
             None
         } else {
             let institutions = platform.institutions().await.map_err(|e| e.to_string())?;
             Some(Arc::new(RwLock::new(Credentials::new(institutions))))
         };
-        let state = AppState { platform, credentials };
+        let state = AppState {
+            platform,
+            credentials,
+            admin,
+        };
         // Serve from a worker task, not the thread that blocks on the runtime.
         let listen = args.listen;
         tokio::spawn(async move { yibao_server::serve(listen, state).await })
@@ -150,17 +168,22 @@ fn region(args: &RegionArgs) -> Result<Region, String> {
         Some(a) => a.clone(),
         None => versions[0].region.clone(),
     };
-    let contribution = match (&args.contribution_policy, args.demo) {
+    let mut contribution = Vec::new();
+    match (&args.contribution_policy, args.demo) {
         (Some(path), _) => {
-            let text = files::read_text(path, files::INPUT_FILE_BYTES_MAX)?;
-            Some(contribution_policy(&path.display().to_string(), &text)?)
+            for file in files::policy_files(std::slice::from_ref(path))? {
+                let text = files::read_text(&file, files::INPUT_FILE_BYTES_MAX)?;
+                contribution.push(contribution_policy(&file.display().to_string(), &text)?);
+            }
         }
-        (None, true) => Some(contribution_policy(
-            DEMO_CONTRIBUTION_POLICY.0,
-            DEMO_CONTRIBUTION_POLICY.1,
-        )?),
-        (None, false) => None,
-    };
+        (None, true) => {
+            for (name, text) in DEMO_CONTRIBUTION_POLICIES {
+                contribution.push(contribution_policy(name, text)?);
+            }
+        }
+        (None, false) => {}
+    }
+    contribution.sort_by_key(|p| p.policy.effective_from);
     Ok(Region {
         admdvs,
         versions,

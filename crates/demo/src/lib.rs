@@ -2,8 +2,12 @@
 //! same catalog, institutions and people. Nothing here is random at run time: a fixed-seed
 //! generator (SplitMix64) drives every choice.
 
+mod enrolment;
 mod people;
 
+pub use enrolment::{
+    demo_employer, demo_enrolment_row, DemoEmployer, DemoEnrolmentRow, DEMO_EMPLOYERS, DEMO_ENROLMENT_PERSONS_MAX,
+};
 pub use people::{
     demo_institutions, demo_person, demo_persons, DemoInstitution, DemoPerson, DEMO_ADMDVS, DEMO_INSTITUTIONS,
     DEMO_PERSONS,

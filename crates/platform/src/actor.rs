@@ -46,6 +46,12 @@ pub enum Job {
     UpsertInstitutions(Vec<InstitutionRecord>, oneshot::Sender<Result<(), PlatformError>>),
     /// Administrative writes (seeding, enrolment imports), applied as they are.
     Apply(Vec<WriteOp>, oneshot::Sender<Result<(), PlatformError>>),
+    /// An administrative request (enrolment, contributions, indicators): its writes join the
+    /// batch; the answer is sent once they are durable.
+    Admin(
+        Box<crate::enrolment::AdminRequest>,
+        oneshot::Sender<Result<serde_json::Value, PlatformError>>,
+    ),
     Institutions(oneshot::Sender<Vec<InstitutionRecord>>),
     PersonCount(oneshot::Sender<Result<i64, PlatformError>>),
 }
@@ -60,6 +66,10 @@ struct Pending {
 enum Reply {
     Body(oneshot::Sender<Vec<u8>>, Vec<u8>),
     Done(oneshot::Sender<Result<(), PlatformError>>),
+    Value(
+        oneshot::Sender<Result<serde_json::Value, PlatformError>>,
+        serde_json::Value,
+    ),
 }
 
 /// A batch handed to the committer: its writes, and the answers to send once they are durable.
@@ -103,12 +113,36 @@ pub fn run(
     let mut in_flight = false;
     // Answers of the batch being committed, for a msgid repeated while it is in flight.
     let mut previous: Answers = FxHashMap::default();
-    while let Some(first) = jobs.blocking_recv() {
+    // An administrative job waits here while the batch before it is processed: it runs alone.
+    let mut stashed: Option<Job> = None;
+    loop {
+        let first = match stashed.take() {
+            Some(job) => job,
+            None => match jobs.blocking_recv() {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        // Administrative requests read enrolments and contributions from the store, not from
+        // caches: each runs in a batch of its own, after every earlier batch is durable, and
+        // is durable before the next batch starts. They are rare (an enrolment, a monthly run).
+        let admin = matches!(first, Job::Admin(..));
         let mut batch = vec![first];
-        while batch.len() < BATCH_REQUESTS_MAX {
+        while !admin && batch.len() < BATCH_REQUESTS_MAX {
             match jobs.try_recv() {
+                Ok(job @ Job::Admin(..)) => {
+                    stashed = Some(job);
+                    break;
+                }
                 Ok(job) => batch.push(job),
                 Err(_) => break,
+            }
+        }
+        if admin && in_flight {
+            in_flight = false;
+            previous.clear();
+            if !done_rx.recv().unwrap_or(false) {
+                recover(&mut state);
             }
         }
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
@@ -173,6 +207,21 @@ pub fn run(
                         received_at: now,
                     });
                 }
+                Job::Admin(request, reply) => {
+                    // A refused request leaves nothing queued: what it queued is dropped.
+                    let queued = state.pending.len();
+                    match crate::enrolment::handle(&mut state, &region, &ids, now, *request) {
+                        Ok(value) => pending.push(Pending {
+                            reply: Reply::Value(reply, value),
+                            refmsgid: String::new(),
+                            received_at: now,
+                        }),
+                        Err(e) => {
+                            state.pending.ops.truncate(queued);
+                            let _ = reply.send(Err(e));
+                        }
+                    }
+                }
                 Job::Institutions(reply) => {
                     let _ = reply.send(state.institutions.values().cloned().collect());
                 }
@@ -208,6 +257,14 @@ pub fn run(
             }
             in_flight = true;
             previous = answered;
+            if admin {
+                in_flight = false;
+                previous.clear();
+                if !done_rx.recv().unwrap_or(false) {
+                    recover(&mut state);
+                    continue;
+                }
+            }
         }
         if forget_after || state.is_full() {
             // Caches may be emptied only when nothing in flight depends on them.
@@ -262,6 +319,12 @@ fn answer(pending: Vec<Pending>, committed: Result<(), String>) {
             }
             (Reply::Done(tx), Err(e)) => {
                 let _ = tx.send(Err(PlatformError::internal(e.clone())));
+            }
+            (Reply::Value(tx, value), Ok(())) => {
+                let _ = tx.send(Ok(value));
+            }
+            (Reply::Value(tx, _), Err(e)) => {
+                let _ = tx.send(Err(PlatformError::internal(format!("保存失败, 本次操作未生效: {e}"))));
             }
         }
     }

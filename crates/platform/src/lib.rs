@@ -8,6 +8,7 @@
 //! same `msgid` replays its stored answer; and durability costs one fsync per batch.
 
 pub mod actor;
+mod enrolment;
 mod error;
 pub mod ids;
 pub mod ledger;
@@ -16,6 +17,7 @@ pub mod service;
 mod state;
 
 pub use actor::{mask, now, Job, NationalRequest, Refusal, BATCH_REQUESTS_MAX};
+pub use enrolment::{AdminRequest, EmployerRow, ImportRow, IMPORT_ROWS_MAX};
 pub use error::{ErrorKind, PlatformError};
 pub use service::Region;
 pub use state::DRG_REFERENCE_KIND;
@@ -81,6 +83,12 @@ impl Platform {
     /// Applies administrative writes (seeding, imports) in the next batch.
     pub async fn apply(&self, ops: Vec<WriteOp>) -> Result<(), PlatformError> {
         self.ask(|tx| Job::Apply(ops, tx)).await?
+    }
+
+    /// Runs an administrative request (enrolment, contributions, accounts, indicators); the
+    /// answer comes once its writes are durable.
+    pub async fn admin(&self, request: AdminRequest) -> Result<serde_json::Value, PlatformError> {
+        self.ask(|tx| Job::Admin(Box::new(request), tx)).await?
     }
 
     pub async fn institutions(&self) -> Result<Vec<InstitutionRecord>, PlatformError> {

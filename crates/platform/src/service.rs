@@ -8,7 +8,9 @@ use yibao_codes::{CareSetting, HospitalLevel, InsuranceType, MedicalType, Settle
 use yibao_money::{Money, Price, Quantity};
 use yibao_policy::Policy;
 use yibao_settle::{pre_settle, FeeLine, Person, SettleInput, Settlement, Visit, VISIT_LINES_MAX};
-use yibao_store::{FeeLineRecord, SettlementRecord, SettlementStatus, VisitRecord, VisitStatus, WriteOp};
+use yibao_store::{
+    AccountEntryRecord, FeeLineRecord, SettlementRecord, SettlementStatus, VisitRecord, VisitStatus, WriteOp,
+};
 
 use crate::ids::IdGenerator;
 use crate::ledger::settlement_postings;
@@ -20,12 +22,27 @@ pub struct Region {
     pub admdvs: String,
     pub versions: Vec<Policy>,
     pub catalog: Catalog,
-    /// The contribution policy (缴费政策): enrolment, contribution runs and fund warnings need
-    /// it; settlement does not.
-    pub contribution: Option<std::sync::Arc<yibao_enrol::ContributionPolicy>>,
+    /// The contribution policy versions (缴费政策), each effective over its dates: enrolment,
+    /// contribution runs and fund warnings need them; settlement does not.
+    pub contribution: Vec<std::sync::Arc<yibao_enrol::ContributionPolicy>>,
 }
 
 impl Region {
+    /// The contribution policy version in force on `date`.
+    pub fn contribution_on(&self, date: NaiveDate) -> Result<&yibao_enrol::ContributionPolicy, PlatformError> {
+        if self.contribution.is_empty() {
+            return Err(PlatformError::rule(
+                "本统筹区未配置缴费政策文件(--contribution-policy)".into(),
+            ));
+        }
+        self.contribution
+            .iter()
+            .rev()
+            .find(|p| p.is_effective_on(date))
+            .map(|p| p.as_ref())
+            .ok_or_else(|| PlatformError::rule(format!("{date}没有生效的缴费政策版本")))
+    }
+
     pub fn policy_on(&self, date: NaiveDate) -> Result<&Policy, PlatformError> {
         yibao_policy::version_on(&self.versions, date)
             .ok_or_else(|| PlatformError::rule(format!("{date}没有生效的待遇政策版本")))
@@ -625,6 +642,20 @@ pub fn settle(
         person_no: request.person_no.to_owned(),
         balance,
     });
+    if !s.account_pay.is_zero() {
+        state
+            .pending
+            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
+                entry_id: ctx.ids.issue('A'),
+                person_no: request.person_no.to_owned(),
+                posted_at: ctx.now,
+                kind: "payment".into(),
+                amount: -s.account_pay,
+                balance_after: balance,
+                reference: settled.settlement_id.clone(),
+                counterparty: None,
+            }]));
+    }
     let entry = state.visit(request.visit_id)?.expect("checked above");
     let mut sns = Vec::new();
     for line in entry.lines.iter_mut().filter(|l| l.settlement_id.is_none()) {
@@ -804,6 +835,20 @@ pub fn cancel_settlement(
         person_no: person_no.to_owned(),
         balance,
     });
+    if !record.account_pay.is_zero() {
+        state
+            .pending
+            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
+                entry_id: ctx.ids.issue('A'),
+                person_no: person_no.to_owned(),
+                posted_at: ctx.now,
+                kind: "reversal".into(),
+                amount: record.account_pay,
+                balance_after: balance,
+                reference: settlement_id.to_owned(),
+                counterparty: None,
+            }]));
+    }
     if let Some(entry) = state.visit(&record.visit_id)? {
         let mut sns = Vec::new();
         for line in entry

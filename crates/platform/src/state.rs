@@ -4,6 +4,7 @@
 //! caches are dropped and refilled from the store.
 
 use rustc_hash::FxHashMap;
+use yibao_money::Money;
 use yibao_settle::YearToDate;
 use yibao_store::{
     ChronicFilingRecord, FeeLineRecord, InstitutionRecord, PersonRecord, SettlementRecord, Store, VisitRecord,
@@ -121,6 +122,50 @@ impl State {
             .map(|i| (i.code.clone(), i))
             .collect();
         Ok(())
+    }
+
+    /// Puts a person's new settlement view in the cache (enrolment changed it). The caller has
+    /// queued the matching write and kept the cached account balance.
+    pub fn put_person(&mut self, record: PersonRecord) {
+        self.certnos.insert(record.certno.clone(), record.person_no.clone());
+        match self.persons.get_mut(&record.person_no) {
+            Some(entry) => entry.record = record,
+            None => {
+                self.persons.insert(
+                    record.person_no.clone(),
+                    PersonEntry {
+                        record,
+                        filings: Vec::new(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// The account balances of many persons: the cached ones (authoritative, they may be ahead
+    /// of the store by the batch in flight), the rest read from the store without caching them.
+    pub fn account_balances(&mut self, person_nos: &[&str]) -> Result<FxHashMap<String, Money>, PlatformError> {
+        let mut out = FxHashMap::default();
+        let mut missing = Vec::new();
+        for no in person_nos {
+            match self.persons.get(*no) {
+                Some(entry) => {
+                    out.insert((*no).to_owned(), entry.record.account_balance);
+                }
+                None => missing.push(*no),
+            }
+        }
+        for chunk in missing.chunks(yibao_store::MESSAGES_LOOKUP_MAX) {
+            out.extend(self.store.account_balances(chunk).map_err(db)?);
+        }
+        Ok(out)
+    }
+
+    /// Sets a cached person's balance (a credit queued in this batch); no-op when not cached.
+    pub fn set_cached_balance(&mut self, person_no: &str, balance: Money) {
+        if let Some(entry) = self.persons.get_mut(person_no) {
+            entry.record.account_balance = balance;
+        }
     }
 
     pub fn person(&mut self, person_no: &str) -> Result<Option<&mut PersonEntry>, PlatformError> {

@@ -30,7 +30,7 @@ fn region() -> Region {
         admdvs: "500000".into(),
         versions,
         catalog: yibao_demo::demo_catalog(),
-        contribution: None,
+        contribution: Vec::new(),
     }
 }
 

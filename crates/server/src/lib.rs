@@ -2,10 +2,14 @@
 //! `POST /fsi/api/rsfComIfsService/callService` and `…/callService/{infno}`, authenticates
 //! institutions, parses envelopes on the request threads, and hands each transaction to the
 //! platform thread (`yibao-platform`), which answers after the batch it joined is committed.
+//! The JSON admin API (enrolment, contributions, indicators) is served under `/admin/api`
+//! ([`admin`]).
 
+pub mod admin;
 mod auth;
 pub mod demo;
 
+pub use admin::{AdminAccess, ADMIN_PREFIX};
 pub use auth::{sign, Credentials, SIGNATURE_SKEW_SECONDS_MAX};
 
 use std::net::SocketAddr;
@@ -30,6 +34,8 @@ pub struct AppState {
     pub platform: Platform,
     /// `None` when authentication is off (development only).
     pub credentials: Option<Arc<RwLock<Credentials>>>,
+    /// Who may use the admin API (`/admin/api`).
+    pub admin: AdminAccess,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{NATIONAL_PATH}/{{infno}}"), post(call_service_with_infno))
         .route("/health", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(ENVELOPE_BYTES_MAX))
+        // Added after the layer above: the admin routes have their own limit and guard.
+        .nest(ADMIN_PREFIX, admin::router(state.clone()))
         .with_state(state)
 }
 
@@ -160,5 +168,14 @@ async fn national(
 pub async fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(%listen, "national interface at http://{listen}{NATIONAL_PATH}");
+    match &state.admin {
+        AdminAccess::Disabled => tracing::info!(
+            "admin API at http://{listen}{ADMIN_PREFIX} is disabled: no admin token (YIBAO_ADMIN_TOKEN or --admin-token-file)"
+        ),
+        AdminAccess::Open => tracing::warn!(
+            "admin API at http://{listen}{ADMIN_PREFIX} is OPEN without a token (--no-auth): anyone can enrol, charge and read persons"
+        ),
+        AdminAccess::Token(_) => tracing::info!("admin API at http://{listen}{ADMIN_PREFIX} (bearer token)"),
+    }
     axum::serve(listener, router(state)).await
 }

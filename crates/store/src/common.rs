@@ -9,10 +9,10 @@ use yibao_money::{Money, Price, Quantity};
 use yibao_settle::Accumulator;
 
 use crate::{
-    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, EmployerRecord, EnrolmentRecord, FeeLineRecord,
-    InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord, Result,
-    SettlementFilter, SettlementListRecord, SettlementRecord, SettlementStatus, StoreError, VisitRecord, VisitStatus,
-    WriteBatch, WriteOp,
+    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
+    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord,
+    ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
+    SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp,
 };
 
 /// Dates as SQLite stores them.
@@ -298,6 +298,7 @@ impl<'a> BatchCheck<'a> {
                 text(&r.person_no, "enrolments.person_no")?;
                 text(&r.status, "enrolments.status")?;
                 text(&r.person_kind, "enrolments.person_kind")?;
+                date(r.status_from, "enrolments.status_from")?;
                 if let Some(e) = &r.employer {
                     text(e, "enrolments.employer")?;
                 }
@@ -316,6 +317,10 @@ impl<'a> BatchCheck<'a> {
                     time(r.posted_at, "contributions.posted_at")?;
                 }
                 Ok(())
+            }
+            WriteOp::InsertContributionRun(r) => {
+                text(&r.run_id, "contribution_runs.run_id")?;
+                time(r.run_at, "contribution_runs.run_at")
             }
             WriteOp::InsertAccountEntries(rows) => {
                 for r in rows {
@@ -448,13 +453,13 @@ macro_rules! employer_columns {
 }
 macro_rules! enrolment_columns {
     () => {
-        "certno, person_no, insurance, status, person_kind, employer, wage_base, doc_json, updated_at"
+        "certno, person_no, insurance, status, status_from, person_kind, employer, wage_base, doc_json, updated_at"
     };
 }
 macro_rules! contribution_columns {
     () => {
         "contribution_id, run_id, person_no, employer, insurance, period, kind, base, employer_amount, \
-         individual_amount, pooled_amount, account_amount, subsidy_amount, posted_at"
+         individual_amount, pooled_amount, account_amount, subsidy_amount, large_expense_amount, posted_at"
     };
 }
 macro_rules! account_entry_columns {
@@ -500,20 +505,28 @@ pub(crate) const Q_ENROLMENTS_ANY: &str = concat!(
 );
 pub(crate) const Q_ENROLMENT_OF_PERSON: &str =
     concat!("SELECT ", enrolment_columns!(), " FROM enrolments WHERE person_no = $1");
-/// A page of a contribution run's population, in person order after `$3`.
-pub(crate) const Q_ENROLMENTS_FOR_RUN: &str = concat!(
-    "SELECT ",
-    enrolment_columns!(),
-    " FROM enrolments WHERE insurance = $1 AND status = $2 AND person_no > $3 ORDER BY person_no LIMIT $4"
-);
+/// A page of a monthly run's candidates of scheme `$1` in person order after `$3`: everyone
+/// 正常参保 (`1`) since before the month began (`$2`), without their history, and everyone
+/// whose status changed since, with it.
+pub(crate) const Q_RUN_CANDIDATES: &str = "SELECT person_no, status, status_from, person_kind, employer, \
+     wage_base, CASE WHEN status <> '1' OR status_from > $2 THEN doc_json END FROM enrolments \
+     WHERE insurance = $1 AND (status = '1' OR status_from > $2) AND person_no > $3 \
+     ORDER BY person_no LIMIT $4";
+pub(crate) const Q_CONTRIBUTION_RUN: &str = "SELECT run_id, insurance, period, persons, employer_amount, \
+     individual_amount, pooled_amount, account_amount, run_at FROM contribution_runs \
+     WHERE period = $1 AND insurance = $2";
+pub(crate) const CONTRIBUTION_RUN_COLUMNS: &str = "run_id, insurance, period, persons, employer_amount, \
+     individual_amount, pooled_amount, account_amount, run_at";
+pub(crate) const Q_ACCOUNT_BALANCE: &str = "SELECT person_no, account_balance FROM persons WHERE person_no = $1";
+/// PostgreSQL: many balances in one round trip.
+pub(crate) const Q_ACCOUNT_BALANCES_ANY: &str =
+    "SELECT person_no, account_balance FROM persons WHERE person_no = ANY($1)";
 pub(crate) const Q_ENROLMENT_COUNT: &str = "SELECT COUNT(*) FROM enrolments";
 pub(crate) const Q_CONTRIBUTIONS_OF_PERSON: &str = concat!(
     "SELECT ",
     contribution_columns!(),
     " FROM contributions WHERE person_no = $1 ORDER BY period, kind, contribution_id"
 );
-pub(crate) const Q_CONTRIBUTION_PERIOD_COUNT: &str =
-    "SELECT COUNT(*) FROM contributions WHERE period = $1 AND insurance = $2";
 pub(crate) const Q_ACCOUNT_ENTRIES_OF_PERSON: &str = concat!(
     "SELECT ",
     account_entry_columns!(),
@@ -1003,12 +1016,60 @@ pub(crate) fn enrolment<R: RowAccess + ?Sized>(row: &R) -> Result<EnrolmentRecor
         person_no: c.text(1, "person_no")?,
         insurance: c.code(2, "insurance", InsuranceType::parse)?,
         status: c.text(3, "status")?,
-        person_kind: c.text(4, "person_kind")?,
-        employer: c.opt_text(5, "employer")?,
-        wage_base: c.opt_int(6, "wage_base")?.map(Money::from_fen),
-        doc_json: c.packed(7, "doc_json")?,
-        updated_at: c.time(8, "updated_at")?,
+        status_from: c.date(4, "status_from")?,
+        person_kind: c.text(5, "person_kind")?,
+        employer: c.opt_text(6, "employer")?,
+        wage_base: c.opt_int(7, "wage_base")?.map(Money::from_fen),
+        doc_json: c.packed(8, "doc_json")?,
+        updated_at: c.time(9, "updated_at")?,
     })
+}
+
+pub(crate) fn run_candidate<R: RowAccess + ?Sized>(row: &R) -> Result<RunCandidate> {
+    let c = Cols {
+        row,
+        table: "enrolments",
+    };
+    let doc_json = match c
+        .row
+        .blob(6)
+        .map_err(|e| StoreError::Corrupt(format!("enrolments.doc_json: {e}")))?
+    {
+        None => None,
+        Some(bytes) => Some(unpack(&bytes).map_err(|e| StoreError::Corrupt(format!("enrolments.doc_json: {e}")))?),
+    };
+    Ok(RunCandidate {
+        person_no: c.text(0, "person_no")?,
+        status: c.text(1, "status")?,
+        status_from: c.date(2, "status_from")?,
+        person_kind: c.text(3, "person_kind")?,
+        employer: c.opt_text(4, "employer")?,
+        wage_base: c.opt_int(5, "wage_base")?.map(Money::from_fen),
+        doc_json,
+    })
+}
+
+pub(crate) fn contribution_run<R: RowAccess + ?Sized>(row: &R) -> Result<ContributionRunRecord> {
+    let c = Cols {
+        row,
+        table: "contribution_runs",
+    };
+    Ok(ContributionRunRecord {
+        run_id: c.text(0, "run_id")?,
+        insurance: c.code(1, "insurance", InsuranceType::parse)?,
+        period: c.i32(2, "period")?,
+        persons: c.int(3, "persons")?,
+        employer_amount: c.money(4, "employer_amount")?,
+        individual_amount: c.money(5, "individual_amount")?,
+        pooled_amount: c.money(6, "pooled_amount")?,
+        account_amount: c.money(7, "account_amount")?,
+        run_at: c.time(8, "run_at")?,
+    })
+}
+
+pub(crate) fn account_balance<R: RowAccess + ?Sized>(row: &R) -> Result<(String, Money)> {
+    let c = Cols { row, table: "persons" };
+    Ok((c.text(0, "person_no")?, c.money(1, "account_balance")?))
 }
 
 pub(crate) fn contribution<R: RowAccess + ?Sized>(row: &R) -> Result<ContributionRecord> {
@@ -1031,7 +1092,8 @@ pub(crate) fn contribution<R: RowAccess + ?Sized>(row: &R) -> Result<Contributio
         pooled_amount: money(10, "pooled_amount")?,
         account_amount: money(11, "account_amount")?,
         subsidy_amount: money(12, "subsidy_amount")?,
-        posted_at: c.time(13, "posted_at")?,
+        large_expense_amount: money(13, "large_expense_amount")?,
+        posted_at: c.time(14, "posted_at")?,
     })
 }
 

@@ -163,19 +163,25 @@ pub trait Store: Send {
         Ok(out)
     }
     fn enrolment_of_person(&mut self, person_no: &str) -> Result<Option<EnrolmentRecord>>;
-    /// Up to `limit` enrolments of a scheme and status with `person_no` after `after`, in
-    /// person order: one page of a contribution run's population.
-    fn enrolments_for_run(
+    /// Up to `limit` candidates of a monthly run of `insurance` for the month starting
+    /// `month_first_day`, with `person_no` after `after`, in person order (see [`RunCandidate`]).
+    fn run_candidates(
         &mut self,
         insurance: yibao_codes::InsuranceType,
-        status: &str,
+        month_first_day: NaiveDate,
         after: &str,
         limit: i64,
-    ) -> Result<Vec<EnrolmentRecord>>;
+    ) -> Result<Vec<RunCandidate>>;
+    /// The run of a scheme and period (`YYYYMM`), if done.
+    fn contribution_run(
+        &mut self,
+        period: i32,
+        insurance: yibao_codes::InsuranceType,
+    ) -> Result<Option<ContributionRunRecord>>;
+    /// Account balances of many persons (those that exist).
+    fn account_balances(&mut self, person_nos: &[&str]) -> Result<Vec<(String, yibao_money::Money)>>;
     fn enrolment_count(&mut self) -> Result<i64>;
     fn contributions_of_person(&mut self, person_no: &str) -> Result<Vec<ContributionRecord>>;
-    /// How many contributions of a scheme a period has (a run already done is not done again).
-    fn contribution_count(&mut self, period: i32, insurance: yibao_codes::InsuranceType) -> Result<i64>;
     fn account_entries_of_person(&mut self, person_no: &str) -> Result<Vec<AccountEntryRecord>>;
     /// The per-month totals of every book and account for periods `from..=to` (`YYYYMM`).
     fn ledger_totals(&mut self, from: i32, to: i32) -> Result<Vec<LedgerTotal>>;

@@ -18,10 +18,10 @@ use yibao_settle::Accumulator;
 use crate::common::{self, groups_text, RowAccess};
 use crate::literal::{push_text, Row};
 use crate::{
-    AccountEntryRecord, AuditRecord, ChronicFilingRecord, ContributionRecord, EmployerRecord, EnrolmentRecord,
-    FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord,
-    Result, SettlementFilter, SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord,
-    WriteBatch, WriteOp,
+    AccountEntryRecord, AuditRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
+    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord,
+    ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
+    SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -244,6 +244,7 @@ enum Kind {
     Employer,
     Enrolment,
     Contributions,
+    ContributionRun,
     AccountEntries,
 }
 
@@ -269,6 +270,7 @@ fn kind(op: &WriteOp) -> Kind {
         WriteOp::UpsertEmployer(_) => Kind::Employer,
         WriteOp::UpsertEnrolment(_) => Kind::Enrolment,
         WriteOp::InsertContributions(_) => Kind::Contributions,
+        WriteOp::InsertContributionRun(_) => Kind::ContributionRun,
         WriteOp::InsertAccountEntries(_) => Kind::AccountEntries,
     }
 }
@@ -409,6 +411,7 @@ fn accesses(op: &WriteOp) -> Vec<Access> {
             out.extend(rows.iter().map(|r| read(PersonRow, &r.person_no)));
             out
         }
+        WriteOp::InsertContributionRun(r) => vec![write(Contribution, &r.run_id)],
         WriteOp::InsertAccountEntries(rows) => {
             let mut out = vec![write(AccountEntry, "")];
             out.extend(rows.iter().map(|r| read(PersonRow, &r.person_no)));
@@ -743,6 +746,7 @@ fn enrolment_row(r: &mut Row<'_>, x: &EnrolmentRecord) -> Result<()> {
         .text(&x.person_no)?
         .text(x.insurance.code())?
         .text(&x.status)?;
+    r.date(x.status_from)?;
     r.text(&x.person_kind)?.opt_text(x.employer.as_deref())?;
     r.opt_int(x.wage_base.map(yibao_money::Money::fen))?;
     r.bytes(&common::pack(&x.doc_json))?;
@@ -761,6 +765,7 @@ fn contribution_row(r: &mut Row<'_>, x: &ContributionRecord) -> Result<()> {
         x.pooled_amount,
         x.account_amount,
         x.subsidy_amount,
+        x.large_expense_amount,
     ] {
         r.int(m.fen())?;
     }
@@ -1004,6 +1009,27 @@ fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
                 "",
                 &items,
                 contribution_row,
+            )
+        }
+        Kind::ContributionRun => {
+            let items = collect!(WriteOp::InsertContributionRun(r) => [r]);
+            insert_rows(
+                sql,
+                "contribution_runs",
+                common::CONTRIBUTION_RUN_COLUMNS,
+                "",
+                &items,
+                |r, x| {
+                    r.text(&x.run_id)?
+                        .text(x.insurance.code())?
+                        .int(i64::from(x.period))?
+                        .int(x.persons)?;
+                    r.int(x.employer_amount.fen())?.int(x.individual_amount.fen())?;
+                    r.int(x.pooled_amount.fen())?
+                        .int(x.account_amount.fen())?
+                        .time(x.run_at)?;
+                    Ok(())
+                },
             )
         }
         Kind::AccountEntries => {
@@ -1294,19 +1320,36 @@ impl Store for PostgresStore {
         self.query_opt(common::Q_ENROLMENT_OF_PERSON, &[&person_no], common::enrolment)
     }
 
-    fn enrolments_for_run(
+    fn run_candidates(
         &mut self,
         insurance: yibao_codes::InsuranceType,
-        status: &str,
+        month_first_day: NaiveDate,
         after: &str,
         limit: i64,
-    ) -> Result<Vec<EnrolmentRecord>> {
+    ) -> Result<Vec<RunCandidate>> {
         let limit = common::non_negative(limit);
         self.query_all(
-            common::Q_ENROLMENTS_FOR_RUN,
-            &[&insurance.code(), &status, &after, &limit],
-            common::enrolment,
+            common::Q_RUN_CANDIDATES,
+            &[&insurance.code(), &month_first_day, &after, &limit],
+            common::run_candidate,
         )
+    }
+
+    fn contribution_run(
+        &mut self,
+        period: i32,
+        insurance: yibao_codes::InsuranceType,
+    ) -> Result<Option<ContributionRunRecord>> {
+        let period = i64::from(period);
+        self.query_opt(
+            common::Q_CONTRIBUTION_RUN,
+            &[&period, &insurance.code()],
+            common::contribution_run,
+        )
+    }
+
+    fn account_balances(&mut self, person_nos: &[&str]) -> Result<Vec<(String, yibao_money::Money)>> {
+        self.query_any(common::Q_ACCOUNT_BALANCES_ANY, person_nos, common::account_balance)
     }
 
     fn enrolment_count(&mut self) -> Result<i64> {
@@ -1315,15 +1358,6 @@ impl Store for PostgresStore {
 
     fn contributions_of_person(&mut self, person_no: &str) -> Result<Vec<ContributionRecord>> {
         self.query_all(common::Q_CONTRIBUTIONS_OF_PERSON, &[&person_no], common::contribution)
-    }
-
-    fn contribution_count(&mut self, period: i32, insurance: yibao_codes::InsuranceType) -> Result<i64> {
-        let period = i64::from(period);
-        self.query_one(
-            common::Q_CONTRIBUTION_PERIOD_COUNT,
-            &[&period, &insurance.code()],
-            |r| common::count(r, "contributions"),
-        )
     }
 
     fn account_entries_of_person(&mut self, person_no: &str) -> Result<Vec<AccountEntryRecord>> {

@@ -299,6 +299,8 @@ pub struct EnrolmentRecord {
     pub insurance: InsuranceType,
     /// `psn_insu_stas`: 1 正常参保, 2 暂停, 4 终止.
     pub status: String,
+    /// The first day of the current status.
+    pub status_from: NaiveDate,
     /// The enrolment domain's person kind (`in_service`, `retired`, `flexible`, `student`, …):
     /// what a contribution run charges.
     pub person_kind: String,
@@ -308,6 +310,35 @@ pub struct EnrolmentRecord {
     pub wage_base: Option<Money>,
     pub doc_json: String,
     pub updated_at: NaiveDateTime,
+}
+
+/// A person a monthly run may charge: the enrolment's columns, and its history only when the
+/// status changed after the month began (or is not 正常参保), for the run to decide by the
+/// status during the month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunCandidate {
+    pub person_no: String,
+    pub status: String,
+    pub status_from: NaiveDate,
+    pub person_kind: String,
+    pub employer: Option<String>,
+    pub wage_base: Option<Money>,
+    pub doc_json: Option<String>,
+}
+
+/// A monthly contribution run (月度核定), done once per scheme and month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContributionRunRecord {
+    pub run_id: String,
+    pub insurance: InsuranceType,
+    /// `YYYYMM`.
+    pub period: i32,
+    pub persons: i64,
+    pub employer_amount: Money,
+    pub individual_amount: Money,
+    pub pooled_amount: Money,
+    pub account_amount: Money,
+    pub run_at: NaiveDateTime,
 }
 
 /// One contribution (缴费) charged by a run or recorded one by one.
@@ -331,6 +362,8 @@ pub struct ContributionRecord {
     pub account_amount: Money,
     /// Fiscal subsidy (residents).
     pub subsidy_amount: Money,
+    /// The large-expense (330) premium charged with an employee's contribution.
+    pub large_expense_amount: Money,
     pub posted_at: NaiveDateTime,
 }
 
@@ -409,6 +442,7 @@ pub enum WriteOp {
     UpsertEmployer(EmployerRecord),
     UpsertEnrolment(EnrolmentRecord),
     InsertContributions(Vec<ContributionRecord>),
+    InsertContributionRun(ContributionRunRecord),
     InsertAccountEntries(Vec<AccountEntryRecord>),
 }
 

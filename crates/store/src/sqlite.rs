@@ -11,9 +11,10 @@ use yibao_settle::Accumulator;
 
 use crate::common::{self, date_text, groups_text, time_text, RowAccess};
 use crate::{
-    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, EmployerRecord, EnrolmentRecord, FeeLineRecord,
-    InstitutionRecord, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord, Result, SettlementFilter,
-    SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
+    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord,
+    Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord, SettlementTotals, Store,
+    StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -167,6 +168,8 @@ static UPSERT_ENROLMENT: LazyLock<String> =
     LazyLock::new(|| upsert_sql("enrolments", common::ENROLMENT_COLUMNS, "certno", 1));
 static INSERT_CONTRIBUTION: LazyLock<String> =
     LazyLock::new(|| insert_sql("contributions", common::CONTRIBUTION_COLUMNS));
+static INSERT_CONTRIBUTION_RUN: LazyLock<String> =
+    LazyLock::new(|| insert_sql("contribution_runs", common::CONTRIBUTION_RUN_COLUMNS));
 static INSERT_ACCOUNT_ENTRY: LazyLock<String> =
     LazyLock::new(|| insert_sql("account_entries", common::ACCOUNT_ENTRY_COLUMNS));
 /// Adds a batch's sums to the month's totals.
@@ -609,6 +612,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                     r.person_no,
                     r.insurance.code(),
                     r.status,
+                    date_text(r.status_from),
                     r.person_kind,
                     r.employer,
                     r.wage_base.map(yibao_money::Money::fen),
@@ -636,10 +640,28 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                         r.pooled_amount.fen(),
                         r.account_amount.fen(),
                         r.subsidy_amount.fen(),
+                        r.large_expense_amount.fen(),
                         time_text(r.posted_at),
                     ],
                 )?;
             }
+        }
+        WriteOp::InsertContributionRun(r) => {
+            run(
+                conn,
+                &INSERT_CONTRIBUTION_RUN,
+                params![
+                    r.run_id,
+                    r.insurance.code(),
+                    r.period,
+                    r.persons,
+                    r.employer_amount.fen(),
+                    r.individual_amount.fen(),
+                    r.pooled_amount.fen(),
+                    r.account_amount.fen(),
+                    time_text(r.run_at),
+                ],
+            )?;
         }
         WriteOp::InsertAccountEntries(rows) => {
             for r in rows {
@@ -889,15 +911,39 @@ impl Store for SqliteStore {
         self.query_opt(common::Q_ENROLMENT_OF_PERSON, [person_no], |r| common::enrolment(r))
     }
 
-    fn enrolments_for_run(
+    fn run_candidates(
         &mut self,
         insurance: yibao_codes::InsuranceType,
-        status: &str,
+        month_first_day: NaiveDate,
         after: &str,
         limit: i64,
-    ) -> Result<Vec<EnrolmentRecord>> {
-        let params = params![insurance.code(), status, after, common::non_negative(limit)];
-        self.query_all(common::Q_ENROLMENTS_FOR_RUN, params, |r| common::enrolment(r))
+    ) -> Result<Vec<RunCandidate>> {
+        let params = params![
+            insurance.code(),
+            date_text(month_first_day),
+            after,
+            common::non_negative(limit)
+        ];
+        self.query_all(common::Q_RUN_CANDIDATES, params, |r| common::run_candidate(r))
+    }
+
+    fn contribution_run(
+        &mut self,
+        period: i32,
+        insurance: yibao_codes::InsuranceType,
+    ) -> Result<Option<ContributionRunRecord>> {
+        self.query_opt(common::Q_CONTRIBUTION_RUN, params![period, insurance.code()], |r| {
+            common::contribution_run(r)
+        })
+    }
+
+    fn account_balances(&mut self, person_nos: &[&str]) -> Result<Vec<(String, yibao_money::Money)>> {
+        // In process, a prepared point query per person is as fast as an IN list, and simpler.
+        let mut out = Vec::with_capacity(person_nos.len());
+        for no in person_nos {
+            out.extend(self.query_opt(common::Q_ACCOUNT_BALANCE, [no], |r| common::account_balance(r))?);
+        }
+        Ok(out)
     }
 
     fn enrolment_count(&mut self) -> Result<i64> {
@@ -908,14 +954,6 @@ impl Store for SqliteStore {
         self.query_all(common::Q_CONTRIBUTIONS_OF_PERSON, [person_no], |r| {
             common::contribution(r)
         })
-    }
-
-    fn contribution_count(&mut self, period: i32, insurance: yibao_codes::InsuranceType) -> Result<i64> {
-        self.query_one(
-            common::Q_CONTRIBUTION_PERIOD_COUNT,
-            params![period, insurance.code()],
-            |r| common::count(r, "contributions"),
-        )
     }
 
     fn account_entries_of_person(&mut self, person_no: &str) -> Result<Vec<AccountEntryRecord>> {

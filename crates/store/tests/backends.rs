@@ -589,6 +589,7 @@ mod cases {
             person_no: person_no.into(),
             insurance: InsuranceType::EmployeeBasic,
             status: "1".into(),
+            status_from: d(2024, 1, 1),
             person_kind: "in_service".into(),
             employer: employer.map(Into::into),
             wage_base: employer.map(|_| Money::from_yuan(8000)),
@@ -612,6 +613,7 @@ mod cases {
             pooled_amount: Money::from_yuan(640),
             account_amount: Money::from_yuan(160),
             subsidy_amount: Money::ZERO,
+            large_expense_amount: Money::from_yuan(5),
             posted_at: t(2024, 1, 31, 0, 0, 0),
         };
         let entry = AccountEntryRecord {
@@ -649,21 +651,66 @@ mod cases {
             2,
             "the ones that exist"
         );
+        // A run for February 2024: P1 has been enrolled since before the month, so its history
+        // is not read; a run for December 2023 sees the change and reads it.
+        let candidate = |doc: Option<&str>| RunCandidate {
+            person_no: "P1".into(),
+            status: "1".into(),
+            status_from: d(2024, 1, 1),
+            person_kind: "in_service".into(),
+            employer: e1.employer.clone(),
+            wage_base: e1.wage_base,
+            doc_json: doc.map(Into::into),
+        };
         assert_eq!(
-            s.enrolments_for_run(InsuranceType::EmployeeBasic, "1", "", 10).unwrap(),
-            vec![e1.clone()]
+            s.run_candidates(InsuranceType::EmployeeBasic, d(2024, 2, 1), "", 10)
+                .unwrap(),
+            vec![candidate(None)]
         );
         assert_eq!(
-            s.enrolments_for_run(InsuranceType::EmployeeBasic, "1", "P1", 10)
+            s.run_candidates(InsuranceType::EmployeeBasic, d(2023, 12, 1), "", 10)
+                .unwrap(),
+            vec![candidate(Some(&e1.doc_json))]
+        );
+        assert_eq!(
+            s.run_candidates(InsuranceType::EmployeeBasic, d(2024, 2, 1), "P1", 10)
                 .unwrap(),
             vec![]
+        );
+        assert_eq!(
+            s.account_balances(&["P2", "P9", "P1"]).unwrap().len(),
+            2,
+            "the persons that exist"
         );
         assert_eq!(
             s.contributions_of_person("P1").unwrap(),
             vec![contribution("C1", "P1", 202401)]
         );
-        assert_eq!(s.contribution_count(202401, InsuranceType::EmployeeBasic).unwrap(), 1);
-        assert_eq!(s.contribution_count(202402, InsuranceType::EmployeeBasic).unwrap(), 0);
+        let run = ContributionRunRecord {
+            run_id: "R1".into(),
+            insurance: InsuranceType::EmployeeBasic,
+            period: 202401,
+            persons: 1,
+            employer_amount: Money::from_yuan(640),
+            individual_amount: Money::from_yuan(160),
+            pooled_amount: Money::from_yuan(640),
+            account_amount: Money::from_yuan(160),
+            run_at: t(2024, 1, 31, 0, 0, 0),
+        };
+        commit(s, vec![WriteOp::InsertContributionRun(run.clone())]);
+        assert_eq!(
+            s.contribution_run(202401, InsuranceType::EmployeeBasic).unwrap(),
+            Some(run.clone())
+        );
+        assert_eq!(s.contribution_run(202402, InsuranceType::EmployeeBasic).unwrap(), None);
+        // A run is done once per scheme and month.
+        let again = s.commit(&WriteBatch {
+            ops: vec![WriteOp::InsertContributionRun(ContributionRunRecord {
+                run_id: "R2".into(),
+                ..run
+            })],
+        });
+        assert!(matches!(again, Err(StoreError::Rejected(_))), "{again:?}");
         assert_eq!(s.account_entries_of_person("P1").unwrap(), vec![entry.clone()]);
 
         // Totals per book, account and month, kept with the entries.
@@ -718,7 +765,7 @@ mod cases {
             ops.insert(0, WriteOp::InsertContributions(vec![contribution("C9", "P2", 202403)]));
             let e = s.commit(&WriteBatch { ops });
             assert!(matches!(e, Err(StoreError::Rejected(_))), "{e:?}");
-            assert_eq!(s.contribution_count(202403, InsuranceType::EmployeeBasic).unwrap(), 0);
+            assert_eq!(s.contributions_of_person("P2").unwrap(), vec![]);
         }
         assert_eq!(s.enrolment(&e1.certno).unwrap(), Some(e1));
     }

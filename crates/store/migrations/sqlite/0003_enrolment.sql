@@ -14,6 +14,9 @@ CREATE TABLE enrolments (
     person_no       TEXT    NOT NULL UNIQUE REFERENCES persons (person_no),
     insurance       TEXT    NOT NULL,
     status          TEXT    NOT NULL,
+    -- the first day of the current status: a monthly run reads the history only of people
+    -- whose status changed since the month began
+    status_from     TEXT    NOT NULL,
     -- the enrolment domain's person kind (in_service, retired, flexible, student, …)
     person_kind     TEXT    NOT NULL,
     employer        TEXT    REFERENCES employers (credit_code),
@@ -21,7 +24,7 @@ CREATE TABLE enrolments (
     doc_json        BLOB    NOT NULL,
     updated_at      TEXT    NOT NULL
 );
-CREATE INDEX enrolments_run ON enrolments (insurance, status, person_no);
+CREATE INDEX enrolments_run ON enrolments (insurance, person_no);
 
 -- A retry never applies twice: one contribution per person, scheme, period and kind.
 CREATE TABLE contributions (
@@ -38,11 +41,26 @@ CREATE TABLE contributions (
     pooled_amount   INTEGER NOT NULL,
     account_amount  INTEGER NOT NULL,
     subsidy_amount  INTEGER NOT NULL,
+    -- the large-expense (330) premium charged with an employee's contribution
+    large_expense_amount INTEGER NOT NULL,
     posted_at       TEXT    NOT NULL,
     UNIQUE (person_no, insurance, period, kind)
 );
-CREATE INDEX contributions_run ON contributions (run_id);
-CREATE INDEX contributions_period ON contributions (period);
+
+-- One row per monthly run: the run is done once per scheme and month.
+CREATE TABLE contribution_runs (
+    run_id          TEXT    NOT NULL,
+    insurance       TEXT    NOT NULL,
+    period          INTEGER NOT NULL,
+    persons         INTEGER NOT NULL,
+    employer_amount INTEGER NOT NULL,
+    individual_amount INTEGER NOT NULL,
+    pooled_amount   INTEGER NOT NULL,
+    account_amount  INTEGER NOT NULL,
+    run_at          TEXT    NOT NULL,
+    PRIMARY KEY (run_id),
+    UNIQUE (insurance, period)
+);
 
 CREATE TABLE account_entries (
     entry_id        TEXT    NOT NULL PRIMARY KEY,

@@ -1,0 +1,1023 @@
+//! End-to-end tests of the JSON admin API (`/admin/api`): the real `yibao serve` binary, spoken
+//! to over real HTTP, on SQLite and on PostgreSQL.
+//!
+//! Each scenario starts its own server (`yibao serve --demo --demo-persons 200`, the admin token
+//! in `YIBAO_ADMIN_TOKEN`) against a fresh database: a temporary SQLite file, or a PostgreSQL
+//! schema of its own (`?schema=`, dropped at the end). PostgreSQL: `YIBAO_TEST_POSTGRES_URL`, by
+//! default `postgres://postgres@127.0.0.1:5432/test`; a server that cannot be reached fails the
+//! PostgreSQL tests.
+//!
+//! Expected amounts come from the demo region's published 2026 contribution policy
+//! (`policies/chongqing/contribution/2026.toml`), restated here, not from the server: employer
+//! 9% and individual 2% of the base, the base clamped to 60%–300% of 8000, in-service account 2%
+//! of the base, large-expense 5 a month; resident tier 1 400, subsidy 670 = 536 central + 67
+//! city + 67 county for `district_county`, 60 of it to critical illness.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use yibao_codes::CitizenId;
+use yibao_enrol::CreditCode;
+use yibao_money::Money;
+
+/// Demo persons each server seeds (`--demo-persons`): the admin API needs none, and few start fast.
+const DEMO_PERSONS: usize = 200;
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Times a server is started on a new port when the one picked was taken meanwhile.
+const START_ATTEMPTS: usize = 5;
+const TOKEN: &str = "test-admin-token-0123456789abcdef";
+/// The admin API's body limit, restated.
+const ADMIN_BODY_BYTES_MAX: usize = 1024 * 1024;
+const DISABLED_MESSAGE: &str = "管理接口未启用: 未配置管理口令(YIBAO_ADMIN_TOKEN 或 --admin-token-file)";
+
+// =============================================================================================
+// Harness: databases, servers, HTTP (as in tests/national_flow.rs).
+
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+fn with_param(url: &str, param: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{param}")
+}
+
+/// A fresh database, removed when dropped.
+enum TestDb {
+    Sqlite {
+        path: PathBuf,
+        url: String,
+    },
+    Postgres {
+        base_url: String,
+        schema: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    fn sqlite() -> TestDb {
+        let path = std::env::temp_dir().join(format!("{}.db", unique("yibao_admin_api")));
+        let url = format!("sqlite://{}", path.display());
+        TestDb::Sqlite { path, url }
+    }
+
+    fn postgres() -> TestDb {
+        let base_url = std::env::var("YIBAO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
+        if let Err(e) = ::postgres::Client::connect(&with_param(&base_url, "connect_timeout=10"), ::postgres::NoTls) {
+            panic!("PostgreSQL at {base_url} cannot be reached ({e}); start one or set YIBAO_TEST_POSTGRES_URL");
+        }
+        let schema = unique("admin_api");
+        let url = with_param(&base_url, &format!("schema={schema}"));
+        TestDb::Postgres { base_url, schema, url }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            TestDb::Sqlite { path, .. } => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            TestDb::Postgres { base_url, schema, .. } => {
+                match ::postgres::Client::connect(&with_param(base_url, "connect_timeout=10"), ::postgres::NoTls) {
+                    Ok(mut client) => {
+                        if let Err(e) = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")) {
+                            eprintln!("could not drop test schema {schema}: {e}");
+                        }
+                    }
+                    Err(e) => eprintln!("could not drop test schema {schema}: {e}"),
+                }
+            }
+        }
+    }
+}
+
+/// How a server is started: its admin token (`YIBAO_ADMIN_TOKEN`, else none) and extra flags.
+#[derive(Clone, Default)]
+struct Options {
+    admin_token: Option<String>,
+    args: Vec<String>,
+}
+
+/// A running `yibao serve`, killed when dropped (also when the test panics, when its log is
+/// printed to help find out why).
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+impl Server {
+    fn start(database: &str, options: &Options) -> Server {
+        for _ in 0..START_ATTEMPTS {
+            let addr = format!("127.0.0.1:{}", free_port());
+            let mut command = Command::new(env!("CARGO_BIN_EXE_yibao"));
+            command
+                .args(["serve", "--demo", "--demo-persons", &DEMO_PERSONS.to_string()])
+                .args(["--listen", &addr, "--database", database])
+                .env("RUST_LOG", "info")
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            command.args(&options.args);
+            match &options.admin_token {
+                Some(token) => command.env("YIBAO_ADMIN_TOKEN", token),
+                None => command.env_remove("YIBAO_ADMIN_TOKEN"),
+            };
+            let mut child = command.spawn().expect("start yibao serve");
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let (listening_tx, listening_rx) = mpsc::channel();
+            // The server logs "national interface at http://ADDR…" once it has bound ADDR: that,
+            // not /health (which another process on a reused port could answer), says it is ours.
+            let marker = format!("national interface at http://{addr}/");
+            let outputs: [Box<dyn Read + Send>; 2] = [
+                Box::new(child.stdout.take().expect("stdout")),
+                Box::new(child.stderr.take().expect("stderr")),
+            ];
+            for output in outputs {
+                let log = log.clone();
+                let tx = listening_tx.clone();
+                let marker = marker.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(output).lines() {
+                        let Ok(line) = line else { break };
+                        if line.contains(&marker) {
+                            let _ = tx.send(());
+                        }
+                        log.lock().expect("log lock").push(line);
+                    }
+                });
+            }
+            let mut server = Server { child, addr, log };
+            let deadline = Instant::now() + STARTUP_TIMEOUT;
+            loop {
+                if listening_rx.recv_timeout(Duration::from_millis(50)).is_ok() {
+                    server.wait_healthy(deadline);
+                    return server;
+                }
+                if let Some(status) = server.child.try_wait().expect("poll the server") {
+                    // Let the readers catch the last lines.
+                    std::thread::sleep(Duration::from_millis(50));
+                    let log = server.log_text();
+                    if log.contains("Address already in use") {
+                        break; // the port was taken between picking and binding: try another
+                    }
+                    panic!("yibao serve exited with {status} before listening:\n{log}");
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "yibao serve did not start in {STARTUP_TIMEOUT:?}"
+                );
+            }
+        }
+        panic!("yibao serve could not bind a free port in {START_ATTEMPTS} attempts");
+    }
+
+    fn wait_healthy(&self, deadline: Instant) {
+        loop {
+            if let Ok(reply) = try_http(&self.addr, "GET", "/health", &[], b"") {
+                if reply.status == 200 && reply.body == b"ok" {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "/health did not answer ok");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log_text();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!(
+                "--- yibao serve at {} (last lines of its log) ---\n{}",
+                self.addr,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+    }
+}
+
+struct HttpReply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl HttpReply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 exchange on a new connection (`Connection: close`).
+fn try_http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<HttpReply> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(HTTP_TIMEOUT))?;
+    stream.set_write_timeout(Some(HTTP_TIMEOUT))?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut request = request.into_bytes();
+    request.extend_from_slice(body);
+    // Write from another thread: a server refusing a large body may answer (and close) before
+    // reading all of it.
+    let mut writer = stream.try_clone()?;
+    let sender = std::thread::spawn(move || writer.write_all(&request).and_then(|()| writer.flush()));
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // A reset after the answer arrived (the server closed with request bytes unread).
+            Err(_) if !raw.is_empty() => break,
+            Err(e) => return Err(e),
+        }
+    }
+    let _ = sender.join();
+    parse_http(&raw).ok_or_else(|| std::io::Error::other(format!("bad HTTP answer: {}", String::from_utf8_lossy(&raw))))
+}
+
+fn http(addr: &str, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> HttpReply {
+    try_http(addr, method, path, headers, body).unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"))
+}
+
+fn parse_http(raw: &[u8]) -> Option<HttpReply> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let rest = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut body = Vec::new();
+        let mut rest = rest;
+        loop {
+            let end = rest.windows(2).position(|w| w == b"\r\n")?;
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..end]).ok()?.trim(), 16).ok()?;
+            rest = &rest[end + 2..];
+            if size == 0 {
+                break;
+            }
+            body.extend_from_slice(rest.get(..size)?);
+            rest = rest.get(size + 2..)?;
+        }
+        body
+    } else if let Some(length) = header("content-length") {
+        rest.get(..length.parse::<usize>().ok()?)?.to_vec()
+    } else {
+        rest.to_vec()
+    };
+    Some(HttpReply { status, headers, body })
+}
+
+// =============================================================================================
+// The admin client.
+
+struct Admin<'a> {
+    server: &'a Server,
+    token: Option<String>,
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+    content_type: String,
+}
+
+impl Admin<'_> {
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Answer {
+        let bytes = body.map(|b| serde_json::to_vec(b).expect("JSON")).unwrap_or_default();
+        self.raw(method, path, &bytes)
+    }
+
+    fn raw(&self, method: &str, path: &str, bytes: &[u8]) -> Answer {
+        let headers: Vec<(String, String)> = self
+            .token
+            .iter()
+            .map(|t| ("Authorization".to_owned(), format!("Bearer {t}")))
+            .collect();
+        let reply = http(&self.server.addr, method, path, &headers, bytes);
+        let content_type = reply.header("content-type").unwrap_or_default().to_owned();
+        let body = serde_json::from_slice(&reply.body).unwrap_or_else(|e| {
+            panic!(
+                "{method} {path}: answer {} is not JSON ({e}): {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            )
+        });
+        Answer {
+            status: reply.status,
+            body,
+            content_type,
+        }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.call("GET", path, None)
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Answer {
+        self.call("POST", path, Some(body))
+    }
+
+    /// A call that must succeed; its answer.
+    fn ok(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let answer = self.call(method, path, body);
+        assert_eq!(answer.status, 200, "{method} {path}: {}", answer.body);
+        answer.body
+    }
+}
+
+/// An error answer: its status, and the JSON form `{"error": "...", "field": ...}`.
+fn assert_error(answer: &Answer, status: u16, field: Option<&str>) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert!(
+        answer.content_type.starts_with("application/json"),
+        "{}",
+        answer.content_type
+    );
+    let error = answer.body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error text: {}", answer.body));
+    assert!(!error.is_empty());
+    assert!(
+        error.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "the message is not Chinese: {error}"
+    );
+    assert_eq!(answer.body["field"].as_str(), field, "{}", answer.body);
+    assert_eq!(answer.body.as_object().map(|o| o.len()), Some(2), "{}", answer.body);
+}
+
+fn money(value: &Value) -> Money {
+    let text = value.as_str().unwrap_or_else(|| panic!("not an amount: {value}"));
+    Money::parse_yuan(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn yuan(text: &str) -> Money {
+    Money::parse_yuan(text).expect("an amount")
+}
+
+/// `percent`% of `base`, to the fen (every figure here is exact).
+fn percent_of(base: Money, percent: i64) -> Money {
+    let fen = base.fen() * percent;
+    assert_eq!(fen % 100, 0, "inexact test figure");
+    Money::from_fen(fen / 100)
+}
+
+/// A valid citizen ID: 17 digits and their check character.
+fn citizen_id(first17: &str) -> String {
+    assert_eq!(first17.len(), 17);
+    let id = format!("{first17}{}", CitizenId::check_char(first17.as_bytes()) as char);
+    CitizenId::parse(&id).expect("a valid citizen ID");
+    id
+}
+
+/// A valid unified social credit code: 17 characters and their check character.
+fn credit_code(first17: &str) -> String {
+    let check = CreditCode::check_char(first17.as_bytes()).expect("charset");
+    let code = format!("{first17}{}", check as char);
+    CreditCode::parse(&code).expect("a valid credit code");
+    code
+}
+
+/// The base an in-service employee is charged on: the wage within 60%–300% of 8000.
+fn clamped_base(wage: Money) -> Money {
+    wage.max(yuan("4800")).min(yuan("24000"))
+}
+
+fn fund<'a>(indicators: &'a Value, book: &str) -> &'a Value {
+    indicators["funds"]
+        .as_array()
+        .expect("funds")
+        .iter()
+        .find(|f| f["book"] == book)
+        .unwrap_or_else(|| panic!("no fund {book} in {indicators}"))
+}
+
+fn enrol_employee(employer: &str) -> Value {
+    json!({
+        "command": "enrol", "insurance": "310", "region": "500000", "employer": employer,
+        "kind": "in_service", "tier": null, "county_class": null, "applied_on": "2026-11-01"
+    })
+}
+
+// =============================================================================================
+// Scenarios.
+
+fn admin_flow(database: &str) {
+    let server = Server::start(
+        database,
+        &Options {
+            admin_token: Some(TOKEN.into()),
+            ..Options::default()
+        },
+    );
+    let anonymous = Admin {
+        server: &server,
+        token: None,
+    };
+    let wrong = Admin {
+        server: &server,
+        token: Some("test-admin-token-0123456789abcdeX".into()),
+    };
+    let admin = Admin {
+        server: &server,
+        token: Some(TOKEN.into()),
+    };
+
+    // No token, a wrong token: 401, nothing done.
+    let employer = credit_code("91500000MA5U00001");
+    let register = json!({ "credit_code": employer, "name": "重庆测试科技有限公司", "registered_on": "2020-03-01" });
+    assert_error(&anonymous.post("/admin/api/employers", &register), 401, None);
+    assert_error(&wrong.post("/admin/api/employers", &register), 401, None);
+    assert_error(&anonymous.get("/admin/api/funds/indicators?year=2026"), 401, None);
+
+    // Employers: an invalid code names credit_code; malformed bodies name their field.
+    let mut bad_code = employer.clone();
+    let last = bad_code.pop().expect("18 characters");
+    bad_code.push(if last == '0' { '1' } else { '0' });
+    let answer = admin.post(
+        "/admin/api/employers",
+        &json!({ "credit_code": bad_code, "name": "错误单位", "registered_on": "2020-03-01" }),
+    );
+    assert_error(&answer, 400, Some("credit_code"));
+    assert!(
+        answer.body["error"].as_str().unwrap().contains("校验码"),
+        "{}",
+        answer.body
+    );
+    assert_error(
+        &admin.raw("POST", "/admin/api/employers", b"{\"credit_code\": "),
+        400,
+        None,
+    );
+    assert_error(
+        &admin.post(
+            "/admin/api/employers",
+            &json!({ "credit_code": employer, "name": "x", "registered_on": 20200301 }),
+        ),
+        400,
+        Some("registered_on"),
+    );
+    assert_error(
+        &admin.post("/admin/api/employers", &json!({ "credit_code": employer, "name": "x" })),
+        400,
+        Some("registered_on"),
+    );
+    // Over the body limit: 413 in the same form.
+    let mut large = b"{\"name\": \"".to_vec();
+    large.resize(ADMIN_BODY_BYTES_MAX + 16, b'a');
+    large.extend_from_slice(b"\"}");
+    assert_error(&admin.raw("POST", "/admin/api/employers", &large), 413, None);
+    let registered = admin.ok("POST", "/admin/api/employers", Some(&register));
+    assert_eq!(registered["credit_code"], employer.as_str());
+
+    // Three in-service employees: wages inside, above and below the base bounds.
+    let employees = [
+        (citizen_id("11010119800115001"), "张三", "10000"),
+        (citizen_id("11010119810220002"), "李四", "30000"),
+        (citizen_id("11010119820325003"), "王五", "3000"),
+    ];
+    let mut person_nos = Vec::new();
+    for (certno, name, wage) in &employees {
+        let answer = admin.ok(
+            "POST",
+            &format!("/admin/api/persons/{certno}/commands"),
+            Some(&json!({ "name": name, "wage_monthly": wage, "command": enrol_employee(&employer) })),
+        );
+        let person_no = answer["person_no"].as_str().expect("person_no").to_owned();
+        assert!(!person_no.is_empty());
+        assert_eq!(answer["psn_insu_stas"], "1", "{answer}");
+        person_nos.push(person_no);
+    }
+    let (employee, _, _) = &employees[0];
+
+    // The same person in resident insurance the same day: 重复参保, 409.
+    let answer = admin.post(
+        &format!("/admin/api/persons/{employee}/commands"),
+        &json!({ "command": {
+            "command": "enrol", "insurance": "390", "region": "500000", "employer": null,
+            "kind": "adult_resident", "tier": 1, "county_class": "district_county", "applied_on": "2026-11-01"
+        }}),
+    );
+    assert_error(&answer, 409, None);
+    assert!(
+        answer.body["error"].as_str().unwrap().contains("重复参保"),
+        "{}",
+        answer.body
+    );
+    // Malformed commands name their field.
+    assert_error(
+        &admin.post(
+            &format!("/admin/api/persons/{employee}/commands"),
+            &json!({ "command": { "command": "enrol", "insurance": "310" } }),
+        ),
+        400,
+        Some("command.region"),
+    );
+    assert_error(
+        &admin.post(
+            &format!("/admin/api/persons/{employee}/commands"),
+            &json!({ "command": { "command": "fly", "on": "2026-11-01" } }),
+        ),
+        400,
+        Some("command.command"),
+    );
+    assert_error(
+        &admin.post(
+            &format!("/admin/api/persons/{employee}/commands"),
+            &json!({ "wage_monthly": "ten", "command": enrol_employee(&employer) }),
+        ),
+        400,
+        Some("wage_monthly"),
+    );
+    // An employer not registered: the platform names command.employer.
+    let stranger = credit_code("91500000MA5U00009");
+    assert_error(
+        &admin.post(
+            &format!("/admin/api/persons/{}/commands", citizen_id("11010119830101004")),
+            &json!({ "name": "赵六", "command": enrol_employee(&stranger) }),
+        ),
+        400,
+        Some("command.employer"),
+    );
+
+    // A resident adult, inside the 2026 collection window, pays tier 1.
+    let resident = citizen_id("11010119850505006");
+    let answer = admin.ok(
+        "POST",
+        &format!("/admin/api/persons/{resident}/commands"),
+        Some(&json!({ "name": "孙七", "command": {
+            "command": "enrol", "insurance": "390", "region": "500000", "employer": null,
+            "kind": "adult_resident", "tier": 1, "county_class": "district_county", "applied_on": "2026-01-15"
+        }})),
+    );
+    assert_eq!(answer["psn_insu_stas"], "1", "{answer}");
+    let path = format!("/admin/api/persons/{resident}/resident-contributions");
+    let paid = admin.ok("POST", &path, Some(&json!({ "paid_on": "2026-01-15" })));
+    assert_eq!(paid["insurance_year"], 2026, "{paid}");
+    assert_eq!(money(&paid["individual_amount"]), yuan("400"), "{paid}");
+    let subsidy: Vec<(String, Money)> = paid["subsidy"]
+        .as_array()
+        .expect("subsidy")
+        .iter()
+        .map(|s| (s["level"].as_str().expect("level").to_owned(), money(&s["amount"])))
+        .collect();
+    assert_eq!(
+        subsidy.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
+        vec![yuan("536"), yuan("67"), yuan("67")],
+        "{paid}"
+    );
+    assert!(subsidy[0].0.contains("中央"), "{paid}");
+    assert_eq!(money(&paid["subsidy_total"]), yuan("670"));
+    assert_eq!(money(&paid["critical_illness_income"]), yuan("60"));
+    // Twice for the same year: 409; a body with an unknown field: 400 naming it.
+    assert_error(&admin.post(&path, &json!({ "paid_on": "2026-02-01" })), 409, None);
+    assert_error(
+        &admin.post(&path, &json!({ "paid_on": "2026-02-01", "amount": 1 })),
+        400,
+        Some("amount"),
+    );
+    let coverage = admin.ok(
+        "GET",
+        &format!("/admin/api/persons/{resident}/coverage?insutype=390&date=2026-06-01"),
+        None,
+    );
+    assert_eq!(coverage["covered"], true, "{coverage}");
+    assert_eq!(coverage["insutype"], "390");
+    assert_error(
+        &admin.get(&format!(
+            "/admin/api/persons/{resident}/coverage?insutype=999&date=2026-06-01"
+        )),
+        400,
+        Some("insutype"),
+    );
+    assert_error(
+        &admin.get(&format!("/admin/api/persons/{resident}/coverage?insutype=390")),
+        400,
+        Some("date"),
+    );
+    assert_error(
+        &admin.get(&format!("/admin/api/persons/{}", citizen_id("11010119900101007"))),
+        400,
+        Some("certno"),
+    );
+
+    // The monthly run for November charges the three employees on their clamped bases.
+    let run = admin.ok(
+        "POST",
+        "/admin/api/contribution-runs",
+        Some(&json!({ "month": "2026-11" })),
+    );
+    assert_eq!(run["employees"], 3, "{run}");
+    let bases: Vec<Money> = employees.iter().map(|(_, _, wage)| clamped_base(yuan(wage))).collect();
+    assert_eq!(bases, vec![yuan("10000"), yuan("24000"), yuan("4800")]);
+    let total_base: Money = bases.iter().copied().sum();
+    assert_eq!(money(&run["employer_amount"]), percent_of(total_base, 9), "{run}");
+    assert_eq!(money(&run["individual_amount"]), percent_of(total_base, 2), "{run}");
+    assert_eq!(money(&run["account_credit"]), percent_of(total_base, 2), "{run}");
+    // The account is the individual 2%: the pool keeps the employer's 9%.
+    assert_eq!(money(&run["pooled_income"]), percent_of(total_base, 9), "{run}");
+    assert_eq!(money(&run["large_expense_amount"]), yuan("15"), "{run}");
+    // A second run for the month: 409; a malformed month: 400 naming it.
+    assert_error(
+        &admin.post("/admin/api/contribution-runs", &json!({ "month": "2026-11" })),
+        409,
+        None,
+    );
+    assert_error(
+        &admin.post("/admin/api/contribution-runs", &json!({ "month": "2026-13" })),
+        400,
+        Some("month"),
+    );
+
+    // The first employee's account: one credit of 2% of 10000.
+    let view = admin.ok("GET", &format!("/admin/api/persons/{employee}"), None);
+    assert_eq!(view["person_no"], person_nos[0].as_str(), "{view}");
+    assert_eq!(view["insutype"], "310");
+    let entries = view["account_entries"].as_array().expect("account entries");
+    assert_eq!(entries.len(), 1, "{view}");
+    assert_eq!(money(&entries[0]["amount"]), yuan("200"), "{view}");
+    assert_eq!(money(&view["account_balance"]), yuan("200"), "{view}");
+    let contributions = view["contributions"].as_array().expect("contributions");
+    assert_eq!(contributions.len(), 1, "{view}");
+    assert_eq!(money(&contributions[0]["base"]), yuan("10000"));
+    assert_eq!(money(&contributions[0]["employer_amount"]), yuan("900"));
+    assert_eq!(money(&contributions[0]["individual_amount"]), yuan("200"));
+
+    // Suspended from December: covered in November, not after, with a Chinese reason.
+    let covered_before = admin.ok(
+        "GET",
+        &format!("/admin/api/persons/{employee}/coverage?insutype=310&date=2026-11-20"),
+        None,
+    );
+    assert_eq!(covered_before["covered"], true, "{covered_before}");
+    let relationship = covered_before["relationship"].as_u64().expect("relationship");
+    assert_eq!(relationship, 1);
+    let suspended = admin.ok(
+        "POST",
+        &format!("/admin/api/persons/{employee}/commands"),
+        Some(&json!({ "command": { "command": "suspend", "relationship": relationship, "on": "2026-12-01", "reason": "单位停缴" } })),
+    );
+    assert_eq!(suspended["psn_insu_stas"], "2", "{suspended}");
+    let coverage = admin.ok(
+        "GET",
+        &format!("/admin/api/persons/{employee}/coverage?insutype=310&date=2026-12-15"),
+        None,
+    );
+    assert_eq!(coverage["covered"], false, "{coverage}");
+    let reason = coverage["reason"].as_str().expect("reason");
+    assert!(
+        reason.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{coverage}"
+    );
+
+    // Indicators: what was posted, per fund book.
+    let indicators = admin.ok("GET", "/admin/api/funds/indicators?year=2026", None);
+    assert_eq!(indicators["year"], 2026);
+    let employee_pool = fund(&indicators, "310100");
+    assert_eq!(
+        money(&employee_pool["income"]),
+        money(&run["pooled_income"]),
+        "{indicators}"
+    );
+    let employee_account = fund(&indicators, "310200");
+    assert_eq!(
+        money(&employee_account["income"]),
+        money(&run["account_credit"]),
+        "{indicators}"
+    );
+    let resident_pool = fund(&indicators, "390100");
+    // The resident's 400 and the subsidy 670, less the critical-illness premium moved on.
+    let resident_income = money(&resident_pool["income"]) - money(&resident_pool["expenditure"]);
+    assert_eq!(resident_income, yuan("1010"), "{indicators}");
+    for f in indicators["funds"].as_array().expect("funds") {
+        assert!(f["warnings"].is_array(), "{f}");
+    }
+    assert_error(&admin.get("/admin/api/funds/indicators?year=20x6"), 400, Some("year"));
+    assert_error(&admin.get("/admin/api/funds/indicators?year=2026&x=1"), 400, Some("x"));
+
+    // Unknown paths and methods under the prefix answer in the same form.
+    assert_error(&admin.get("/admin/api/nothing"), 404, None);
+    assert_error(&admin.call("DELETE", "/admin/api/contribution-runs", None), 405, None);
+
+    // The log names the requests, never the token, and masks citizen IDs.
+    let log = server.log_text();
+    assert!(log.contains("admin request"), "{log}");
+    assert!(!log.contains(TOKEN), "the token is in the log");
+    assert!(!log.contains(employee.as_str()), "a citizen ID is in the log");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("admin request") && l.contains("/admin/api/contribution-runs") && l.contains("409")),
+        "{log}"
+    );
+}
+
+#[test]
+fn sqlite_admin_flow() {
+    let db = TestDb::sqlite();
+    admin_flow(db.url());
+}
+
+#[test]
+fn postgres_admin_flow() {
+    let db = TestDb::postgres();
+    admin_flow(db.url());
+}
+
+/// The OpenAPI description parses, and lists exactly the server's routes, each of which is
+/// routed (answers something other than the unknown-path 404).
+#[test]
+fn openapi_describes_every_route() {
+    let db = TestDb::sqlite();
+    let server = Server::start(
+        db.url(),
+        &Options {
+            admin_token: Some(TOKEN.into()),
+            ..Options::default()
+        },
+    );
+    let admin = Admin {
+        server: &server,
+        token: Some(TOKEN.into()),
+    };
+    let doc = admin.ok("GET", "/admin/api/openapi.json", None);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{doc}");
+    assert_eq!(doc["components"]["securitySchemes"]["adminToken"]["scheme"], "bearer");
+    assert!(doc["components"]["schemas"]["Error"].is_object());
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            described.push((method.to_uppercase(), path.clone()));
+            assert!(operation["responses"]["200"].is_object(), "{method} {path}");
+            assert!(
+                operation["description"]
+                    .as_str()
+                    .is_some_and(|d| d.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) && d.contains(' ')),
+                "{method} {path} lacks a Chinese and English description"
+            );
+        }
+    }
+    let mut routed: Vec<(String, String)> = yibao_server::admin::ADMIN_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    described.sort();
+    routed.sort();
+    assert_eq!(described, routed, "the OpenAPI paths and the server's routes differ");
+    let certno = citizen_id("11010119800115001");
+    for (method, path) in &routed {
+        let path = path.replace("{certno}", &certno);
+        let body = if method == "POST" { Some(json!({})) } else { None };
+        let answer = admin.call(method, &path, body.as_ref());
+        assert!(
+            answer.status != 404 && answer.status != 405,
+            "{method} {path} is not routed: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+}
+
+/// Without a token every admin route answers 403; `--no-auth` opens them; a token file works.
+#[test]
+fn access_is_configured_by_token_env_file_or_no_auth() {
+    let db = TestDb::sqlite();
+    {
+        let server = Server::start(db.url(), &Options::default());
+        for token in [None, Some(TOKEN.to_owned())] {
+            let client = Admin { server: &server, token };
+            for (method, path) in yibao_server::admin::ADMIN_ROUTES {
+                let path = path.replace("{certno}", &citizen_id("11010119800115001"));
+                let answer = client.call(method, &path, Some(&json!({})));
+                assert_error(&answer, 403, None);
+                assert_eq!(answer.body["error"], DISABLED_MESSAGE);
+            }
+        }
+    }
+    {
+        let server = Server::start(
+            db.url(),
+            &Options {
+                admin_token: Some(TOKEN.into()),
+                args: vec!["--no-auth".into()],
+            },
+        );
+        let client = Admin {
+            server: &server,
+            token: None,
+        };
+        assert_eq!(client.get("/admin/api/funds/indicators?year=2026").status, 200);
+        assert!(server.log_text().contains("/admin/api"), "{}", server.log_text());
+    }
+    {
+        let file = std::env::temp_dir().join(format!("{}.token", unique("yibao_admin_token")));
+        std::fs::write(&file, "file-token-abcdefghijklmnop\n").expect("write the token file");
+        let server = Server::start(
+            db.url(),
+            &Options {
+                admin_token: Some(TOKEN.into()),
+                args: vec!["--admin-token-file".into(), file.display().to_string()],
+            },
+        );
+        let by_file = Admin {
+            server: &server,
+            token: Some("file-token-abcdefghijklmnop".into()),
+        };
+        assert_eq!(by_file.get("/admin/api/funds/indicators?year=2026").status, 200);
+        let by_env = Admin {
+            server: &server,
+            token: Some(TOKEN.into()),
+        };
+        assert_error(&by_env.get("/admin/api/funds/indicators?year=2026"), 401, None);
+        drop(server);
+        let _ = std::fs::remove_file(&file);
+    }
+}
+
+/// Concurrent admin requests must see each other, however the platform thread batches them:
+/// of eight runs for one month exactly one is done and the others are refused (409, not a 500
+/// from a failed commit that also fails every other request of the batch), and of a 310 and a
+/// 390 enrolment of one person on one day exactly one is done and the other is 重复参保.
+/// (The platform runs each administrative request in a batch of its own, after every earlier
+/// batch is durable: `crates/platform/src/actor.rs`.)
+#[test]
+fn concurrent_admin_requests_see_each_other() {
+    let db = TestDb::sqlite();
+    let server = Server::start(
+        db.url(),
+        &Options {
+            admin_token: Some(TOKEN.into()),
+            ..Options::default()
+        },
+    );
+    let admin = Admin {
+        server: &server,
+        token: Some(TOKEN.into()),
+    };
+    let employer = credit_code("91500000MA5U00001");
+    admin.ok(
+        "POST",
+        "/admin/api/employers",
+        Some(&json!({ "credit_code": employer, "name": "重庆测试科技有限公司", "registered_on": "2020-03-01" })),
+    );
+    let certno = citizen_id("11010119800115001");
+    admin.ok(
+        "POST",
+        &format!("/admin/api/persons/{certno}/commands"),
+        Some(&json!({ "name": "张三", "wage_monthly": "10000", "command": enrol_employee(&employer) })),
+    );
+    // Posts all at once (after a barrier); the statuses, sorted.
+    let statuses = |calls: Vec<(String, Value)>| -> Vec<u16> {
+        let barrier = Arc::new(std::sync::Barrier::new(calls.len()));
+        let handles: Vec<_> = calls
+            .into_iter()
+            .map(|(path, body)| {
+                let barrier = barrier.clone();
+                let addr = server.addr.clone();
+                std::thread::spawn(move || {
+                    let headers = vec![("Authorization".to_owned(), format!("Bearer {TOKEN}"))];
+                    let bytes = serde_json::to_vec(&body).expect("JSON");
+                    barrier.wait();
+                    http(&addr, "POST", &path, &headers, &bytes).status
+                })
+            })
+            .collect();
+        let mut out: Vec<u16> = handles.into_iter().map(|h| h.join().expect("client")).collect();
+        out.sort_unstable();
+        out
+    };
+    let runs = statuses(
+        (0..8)
+            .map(|_| ("/admin/api/contribution-runs".to_owned(), json!({ "month": "2026-11" })))
+            .collect(),
+    );
+    assert_eq!(runs, vec![200, 409, 409, 409, 409, 409, 409, 409]);
+    for n in 0..5 {
+        let other = citizen_id(&format!("1101011981010100{n}"));
+        let resident = json!({ "name": "李四", "command": {
+            "command": "enrol", "insurance": "390", "region": "500000", "employer": null,
+            "kind": "adult_resident", "tier": 1, "county_class": "district_county", "applied_on": "2026-01-15"
+        }});
+        let employee = json!({ "name": "李四", "wage_monthly": "10000", "command": {
+            "command": "enrol", "insurance": "310", "region": "500000", "employer": employer,
+            "kind": "in_service", "tier": null, "county_class": null, "applied_on": "2026-01-15"
+        }});
+        let path = format!("/admin/api/persons/{other}/commands");
+        assert_eq!(
+            statuses(vec![(path.clone(), resident), (path, employee)]),
+            vec![200, 409],
+            "both enrolments of one person passed"
+        );
+    }
+}
+
+/// The monthly run charges who was enrolled and paying in that month: not a person enrolled
+/// only from the next month, and still a person suspended from the next month.
+#[test]
+fn the_run_charges_by_the_status_in_its_month() {
+    let db = TestDb::sqlite();
+    let server = Server::start(
+        db.url(),
+        &Options {
+            admin_token: Some(TOKEN.into()),
+            ..Options::default()
+        },
+    );
+    let admin = Admin {
+        server: &server,
+        token: Some(TOKEN.into()),
+    };
+    let employer = credit_code("91500000MA5U00001");
+    admin.ok(
+        "POST",
+        "/admin/api/employers",
+        Some(&json!({ "credit_code": employer, "name": "重庆测试科技有限公司", "registered_on": "2020-03-01" })),
+    );
+    let certno = citizen_id("11010119800115001");
+    admin.ok(
+        "POST",
+        &format!("/admin/api/persons/{certno}/commands"),
+        Some(&json!({ "name": "张三", "wage_monthly": "10000", "command": enrol_employee(&employer) })),
+    );
+    let october = admin.ok(
+        "POST",
+        "/admin/api/contribution-runs",
+        Some(&json!({ "month": "2026-10" })),
+    );
+    admin.ok(
+        "POST",
+        &format!("/admin/api/persons/{certno}/commands"),
+        Some(&json!({ "command": { "command": "suspend", "relationship": 1, "on": "2026-12-01", "reason": "单位停缴" } })),
+    );
+    let november = admin.ok(
+        "POST",
+        "/admin/api/contribution-runs",
+        Some(&json!({ "month": "2026-11" })),
+    );
+    assert_eq!(
+        (october["employees"].as_u64(), november["employees"].as_u64()),
+        (Some(0), Some(1)),
+        "enrolled from 2026-11-01 and suspended from 2026-12-01: charged for November only"
+    );
+}

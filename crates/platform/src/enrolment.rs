@@ -1,0 +1,1231 @@
+//! Enrolment, contributions, personal accounts and fund indicators on the platform thread.
+//!
+//! The rules are `yibao_enrol` (pure: one person's records + a command → new records) and
+//! `yibao_books` (postings, indicators); this module loads what they need from the store, runs
+//! them, and queues the writes in the batch being built, so that a business record, the
+//! settlement view of the person, the account and the fund postings land in one transaction.
+//! Like every request on this thread, each operation checks everything before it queues a write;
+//! the caller truncates the queued writes of a refused request.
+//!
+//! Two records per person are kept in step: the enrolment document (the person's whole
+//! enrolment history, `EnrolmentRecord::doc_json`) and the settlement view (`PersonRecord`:
+//! scheme, person type, status, benefits start, account balance), which is what settlement
+//! reads on the hot path.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use yibao_books::{Book, GovernmentLevel as BooksLevel, Month, Payer, Period, Posting, Receipt};
+use yibao_codes::{InsuranceType, PersonType, SpecialGroup, Tier};
+use yibao_enrol::{
+    apply, coverage_on, monthly_employee_run, resident_annual, Command, ContributionPolicy, EmployeeContributionInput,
+    EmployeeKind, Enrolment, GovernmentLevel, Person, PersonKind, PersonRecords, RegionCode, ResidentContributionInput,
+    Status, YearMonth,
+};
+use yibao_money::Money;
+use yibao_store::{
+    AccountEntryRecord, ContributionRecord, ContributionRunRecord, EmployerRecord, EnrolmentRecord, LedgerEntry,
+    PersonRecord, RunCandidate, WriteOp,
+};
+
+use crate::ids::IdGenerator;
+use crate::service::Region;
+use crate::state::State;
+use crate::PlatformError;
+
+/// Enrolments read per page of a contribution run.
+pub const RUN_PAGE_PERSONS: i64 = 4096;
+/// Rows one enrolment import may hold (all or none are applied, in one transaction).
+pub const IMPORT_ROWS_MAX: usize = 2_000_000;
+/// Errors reported per import before the rest are only counted.
+pub const IMPORT_ERRORS_REPORTED_MAX: usize = 1000;
+
+/// An administrative request to the platform (the admin API and the batch commands).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", tag = "request")]
+pub enum AdminRequest {
+    /// 参保单位登记.
+    RegisterEmployer {
+        credit_code: String,
+        name: String,
+        registered_on: NaiveDate,
+    },
+    /// 参保单位批量登记: all rows or none.
+    ImportEmployers { rows: Vec<EmployerRow> },
+    /// One enrolment command for a person (参保登记、暂停、恢复、终止、转出、转入、缴费记录…).
+    /// `name` is needed for a person not yet known; `wage_monthly` sets the declared wage the
+    /// monthly run charges on.
+    Execute {
+        certno: String,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        wage_monthly: Option<Money>,
+        command: Command,
+    },
+    /// A person's enrolment, settlement view and account.
+    Person { certno: String },
+    /// Whether a person is covered by a scheme on a date, and why not.
+    Coverage {
+        certno: String,
+        insurance: InsuranceType,
+        date: NaiveDate,
+    },
+    /// A resident's annual contribution (居民医保年度缴费): individual part (or sponsorship) and
+    /// the fiscal subsidy by level of government, booked to the resident funds.
+    ResidentContribution { certno: String, paid_on: NaiveDate },
+    /// The monthly employee contribution run (职工医保月度核定) for `YYYY-MM`.
+    ContributionRun { month: String },
+    /// Bulk enrolment: all rows or none.
+    Import { rows: Vec<ImportRow> },
+    /// Fund indicators and warnings for a year.
+    Indicators { year: i32 },
+}
+
+/// One employer of an employer import (line for errors).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct EmployerRow {
+    pub line: u64,
+    pub credit_code: String,
+    pub name: String,
+    pub registered_on: NaiveDate,
+}
+
+/// One row of an enrolment import, as read from the file (line for errors).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ImportRow {
+    pub line: u64,
+    pub certno: String,
+    pub name: String,
+    pub insurance: InsuranceType,
+    pub kind: PersonKind,
+    pub employer: Option<String>,
+    pub wage_monthly: Option<Money>,
+    pub tier: Option<Tier>,
+    pub county_class: Option<String>,
+    pub applied_on: NaiveDate,
+}
+
+/// Runs one administrative request.
+pub fn handle(
+    state: &mut State,
+    region: &Region,
+    ids: &IdGenerator,
+    now: NaiveDateTime,
+    request: AdminRequest,
+) -> Result<Value, PlatformError> {
+    let ctx = AdminCtx { region, ids, now };
+    match request {
+        AdminRequest::RegisterEmployer {
+            credit_code,
+            name,
+            registered_on,
+        } => register_employer(state, &ctx, &credit_code, &name, registered_on),
+        AdminRequest::ImportEmployers { rows } => import_employers(state, &ctx, &rows),
+        AdminRequest::Execute {
+            certno,
+            name,
+            wage_monthly,
+            command,
+        } => execute(state, &ctx, &certno, name.as_deref(), wage_monthly, &command),
+        AdminRequest::Person { certno } => person(state, &certno),
+        AdminRequest::Coverage {
+            certno,
+            insurance,
+            date,
+        } => coverage(state, &certno, insurance, date),
+        AdminRequest::ResidentContribution { certno, paid_on } => resident_contribution(state, &ctx, &certno, paid_on),
+        AdminRequest::ContributionRun { month } => contribution_run(state, &ctx, &month),
+        AdminRequest::Import { rows } => import(state, &ctx, &rows),
+        AdminRequest::Indicators { year } => indicators(state, &ctx, year),
+    }
+}
+
+struct AdminCtx<'a> {
+    region: &'a Region,
+    ids: &'a IdGenerator,
+    now: NaiveDateTime,
+}
+
+impl AdminCtx<'_> {
+    fn policy_on(&self, date: NaiveDate) -> Result<&ContributionPolicy, PlatformError> {
+        self.region.contribution_on(date)
+    }
+
+    /// For resident enrolment and payment: the version whose collection window holds `date`
+    /// (the window of an insurance year opens months before the year, and its policy), else
+    /// the version in force on `date`.
+    fn resident_policy_on(&self, date: NaiveDate) -> Result<&ContributionPolicy, PlatformError> {
+        match self
+            .region
+            .contribution
+            .iter()
+            .find(|p| p.resident.collection_window.contains(date))
+        {
+            Some(p) => Ok(p.as_ref()),
+            None => self.policy_on(date),
+        }
+    }
+
+    /// The version a command is decided under.
+    fn policy_for(&self, command: &Command) -> Result<&ContributionPolicy, PlatformError> {
+        match command {
+            Command::Enrol(e) if e.insurance == InsuranceType::ResidentBasic => self.resident_policy_on(e.applied_on),
+            _ => self.policy_on(command_date(command)),
+        }
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.now.date()
+    }
+}
+
+fn db(e: yibao_store::StoreError) -> PlatformError {
+    PlatformError::internal(e.to_string())
+}
+
+fn register_employer(
+    state: &mut State,
+    ctx: &AdminCtx,
+    credit_code: &str,
+    name: &str,
+    registered_on: NaiveDate,
+) -> Result<Value, PlatformError> {
+    let code =
+        yibao_enrol::CreditCode::parse(credit_code).map_err(|e| PlatformError::field("credit_code", e.to_string()))?;
+    let employer = yibao_enrol::Employer::new(code.as_str(), name, ctx.region.admdvs.as_str())
+        .map_err(|e| PlatformError::field("name", e.to_string()))?;
+    let record = EmployerRecord {
+        credit_code: code.as_str().to_owned(),
+        name: employer.name.clone(),
+        admdvs: ctx.region.admdvs.clone(),
+        registered_on,
+    };
+    state.pending.push(WriteOp::UpsertEmployer(record));
+    Ok(json!({ "credit_code": code.as_str(), "name": employer.name }))
+}
+
+fn import_employers(state: &mut State, ctx: &AdminCtx, rows: &[EmployerRow]) -> Result<Value, PlatformError> {
+    if rows.len() > IMPORT_ROWS_MAX {
+        return Err(PlatformError::rule(format!(
+            "导入{}行, 超过上限{IMPORT_ROWS_MAX}行",
+            rows.len()
+        )));
+    }
+    let mut errors = Vec::new();
+    let mut records = Vec::with_capacity(rows.len());
+    let mut seen: rustc_hash::FxHashMap<&str, u64> = rustc_hash::FxHashMap::default();
+    for row in rows {
+        match yibao_enrol::Employer::new(&row.credit_code, &row.name, &ctx.region.admdvs) {
+            Ok(e) => {
+                if let Some(first) = seen.insert(&row.credit_code, row.line) {
+                    errors.push(format!("第{}行: 统一社会信用代码与第{first}行重复", row.line));
+                    continue;
+                }
+                records.push(EmployerRecord {
+                    credit_code: e.credit_code.as_str().to_owned(),
+                    name: e.name,
+                    admdvs: ctx.region.admdvs.clone(),
+                    registered_on: row.registered_on,
+                });
+            }
+            Err(e) => errors.push(format!("第{}行: {e}", row.line)),
+        }
+    }
+    if !errors.is_empty() {
+        let count = errors.len();
+        errors.truncate(IMPORT_ERRORS_REPORTED_MAX);
+        return Err(PlatformError::rule(format!(
+            "导入文件有{count}处错误, 全部未导入:\n{}",
+            errors.join("\n")
+        )));
+    }
+    let imported = records.len();
+    state
+        .pending
+        .ops
+        .extend(records.into_iter().map(WriteOp::UpsertEmployer));
+    Ok(json!({ "imported": imported }))
+}
+
+/// The person's enrolment row and records, if enrolled here.
+fn load(state: &mut State, certno: &str) -> Result<Option<(EnrolmentRecord, PersonRecords)>, PlatformError> {
+    let Some(row) = state.store.enrolment(certno).map_err(db)? else {
+        return Ok(None);
+    };
+    let records: PersonRecords = serde_json::from_str(&row.doc_json)
+        .map_err(|e| PlatformError::internal(format!("参保人{}的参保记录无法解读: {e}", mask_certno(certno))))?;
+    Ok(Some((row, records)))
+}
+
+fn mask_certno(certno: &str) -> String {
+    crate::actor::mask(certno)
+}
+
+fn execute(
+    state: &mut State,
+    ctx: &AdminCtx,
+    certno: &str,
+    name: Option<&str>,
+    wage_monthly: Option<Money>,
+    command: &Command,
+) -> Result<Value, PlatformError> {
+    let policy = ctx.policy_for(command)?;
+    if let Some(w) = wage_monthly {
+        if w.is_negative() {
+            return Err(PlatformError::field("wage_monthly", "缴费工资不能为负".into()));
+        }
+    }
+    let existing = load(state, certno)?;
+    let records = match &existing {
+        Some((_, r)) => r.clone(),
+        None => {
+            let name = name.ok_or_else(|| PlatformError::field("name", "新参保人须填写姓名".into()))?;
+            PersonRecords::new(Person::new(certno, name).map_err(|e| PlatformError::field("certno", e.to_string()))?)
+        }
+    };
+    if let Command::Enrol(Enrolment {
+        employer: Some(code), ..
+    }) = command
+    {
+        if state.store.employer(code.as_str()).map_err(db)?.is_none() {
+            return Err(PlatformError::field(
+                "command.employer",
+                format!("参保单位{}尚未登记", code.as_str()),
+            ));
+        }
+    }
+    let applied = apply(&records, command, policy).map_err(|e| PlatformError::rule(e.to_string()))?;
+    let previous = existing.as_ref().map(|(row, _)| row);
+    let person_no = person_no_for(state, ctx, certno, previous)?;
+    let wage = wage_monthly.or(previous.and_then(|r| r.wage_base));
+    let person = write_person(state, ctx, &person_no, &applied.records, wage)?;
+    Ok(json!({
+        "person_no": person_no,
+        "psn_insu_stas": person.status,
+        "benefits_from": person.benefits_from,
+        "events": applied.events,
+    }))
+}
+
+/// The day a command takes effect: it decides the policy version that applies.
+fn command_date(command: &Command) -> NaiveDate {
+    match command {
+        Command::Enrol(e) => e.applied_on,
+        Command::Suspend { on, .. }
+        | Command::Resume { on, .. }
+        | Command::Terminate { on, .. }
+        | Command::TransferOut { on, .. }
+        | Command::LeaveGroup { on, .. } => *on,
+        Command::TransferIn(t) => t.on,
+        Command::RecordContribution(c) => c.paid_on,
+        Command::RepairLapse { paid_on, .. } => *paid_on,
+        Command::JoinGroup(g) => g.from,
+    }
+}
+
+/// The person number: the enrolment's, else the settlement record's (a person the platform knew
+/// before enrolment was kept here, e.g. the demo region), else a new one.
+fn person_no_for(
+    state: &mut State,
+    ctx: &AdminCtx,
+    certno: &str,
+    previous: Option<&EnrolmentRecord>,
+) -> Result<String, PlatformError> {
+    if let Some(row) = previous {
+        return Ok(row.person_no.clone());
+    }
+    if let Some(entry) = state.person_by_certno(certno)? {
+        return Ok(entry.record.person_no.clone());
+    }
+    Ok(ctx.ids.issue('P'))
+}
+
+/// The scheme the settlement view shows: the basic relationship (310/390) whose latest period
+/// starts last.
+fn current_basic(records: &PersonRecords) -> Option<&yibao_enrol::Relationship> {
+    records
+        .relationships
+        .iter()
+        .filter(|r| matches!(r.insurance, InsuranceType::EmployeeBasic | InsuranceType::ResidentBasic))
+        .max_by_key(|r| (r.history.last().map(|p| p.from), r.no))
+}
+
+fn status_code(status: Status) -> &'static str {
+    match status {
+        Status::Enrolled => "1",
+        Status::Suspended => "2",
+        Status::Terminated => "4",
+    }
+}
+
+fn kind_text(kind: PersonKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Builds and queues the settlement view and the enrolment row of a person; updates the cache.
+fn write_person(
+    state: &mut State,
+    ctx: &AdminCtx,
+    person_no: &str,
+    records: &PersonRecords,
+    wage: Option<Money>,
+) -> Result<PersonRecord, PlatformError> {
+    let (enrolment, person) = person_rows(state, ctx, person_no, records, wage)?;
+    state.pending.push(WriteOp::UpsertPerson(person.clone()));
+    state.pending.push(WriteOp::UpsertEnrolment(enrolment));
+    state.put_person(person.clone());
+    Ok(person)
+}
+
+fn person_rows(
+    state: &mut State,
+    ctx: &AdminCtx,
+    person_no: &str,
+    records: &PersonRecords,
+    wage: Option<Money>,
+) -> Result<(EnrolmentRecord, PersonRecord), PlatformError> {
+    let basic = current_basic(records).ok_or_else(|| PlatformError::rule("参保人没有基本医疗保险参保关系".into()))?;
+    let latest = basic.history.last().expect("a relationship has a period");
+    let enrolled_on = basic.history.first().expect("a relationship has a period").from;
+    let benefits_from = basic
+        .history
+        .iter()
+        .rev()
+        .find(|p| p.status == Status::Enrolled)
+        .and_then(|p| p.benefits_from.filter(|b| *b > p.from));
+    // The account balance is the platform's (cached or stored), never the caller's.
+    let (account_balance, ethnicity) = match state.person(person_no)? {
+        Some(entry) => (entry.record.account_balance, entry.record.ethnicity.clone()),
+        None => (Money::ZERO, "01".to_owned()),
+    };
+    let employer_name = match &basic.employer {
+        Some(code) => state
+            .store
+            .employer(code.as_str())
+            .map_err(db)?
+            .map(|e| e.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let today = ctx.today();
+    let groups: Vec<SpecialGroup> = records.groups_on(today.max(latest.from));
+    let civil_servant = records.relationships.iter().any(|r| {
+        r.insurance == InsuranceType::CivilServantSubsidy
+            && r.history.last().is_some_and(|p| p.status == Status::Enrolled)
+    });
+    let doc_json = serde_json::to_string(records).map_err(|e| PlatformError::internal(e.to_string()))?;
+    let person = PersonRecord {
+        person_no: person_no.to_owned(),
+        certno: records.person.id.as_str().to_owned(),
+        name: records.person.name.clone(),
+        sex: records.person.sex,
+        birth_date: records.person.birth_date,
+        ethnicity,
+        insurance: basic.insurance,
+        person_type: PersonType::from_category(basic.kind.category()),
+        tier: basic.tier,
+        groups,
+        civil_servant,
+        insured_admdvs: basic.region.as_str().to_owned(),
+        employer_name,
+        status: status_code(latest.status).to_owned(),
+        enrolled_on,
+        benefits_from,
+        account_balance,
+    };
+    let enrolment = EnrolmentRecord {
+        certno: person.certno.clone(),
+        person_no: person_no.to_owned(),
+        insurance: basic.insurance,
+        status: person.status.clone(),
+        status_from: latest.from,
+        person_kind: kind_text(basic.kind),
+        employer: basic.employer.as_ref().map(|c| c.as_str().to_owned()),
+        wage_base: wage,
+        doc_json,
+        updated_at: ctx.now,
+    };
+    Ok((enrolment, person))
+}
+
+fn person(state: &mut State, certno: &str) -> Result<Value, PlatformError> {
+    let (row, records) = load(state, certno)?
+        .ok_or_else(|| PlatformError::field("certno", format!("{}未在本统筹区参保", mask_certno(certno))))?;
+    let view = state
+        .person(&row.person_no)?
+        .map(|e| e.record.clone())
+        .ok_or_else(|| PlatformError::internal(format!("人员{}的结算信息缺失", row.person_no)))?;
+    let entries = state.store.account_entries_of_person(&row.person_no).map_err(db)?;
+    let contributions = state.store.contributions_of_person(&row.person_no).map_err(db)?;
+    Ok(json!({
+        "person_no": row.person_no,
+        "insutype": row.insurance.code(),
+        "psn_insu_stas": row.status,
+        "person_kind": row.person_kind,
+        "employer": row.employer,
+        "wage_monthly": row.wage_base,
+        "benefits_from": view.benefits_from,
+        "account_balance": view.account_balance,
+        "account_entries": entries.iter().map(|e| json!({
+            "entry_id": e.entry_id, "posted_at": e.posted_at, "kind": e.kind, "amount": e.amount,
+            "balance_after": e.balance_after, "reference": e.reference, "counterparty": e.counterparty,
+        })).collect::<Vec<_>>(),
+        "contributions": contributions.iter().map(|c| json!({
+            "contribution_id": c.contribution_id, "period": c.period, "kind": c.kind, "insutype": c.insurance.code(),
+            "base": c.base, "employer_amount": c.employer_amount, "individual_amount": c.individual_amount,
+            "pooled_amount": c.pooled_amount, "account_amount": c.account_amount, "subsidy_amount": c.subsidy_amount,
+        })).collect::<Vec<_>>(),
+        "records": records,
+    }))
+}
+
+fn coverage(
+    state: &mut State,
+    certno: &str,
+    insurance: InsuranceType,
+    date: NaiveDate,
+) -> Result<Value, PlatformError> {
+    let (_, records) = load(state, certno)?
+        .ok_or_else(|| PlatformError::field("certno", format!("{}未在本统筹区参保", mask_certno(certno))))?;
+    Ok(match coverage_on(&records, insurance, date) {
+        Ok(c) => json!({
+            "covered": true, "insutype": insurance.code(), "date": date, "benefits_from": c.benefits_from,
+            "psn_type": c.person_type().code(), "relationship": c.relationship,
+        }),
+        Err(why) => json!({
+            "covered": false, "insutype": insurance.code(), "date": date, "reason": why.message_zh(), "detail": why,
+        }),
+    })
+}
+
+/// A book of the policy's fund mapping, as the books know it.
+fn book(code: yibao_codes::FundPayType) -> Result<Book, PlatformError> {
+    Book::from_code(code.code()).map_err(|e| PlatformError::internal(format!("缴费政策的基金账簿{}: {e}", code.code())))
+}
+
+fn books_month(date: NaiveDate) -> Result<Month, PlatformError> {
+    Month::new(date.year() as u16, date.month() as u8).map_err(|e| PlatformError::internal(e.to_string()))
+}
+
+/// Stored ledger lines of postings, all under one reference (`run_id`, a contribution id).
+fn ledger_lines(postings: &[Posting], reference: &str, at: NaiveDateTime) -> Vec<LedgerEntry> {
+    let mut out = Vec::new();
+    for (n, posting) in postings.iter().enumerate() {
+        for e in posting.entries() {
+            out.push(LedgerEntry {
+                posting_id: format!("{reference}-{n}"),
+                book: e.book.code().to_owned(),
+                account: e.account.id().to_owned(),
+                debit: e.debit(),
+                credit: e.credit(),
+                settlement_id: reference.to_owned(),
+                posted_at: at,
+            });
+        }
+    }
+    out
+}
+
+fn books_err(e: yibao_books::BooksError) -> PlatformError {
+    PlatformError::internal(format!("记账失败: {e}"))
+}
+
+fn books_level(level: GovernmentLevel) -> BooksLevel {
+    match level {
+        GovernmentLevel::Central => BooksLevel::Central,
+        GovernmentLevel::Province => BooksLevel::Provincial,
+        GovernmentLevel::City => BooksLevel::Municipal,
+        GovernmentLevel::County => BooksLevel::County,
+    }
+}
+
+fn resident_contribution(
+    state: &mut State,
+    ctx: &AdminCtx,
+    certno: &str,
+    paid_on: NaiveDate,
+) -> Result<Value, PlatformError> {
+    let policy = ctx.resident_policy_on(paid_on)?;
+    let (row, records) = load(state, certno)?
+        .ok_or_else(|| PlatformError::field("certno", format!("{}未在本统筹区参保", mask_certno(certno))))?;
+    let relationship = records
+        .relationships
+        .iter()
+        .filter(|r| r.insurance == InsuranceType::ResidentBasic)
+        .max_by_key(|r| r.no)
+        .ok_or_else(|| PlatformError::rule("参保人没有居民医保参保关系".into()))?;
+    let tier = relationship
+        .tier
+        .ok_or_else(|| PlatformError::rule("居民医保参保关系没有缴费档次".into()))?;
+    let county_class = relationship.county_class.clone().unwrap_or_default();
+    let groups = records.groups_on(paid_on);
+    let charge = resident_annual(
+        policy,
+        &ResidentContributionInput {
+            tier,
+            kind: relationship.kind,
+            groups: &groups,
+            county_class: &county_class,
+        },
+    )
+    .map_err(|e| PlatformError::rule(e.to_string()))?;
+    let period = charge.insurance_year * 100;
+    if state
+        .store
+        .contributions_of_person(&row.person_no)
+        .map_err(db)?
+        .iter()
+        .any(|c| c.period == period && c.kind == "resident")
+    {
+        return Err(PlatformError::rule(format!(
+            "{}年度居民医保已缴费",
+            charge.insurance_year
+        )));
+    }
+    // The person's record of the contribution (continuity, waiting periods).
+    let first = YearMonth::new(charge.insurance_year, 1).expect("a valid year");
+    let last = YearMonth::new(charge.insurance_year, 12).expect("a valid year");
+    let command = Command::RecordContribution(yibao_enrol::ContributionRecord {
+        relationship: relationship.no,
+        first_month: first,
+        last_month: last,
+        individual_amount: charge.individual_amount,
+        employer_amount: Money::ZERO,
+        paid_on,
+        purpose: yibao_enrol::ContributionPurpose::Regular,
+    });
+    let applied = apply(&records, &command, policy).map_err(|e| PlatformError::rule(e.to_string()))?;
+    let month = books_month(paid_on)?;
+    let pooled = book(policy.funds.resident_pooled)?;
+    let critical = book(policy.funds.resident_critical_illness)?;
+    // What was received (the person's part and any sponsorship) and the subsidy due, each to
+    // the resident pooled fund, then the critical-illness premium moved to its own book.
+    let mut postings = Vec::new();
+    let received = charge.personal_due + charge.sponsored_amount;
+    if !received.is_zero() {
+        postings.push(Posting::contribution(pooled, month, Payer::Individual, received).map_err(books_err)?);
+    }
+    for (level, amount) in &charge.subsidy.shares {
+        if !amount.is_zero() {
+            postings.push(
+                Posting::fiscal_subsidy(pooled, month, books_level(*level), Receipt::Receivable, *amount)
+                    .map_err(books_err)?,
+            );
+        }
+    }
+    if !charge.critical_illness_income.is_zero() {
+        postings
+            .push(Posting::fund_transfer(pooled, critical, month, charge.critical_illness_income).map_err(books_err)?);
+    }
+    let contribution_id = ctx.ids.issue('C');
+    let entries = ledger_lines(&postings, &contribution_id, ctx.now);
+    crate::ledger::assert_balanced(&entries);
+    let record = ContributionRecord {
+        contribution_id: contribution_id.clone(),
+        run_id: contribution_id.clone(),
+        person_no: row.person_no.clone(),
+        employer: None,
+        insurance: InsuranceType::ResidentBasic,
+        period,
+        kind: "resident".into(),
+        base: Money::ZERO,
+        employer_amount: Money::ZERO,
+        individual_amount: charge.individual_amount,
+        pooled_amount: charge.pooled_income,
+        account_amount: Money::ZERO,
+        subsidy_amount: charge.subsidy.total,
+        large_expense_amount: Money::ZERO,
+        posted_at: ctx.now,
+    };
+    write_person(state, ctx, &row.person_no, &applied.records, row.wage_base)?;
+    state.pending.push(WriteOp::InsertContributions(vec![record]));
+    state.pending.push(WriteOp::InsertLedger(entries));
+    Ok(json!({
+        "contribution_id": contribution_id,
+        "insurance_year": charge.insurance_year,
+        "individual_amount": charge.individual_amount,
+        "sponsored_amount": charge.sponsored_amount,
+        "personal_due": charge.personal_due,
+        "subsidy": charge.subsidy.shares.iter().map(|(level, amount)| json!({ "level": level.name_zh(), "amount": amount })).collect::<Vec<_>>(),
+        "subsidy_total": charge.subsidy.total,
+        "pooled_income": charge.pooled_income,
+        "critical_illness_income": charge.critical_illness_income,
+    }))
+}
+
+fn parse_month(text: &str) -> Result<YearMonth, PlatformError> {
+    let bad = || {
+        PlatformError::field(
+            "month",
+            format!("“{}”应为YYYY-MM", text.chars().take(20).collect::<String>()),
+        )
+    };
+    let (y, m) = text.split_once('-').ok_or_else(bad)?;
+    let (y, m) = (
+        y.parse::<i32>().map_err(|_| bad())?,
+        m.parse::<u32>().map_err(|_| bad())?,
+    );
+    if !(1900..=9999).contains(&y) {
+        return Err(bad());
+    }
+    YearMonth::new(y, m).ok_or_else(bad)
+}
+
+fn employee_kind(kind: &str) -> Option<EmployeeKind> {
+    match kind {
+        "in_service" => Some(EmployeeKind::InService),
+        "retired" => Some(EmployeeKind::Retired),
+        "flexible" => Some(EmployeeKind::Flexible),
+        _ => None,
+    }
+}
+
+/// The monthly employee run: every employee enrolled and paying is charged once for the month;
+/// accounts are credited; the run's totals are posted per fund book. One batch: all or nothing.
+fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Result<Value, PlatformError> {
+    let month = parse_month(month_text)?;
+    let first_day = month.first_day();
+    let policy = ctx.policy_on(first_day)?;
+    let period = first_day.year() * 100 + first_day.month() as i32;
+    if state
+        .store
+        .contribution_run(period, InsuranceType::EmployeeBasic)
+        .map_err(db)?
+        .is_some()
+    {
+        return Err(PlatformError::rule(format!(
+            "{month_text}职工医保缴费已核定, 不能重复核定"
+        )));
+    }
+    let last_day = (first_day + chrono::Months::new(1)).pred_opt().expect("a valid month");
+    let run_id = ctx.ids.issue('R');
+    let mut contributions = Vec::new();
+    let mut account_ops = Vec::new();
+    let mut account_entries = Vec::new();
+    let mut totals = RunSums::default();
+    let mut after = String::new();
+    loop {
+        let page = state
+            .store
+            .run_candidates(InsuranceType::EmployeeBasic, first_day, &after, RUN_PAGE_PERSONS)
+            .map_err(db)?;
+        let Some(last) = page.last() else { break };
+        after = last.person_no.clone();
+        let mut inputs: Vec<EmployeeContributionInput> = Vec::with_capacity(page.len());
+        for (i, row) in page.iter().enumerate() {
+            if !charged_in_month(row, first_day, last_day)? {
+                continue;
+            }
+            let Some(kind) = employee_kind(&row.person_kind) else {
+                continue;
+            };
+            inputs.push(EmployeeContributionInput {
+                person_no: i as u64,
+                kind,
+                wage_monthly: row.wage_base.unwrap_or(Money::ZERO),
+            });
+        }
+        let charges = monthly_employee_run(policy, &inputs, month);
+        // Current balances: the cache's where it has the person (it is authoritative), else the
+        // store's, read for the whole page at once.
+        let credited: Vec<&str> = charges
+            .iter()
+            .filter(|c| !c.account_credit().is_zero())
+            .map(|c| page[c.person_no as usize].person_no.as_str())
+            .collect();
+        let balances = state.account_balances(&credited)?;
+        for charge in &charges {
+            let row = &page[charge.person_no as usize];
+            // Zero-padded: ids sort in insertion order, so the index grows at its end.
+            let contribution_id = format!("{run_id}-{:08}", contributions.len() + 1);
+            let account_credit = charge.account_credit();
+            totals.add(charge);
+            contributions.push(ContributionRecord {
+                contribution_id: contribution_id.clone(),
+                run_id: run_id.clone(),
+                person_no: row.person_no.clone(),
+                employer: row.employer.clone(),
+                insurance: InsuranceType::EmployeeBasic,
+                period,
+                kind: charge.kind_text().to_owned(),
+                base: charge.base,
+                employer_amount: charge.employer_amount,
+                individual_amount: charge.individual_amount,
+                pooled_amount: charge.pooled_income,
+                account_amount: account_credit,
+                subsidy_amount: Money::ZERO,
+                large_expense_amount: charge.large_expense_amount,
+                posted_at: ctx.now,
+            });
+            if !account_credit.is_zero() {
+                let balance = balances
+                    .get(row.person_no.as_str())
+                    .copied()
+                    .ok_or_else(|| PlatformError::internal(format!("人员{}的结算信息缺失", row.person_no)))?
+                    + account_credit;
+                account_ops.push((row.person_no.clone(), balance));
+                account_entries.push(AccountEntryRecord {
+                    entry_id: format!("{contribution_id}-A"),
+                    person_no: row.person_no.clone(),
+                    posted_at: ctx.now,
+                    kind: "credit".into(),
+                    amount: account_credit,
+                    balance_after: balance,
+                    reference: contribution_id,
+                    counterparty: None,
+                });
+            }
+        }
+        if (page.len() as i64) < RUN_PAGE_PERSONS {
+            break;
+        }
+    }
+    let entries = totals.postings(policy, first_day, &run_id, ctx.now)?;
+    // Everything computed and checked: queue the writes and update the cache.
+    let charged = contributions.len();
+    for (person_no, balance) in &account_ops {
+        state.set_cached_balance(person_no, *balance);
+    }
+    state
+        .pending
+        .push(WriteOp::InsertContributionRun(ContributionRunRecord {
+            run_id: run_id.clone(),
+            insurance: InsuranceType::EmployeeBasic,
+            period,
+            persons: charged as i64,
+            employer_amount: totals.employer,
+            individual_amount: totals.individual,
+            pooled_amount: totals.pooled,
+            account_amount: totals.account_from_contributions + totals.retiree_credit,
+            run_at: ctx.now,
+        }));
+    state.pending.push(WriteOp::InsertContributions(contributions));
+    for (person_no, balance) in account_ops {
+        state.pending.push(WriteOp::SetAccountBalance { person_no, balance });
+    }
+    state.pending.push(WriteOp::InsertAccountEntries(account_entries));
+    state.pending.push(WriteOp::InsertLedger(entries));
+    Ok(json!({
+        "run_id": run_id,
+        "month": month_text,
+        "employees": charged,
+        "employer_amount": totals.employer,
+        "individual_amount": totals.individual,
+        "pooled_income": totals.pooled,
+        "account_credit": totals.account_from_contributions + totals.retiree_credit,
+        "large_expense_amount": totals.large_expense,
+        "retiree_credit": totals.retiree_credit,
+    }))
+}
+
+/// Whether a candidate is charged for the month `[first, last]`: enrolled and paying on some
+/// day of it. Most candidates have been 正常参保 since before the month; for the others the
+/// store gives their history and it decides.
+fn charged_in_month(row: &RunCandidate, first: NaiveDate, last: NaiveDate) -> Result<bool, PlatformError> {
+    if row.status == "1" && row.status_from <= first {
+        return Ok(true);
+    }
+    let Some(doc) = &row.doc_json else {
+        return Ok(false);
+    };
+    let records: PersonRecords = serde_json::from_str(doc)
+        .map_err(|e| PlatformError::internal(format!("人员{}的参保记录无法解读: {e}", row.person_no)))?;
+    Ok(records.relationships.iter().any(|r| {
+        r.insurance == InsuranceType::EmployeeBasic
+            && r.history
+                .iter()
+                .any(|p| p.status == Status::Enrolled && p.overlaps(first, Some(last)))
+    }))
+}
+
+/// A run's totals, split the way the books record them.
+#[derive(Default)]
+struct RunSums {
+    employer: Money,
+    individual: Money,
+    pooled: Money,
+    /// The account part of the contributions, attributed to the individual first (since the
+    /// 门诊共济 reform the in-service account is the individual contribution), the rest to the
+    /// employer.
+    account_from_individual: Money,
+    account_from_employer: Money,
+    account_from_contributions: Money,
+    large_expense: Money,
+    retiree_credit: Money,
+}
+
+impl RunSums {
+    fn add(&mut self, c: &yibao_enrol::ContributionCharge) {
+        self.employer += c.employer_amount;
+        self.individual += c.individual_amount;
+        self.pooled += c.pooled_income;
+        let from_individual = c.account_income.min(c.individual_amount);
+        self.account_from_individual += from_individual;
+        self.account_from_employer += c.account_income - from_individual;
+        self.account_from_contributions += c.account_income;
+        self.large_expense += c.large_expense_amount;
+        self.retiree_credit += c.retiree_credit;
+    }
+
+    fn postings(
+        &self,
+        policy: &ContributionPolicy,
+        day: NaiveDate,
+        run_id: &str,
+        at: NaiveDateTime,
+    ) -> Result<Vec<LedgerEntry>, PlatformError> {
+        let month = books_month(day)?;
+        let pooled = book(policy.funds.employee_pooled)?;
+        let account = book(policy.funds.employee_account)?;
+        let large = book(policy.funds.large_expense)?;
+        let mut postings = Vec::new();
+        for (payer, to_pooled, to_account) in [
+            (
+                Payer::Employer,
+                self.employer - self.account_from_employer,
+                self.account_from_employer,
+            ),
+            (
+                Payer::Individual,
+                self.individual - self.account_from_individual,
+                self.account_from_individual,
+            ),
+        ] {
+            match (to_pooled.is_zero(), to_account.is_zero()) {
+                (true, true) => {}
+                (false, true) => {
+                    postings.push(Posting::contribution(pooled, month, payer, to_pooled).map_err(books_err)?)
+                }
+                (true, false) => {
+                    postings.push(Posting::contribution(account, month, payer, to_account).map_err(books_err)?)
+                }
+                (false, false) => postings
+                    .push(Posting::contribution_split(pooled, month, payer, to_pooled, to_account).map_err(books_err)?),
+            }
+        }
+        if !self.large_expense.is_zero() {
+            postings
+                .push(Posting::contribution(large, month, Payer::Individual, self.large_expense).map_err(books_err)?);
+        }
+        if !self.retiree_credit.is_zero() {
+            postings.push(Posting::fund_transfer(pooled, account, month, self.retiree_credit).map_err(books_err)?);
+        }
+        let entries = ledger_lines(&postings, run_id, at);
+        crate::ledger::assert_balanced(&entries);
+        Ok(entries)
+    }
+}
+
+trait KindText {
+    fn kind_text(&self) -> &'static str;
+}
+
+impl KindText for yibao_enrol::ContributionCharge {
+    fn kind_text(&self) -> &'static str {
+        match self.kind {
+            EmployeeKind::InService => "employee",
+            EmployeeKind::Retired => "retiree",
+            EmployeeKind::Flexible => "flexible",
+        }
+    }
+}
+
+/// Enrols every row or none: each row is checked (citizen ID, employer registered, not
+/// enrolled here already, not twice in the file, the enrolment rules); any error refuses the
+/// whole file, with every error's line (up to [`IMPORT_ERRORS_REPORTED_MAX`]).
+fn import(state: &mut State, ctx: &AdminCtx, rows: &[ImportRow]) -> Result<Value, PlatformError> {
+    if rows.len() > IMPORT_ROWS_MAX {
+        return Err(PlatformError::rule(format!(
+            "导入{}行, 超过上限{IMPORT_ROWS_MAX}行",
+            rows.len()
+        )));
+    }
+    let region = RegionCode::parse(&ctx.region.admdvs).map_err(|e| PlatformError::internal(e.to_string()))?;
+    let mut errors: Vec<String> = Vec::new();
+    let mut error_count = 0usize;
+    let mut fail = |line: u64, message: String, errors: &mut Vec<String>| {
+        error_count += 1;
+        if errors.len() < IMPORT_ERRORS_REPORTED_MAX {
+            errors.push(format!("第{line}行: {message}"));
+        }
+    };
+    // Duplicates inside the file, and people already enrolled or known here.
+    let mut seen: rustc_hash::FxHashMap<&str, u64> = rustc_hash::FxHashMap::default();
+    for row in rows {
+        if let Some(first) = seen.insert(row.certno.as_str(), row.line) {
+            fail(row.line, format!("证件号码与第{first}行重复(重复参保)"), &mut errors);
+        }
+    }
+    let certnos: Vec<&str> = rows.iter().map(|r| r.certno.as_str()).collect();
+    let mut enrolled: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
+    let mut known: rustc_hash::FxHashMap<String, PersonRecord> = rustc_hash::FxHashMap::default();
+    for chunk in certnos.chunks(yibao_store::MESSAGES_LOOKUP_MAX) {
+        enrolled.extend(
+            state
+                .store
+                .enrolments_of(chunk)
+                .map_err(db)?
+                .into_iter()
+                .map(|e| e.certno),
+        );
+    }
+    let employers: rustc_hash::FxHashMap<String, String> = {
+        let mut codes: Vec<&str> = rows.iter().filter_map(|r| r.employer.as_deref()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut out = rustc_hash::FxHashMap::default();
+        for code in codes {
+            if let Some(e) = state.store.employer(code).map_err(db)? {
+                out.insert(e.credit_code, e.name);
+            }
+        }
+        out
+    };
+    let mut applied_rows: Vec<(&ImportRow, PersonRecords)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if enrolled.contains(&row.certno) {
+            fail(row.line, "已在本统筹区参保(重复参保)".into(), &mut errors);
+            continue;
+        }
+        let person = match Person::new(&row.certno, &row.name) {
+            Ok(p) => p,
+            Err(e) => {
+                fail(row.line, e.to_string(), &mut errors);
+                continue;
+            }
+        };
+        let employer = match &row.employer {
+            Some(code) => match yibao_enrol::CreditCode::parse(code) {
+                Ok(c) if employers.contains_key(c.as_str()) => Some(c),
+                Ok(c) => {
+                    fail(row.line, format!("参保单位{}尚未登记", c.as_str()), &mut errors);
+                    continue;
+                }
+                Err(e) => {
+                    fail(row.line, e.to_string(), &mut errors);
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if row.wage_monthly.is_some_and(Money::is_negative) {
+            fail(row.line, "缴费工资不能为负".into(), &mut errors);
+            continue;
+        }
+        let command = Command::Enrol(Enrolment {
+            insurance: row.insurance,
+            region: region.clone(),
+            employer,
+            kind: row.kind,
+            tier: row.tier,
+            county_class: row.county_class.clone(),
+            applied_on: row.applied_on,
+            repaired_years: 0,
+        });
+        let decided = if row.insurance == InsuranceType::ResidentBasic {
+            ctx.resident_policy_on(row.applied_on)
+        } else {
+            ctx.policy_on(row.applied_on)
+        };
+        let policy = match decided {
+            Ok(p) => p,
+            Err(e) => {
+                fail(row.line, e.message.clone(), &mut errors);
+                continue;
+            }
+        };
+        match apply(&PersonRecords::new(person), &command, policy) {
+            Ok(applied) => applied_rows.push((row, applied.records)),
+            Err(e) => fail(row.line, e.to_string(), &mut errors),
+        }
+    }
+    if error_count > 0 {
+        let shown = errors.join("\n");
+        let more = if error_count > errors.len() {
+            format!("\n……另有{}处错误", error_count - errors.len())
+        } else {
+            String::new()
+        };
+        return Err(PlatformError::rule(format!(
+            "导入文件有{error_count}处错误, 全部未导入:\n{shown}{more}"
+        )));
+    }
+    // Persons the platform knew without an enrolment (none in a real region) keep their number.
+    for chunk in certnos.chunks(yibao_store::MESSAGES_LOOKUP_MAX) {
+        for certno in chunk {
+            if let Some(entry) = state.person_by_certno(certno)? {
+                known.insert((*certno).to_owned(), entry.record.clone());
+            }
+        }
+    }
+    // In citizen-ID order, numbered in that order: every index of the two tables then grows at
+    // its end (a million random inserts into a B-tree cost several times more).
+    applied_rows.sort_unstable_by(|a, b| a.0.certno.cmp(&b.0.certno));
+    let mut ops = Vec::with_capacity(2 * applied_rows.len());
+    for (row, records) in &applied_rows {
+        let person_no = known
+            .get(&row.certno)
+            .map_or_else(|| ctx.ids.issue('P'), |p| p.person_no.clone());
+        let (enrolment, mut person) = import_rows(
+            ctx,
+            &person_no,
+            records,
+            row.wage_monthly,
+            known.get(&row.certno),
+            &employers,
+        )?;
+        person.account_balance = known.get(&row.certno).map_or(Money::ZERO, |p| p.account_balance);
+        ops.push(WriteOp::UpsertPerson(person));
+        ops.push(WriteOp::UpsertEnrolment(enrolment));
+    }
+    let imported = applied_rows.len();
+    for op in ops {
+        if let WriteOp::UpsertPerson(p) = &op {
+            if known.contains_key(&p.certno) {
+                state.put_person(p.clone());
+            }
+        }
+        state.pending.push(op);
+    }
+    Ok(json!({ "imported": imported }))
+}
+
+/// [`person_rows`] for an import, without a store read per row (the employers are read once).
+fn import_rows(
+    ctx: &AdminCtx,
+    person_no: &str,
+    records: &PersonRecords,
+    wage: Option<Money>,
+    known: Option<&PersonRecord>,
+    employers: &rustc_hash::FxHashMap<String, String>,
+) -> Result<(EnrolmentRecord, PersonRecord), PlatformError> {
+    let basic = current_basic(records).ok_or_else(|| PlatformError::internal("导入的参保关系缺失".into()))?;
+    let period = basic.history.last().expect("a relationship has a period");
+    let benefits_from = period.benefits_from.filter(|b| *b > period.from);
+    let person = PersonRecord {
+        person_no: person_no.to_owned(),
+        certno: records.person.id.as_str().to_owned(),
+        name: records.person.name.clone(),
+        sex: records.person.sex,
+        birth_date: records.person.birth_date,
+        ethnicity: known.map_or_else(|| "01".to_owned(), |p| p.ethnicity.clone()),
+        insurance: basic.insurance,
+        person_type: PersonType::from_category(basic.kind.category()),
+        tier: basic.tier,
+        groups: records.groups_on(ctx.today().max(period.from)),
+        civil_servant: false,
+        insured_admdvs: basic.region.as_str().to_owned(),
+        employer_name: basic
+            .employer
+            .as_ref()
+            .and_then(|c| employers.get(c.as_str()).cloned())
+            .unwrap_or_default(),
+        status: status_code(period.status).to_owned(),
+        enrolled_on: period.from,
+        benefits_from,
+        account_balance: Money::ZERO,
+    };
+    let enrolment = EnrolmentRecord {
+        certno: person.certno.clone(),
+        person_no: person_no.to_owned(),
+        insurance: basic.insurance,
+        status: person.status.clone(),
+        status_from: period.from,
+        person_kind: kind_text(basic.kind),
+        employer: basic.employer.as_ref().map(|c| c.as_str().to_owned()),
+        wage_base: wage,
+        doc_json: serde_json::to_string(records).map_err(|e| PlatformError::internal(e.to_string()))?,
+        updated_at: ctx.now,
+    };
+    Ok((enrolment, person))
+}
+
+/// Indicators of every fund for `year` from the per-month ledger totals, with the warnings of
+/// the region's thresholds.
+fn indicators(state: &mut State, ctx: &AdminCtx, year: i32) -> Result<Value, PlatformError> {
+    if !(1900..=9998).contains(&year) {
+        return Err(PlatformError::field("year", "年度应在1900到9998之间".into()));
+    }
+    let rows = state.store.ledger_totals(0, year * 100 + 12).map_err(db)?;
+    let mut totals = yibao_books::MonthlyTotals::new();
+    let mut unknown_books: Vec<String> = Vec::new();
+    for row in &rows {
+        let month = Month::new((row.period / 100) as u16, (row.period % 100) as u8)
+            .map_err(|e| PlatformError::internal(format!("ledger_totals.period {}: {e}", row.period)))?;
+        for (debit, credit) in [(row.debit, Money::ZERO), (Money::ZERO, row.credit)] {
+            if debit.is_zero() && credit.is_zero() {
+                continue;
+            }
+            match yibao_books::Entry::from_stored(
+                &row.book,
+                &row.account,
+                debit,
+                credit,
+                month,
+                yibao_books::Origin::Business,
+            ) {
+                Ok(entry) => totals.add(&entry),
+                Err(_) => {
+                    if !unknown_books.contains(&row.book) {
+                        unknown_books.push(row.book.clone());
+                    }
+                }
+            }
+        }
+    }
+    // The thresholds of the version in force at the end of the year (or the latest before it).
+    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).expect("checked above");
+    let thresholds = match ctx
+        .region
+        .contribution
+        .iter()
+        .rev()
+        .find(|p| p.policy.effective_from <= year_end)
+    {
+        Some(p) => Some(warning_thresholds(p)?),
+        None => None,
+    };
+    let year_u16 = u16::try_from(year).expect("checked above");
+    let funds: Vec<Value> = yibao_books::all_fund_indicators(&totals, Period::Year(year_u16))
+        .into_iter()
+        .map(|f| {
+            let warnings: Vec<String> = thresholds
+                .as_ref()
+                .map(|t| f.warnings(t).iter().map(ToString::to_string).collect())
+                .unwrap_or_default();
+            json!({
+                "book": f.book.code(),
+                "name": f.book.name_zh(),
+                "income": f.income,
+                "expenditure": f.expenditure,
+                "current_balance": f.current_balance,
+                "accumulated_balance": f.accumulated_balance,
+                "average_monthly_expenditure": f.average_monthly_expenditure,
+                "months_of_cover": f.months_of_cover.map(|m| m.to_string()),
+                "income_growth_pct": f.income_growth.map(|p| p.to_string()),
+                "expenditure_growth_pct": f.expenditure_growth.map(|p| p.to_string()),
+                "warnings": warnings,
+            })
+        })
+        .collect();
+    Ok(json!({ "year": year, "funds": funds, "books_not_reported": unknown_books }))
+}
+
+fn warning_thresholds(policy: &ContributionPolicy) -> Result<yibao_books::WarningThresholds, PlatformError> {
+    let w = &policy.fund_warning;
+    let t = yibao_books::WarningThresholds {
+        months_of_cover_min: Some(yibao_books::Months::whole(i64::from(w.months_of_cover_min))),
+        months_of_cover_max: Some(yibao_books::Months::whole(i64::from(w.months_of_cover_max))),
+        // A ratio of 0.02 is 2 percentage points = 200 hundredths of a percent.
+        spending_growth_over_income_growth_max_pct: Some(yibao_books::Percent::from_hundredths(
+            w.spending_growth_over_income_max.ten_thousandths(),
+        )),
+        current_deficit: true,
+    };
+    t.validate().map_err(PlatformError::internal)?;
+    Ok(t)
+}

@@ -1,0 +1,763 @@
+//! The JSON admin API (管理接口) under `/admin/api`: employer registration, enrolment commands,
+//! person and coverage views, resident contributions, the monthly employee contribution run and
+//! fund indicators. Each route maps to one [`AdminRequest`] of the platform; the OpenAPI 3.1
+//! description is `docs/admin-api.openapi.json`, served at `GET /admin/api/openapi.json`.
+//!
+//! Access: `Authorization: Bearer <token>`, the token from `YIBAO_ADMIN_TOKEN` or
+//! `yibao serve --admin-token-file`. Without a configured token every admin route answers 403;
+//! a missing or wrong token answers 401. Tokens are compared as SHA-256 digests in constant time,
+//! and never logged. `--no-auth` opens the admin API (development only).
+//!
+//! Errors are `{"error": "<中文说明>", "field": "<字段或 null>"}`: a wrong field 400, a refusal by
+//! the rules 409, a platform failure 500, a body over [`ADMIN_BODY_BYTES_MAX`] 413.
+
+use std::path::Path;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, RawQuery, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use yibao_codes::InsuranceType;
+use yibao_money::Money;
+use yibao_platform::{AdminRequest, ErrorKind, PlatformError};
+
+use crate::AppState;
+
+/// Where the admin API is served.
+pub const ADMIN_PREFIX: &str = "/admin/api";
+/// The largest request body the admin API reads.
+pub const ADMIN_BODY_BYTES_MAX: usize = 1024 * 1024;
+/// The environment variable holding the admin token.
+pub const ADMIN_TOKEN_ENV: &str = "YIBAO_ADMIN_TOKEN";
+/// The shortest admin token accepted: a short token can be guessed.
+pub const ADMIN_TOKEN_CHARS_MIN: usize = 16;
+/// The longest admin token accepted (and the longest `Authorization` value read).
+pub const ADMIN_TOKEN_CHARS_MAX: usize = 4096;
+/// The OpenAPI 3.1 description of the admin API.
+pub const OPENAPI_JSON: &str = include_str!("../../../docs/admin-api.openapi.json");
+
+/// The refusal when no token is configured.
+pub const ADMIN_DISABLED_MESSAGE: &str = "管理接口未启用: 未配置管理口令(YIBAO_ADMIN_TOKEN 或 --admin-token-file)";
+
+const EMPLOYERS: &str = "/admin/api/employers";
+const PERSON_COMMANDS: &str = "/admin/api/persons/{certno}/commands";
+const PERSON: &str = "/admin/api/persons/{certno}";
+const COVERAGE: &str = "/admin/api/persons/{certno}/coverage";
+const RESIDENT_CONTRIBUTIONS: &str = "/admin/api/persons/{certno}/resident-contributions";
+const CONTRIBUTION_RUNS: &str = "/admin/api/contribution-runs";
+const INDICATORS: &str = "/admin/api/funds/indicators";
+const OPENAPI: &str = "/admin/api/openapi.json";
+
+/// Every admin route: method and path, the path as both axum and OpenAPI write it. The router
+/// is built from this list, and the OpenAPI description is tested against it in both directions.
+pub const ADMIN_ROUTES: &[(&str, &str)] = &[
+    ("POST", EMPLOYERS),
+    ("POST", PERSON_COMMANDS),
+    ("GET", PERSON),
+    ("GET", COVERAGE),
+    ("POST", RESIDENT_CONTRIBUTIONS),
+    ("POST", CONTRIBUTION_RUNS),
+    ("GET", INDICATORS),
+    ("GET", OPENAPI),
+];
+
+fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
+    match (method, path) {
+        ("POST", EMPLOYERS) => post(register_employer),
+        ("POST", PERSON_COMMANDS) => post(execute),
+        ("GET", PERSON) => get(person),
+        ("GET", COVERAGE) => get(coverage),
+        ("POST", RESIDENT_CONTRIBUTIONS) => post(resident_contribution),
+        ("POST", CONTRIBUTION_RUNS) => post(contribution_run),
+        ("GET", INDICATORS) => get(indicators),
+        ("GET", OPENAPI) => get(openapi),
+        _ => unreachable!("admin route {method} {path} has no handler"),
+    }
+}
+
+/// The admin routes, to be nested at [`ADMIN_PREFIX`]: authentication, logging and the body
+/// limit apply to every one of them and to unknown paths under the prefix.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for (method, path) in ADMIN_ROUTES {
+        let relative = path
+            .strip_prefix(ADMIN_PREFIX)
+            .expect("admin routes are under the prefix");
+        router = router.route(relative, method_router(method, path));
+    }
+    router
+        .fallback(|| async { error_response(StatusCode::NOT_FOUND, "管理接口没有这个路径".into(), None) })
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_BYTES_MAX))
+        .layer(middleware::from_fn_with_state(state, guard))
+}
+
+// =============================================================================================
+// Access.
+
+/// Who may use the admin API.
+#[derive(Clone, Default)]
+pub enum AdminAccess {
+    /// No token configured: every admin route answers 403.
+    #[default]
+    Disabled,
+    /// Authentication is off (`--no-auth`, development only): anyone may.
+    Open,
+    /// The SHA-256 digest of the token a caller must present.
+    Token([u8; 32]),
+}
+
+impl std::fmt::Debug for AdminAccess {
+    // Never prints the digest.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AdminAccess::Disabled => "AdminAccess::Disabled",
+            AdminAccess::Open => "AdminAccess::Open",
+            AdminAccess::Token(_) => "AdminAccess::Token(..)",
+        })
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Equal digests, in time independent of where they differ.
+fn digests_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(difference) == 0
+}
+
+impl AdminAccess {
+    /// Access with `token` (surrounding white space, e.g. a file's final newline, is dropped).
+    pub fn token(token: &str) -> Result<AdminAccess, String> {
+        let token = token.trim();
+        let chars = token.chars().count();
+        if chars < ADMIN_TOKEN_CHARS_MIN {
+            return Err(format!("管理口令过短: 至少{ADMIN_TOKEN_CHARS_MIN}个字符"));
+        }
+        if chars > ADMIN_TOKEN_CHARS_MAX {
+            return Err(format!("管理口令过长: 至多{ADMIN_TOKEN_CHARS_MAX}个字符"));
+        }
+        if !token.chars().all(|c| c.is_ascii_graphic()) {
+            return Err("管理口令只能由可见ASCII字符组成(不含空格)".into());
+        }
+        Ok(AdminAccess::Token(digest(token.as_bytes())))
+    }
+
+    /// The access `yibao serve` configures: open with `--no-auth`; else the token of
+    /// `token_file` (`--admin-token-file`), else of `YIBAO_ADMIN_TOKEN`; else disabled.
+    pub fn configure(no_auth: bool, token_file: Option<&Path>) -> Result<AdminAccess, String> {
+        if no_auth {
+            return Ok(AdminAccess::Open);
+        }
+        if let Some(file) = token_file {
+            let metadata =
+                std::fs::metadata(file).map_err(|e| format!("{}: 无法读取管理口令文件: {e}", file.display()))?;
+            if metadata.len() > (ADMIN_TOKEN_CHARS_MAX * 4 + 2) as u64 {
+                return Err(format!("{}: 管理口令文件过大", file.display()));
+            }
+            let text =
+                std::fs::read_to_string(file).map_err(|e| format!("{}: 无法读取管理口令文件: {e}", file.display()))?;
+            return AdminAccess::token(&text).map_err(|e| format!("{}: {e}", file.display()));
+        }
+        match std::env::var(ADMIN_TOKEN_ENV) {
+            Ok(text) if !text.trim().is_empty() => {
+                AdminAccess::token(&text).map_err(|e| format!("{ADMIN_TOKEN_ENV}: {e}"))
+            }
+            Ok(_) | Err(std::env::VarError::NotPresent) => Ok(AdminAccess::Disabled),
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!("{ADMIN_TOKEN_ENV}: 管理口令不是有效的文本")),
+        }
+    }
+
+    /// Whether a request with these headers may use the admin API; else the refusal.
+    fn check(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let expected = match self {
+            AdminAccess::Open => return Ok(()),
+            AdminAccess::Disabled => {
+                return Err(Box::new(error_response(
+                    StatusCode::FORBIDDEN,
+                    ADMIN_DISABLED_MESSAGE.into(),
+                    None,
+                )));
+            }
+            AdminAccess::Token(expected) => expected,
+        };
+        let unauthorized = |message: &str| {
+            let mut response = error_response(StatusCode::UNAUTHORIZED, message.into(), None);
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"yibao-admin\""),
+            );
+            Box::new(response)
+        };
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(unauthorized("缺少管理口令: 请求头 Authorization: Bearer <口令>"));
+        };
+        let presented = value
+            .to_str()
+            .ok()
+            .filter(|v| v.len() <= ADMIN_TOKEN_CHARS_MAX + 16)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        let Some(presented) = presented else {
+            return Err(unauthorized("管理口令格式不正确: 应为 Authorization: Bearer <口令>"));
+        };
+        if digests_equal(&digest(presented.as_bytes()), expected) {
+            Ok(())
+        } else {
+            Err(unauthorized("管理口令不正确"))
+        }
+    }
+}
+
+/// Authenticates every admin request and logs it (method, path with citizen IDs masked, status;
+/// never the token).
+async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    // Inside the nested router the path has lost the prefix; citizen IDs in it are masked.
+    let path = format!("{ADMIN_PREFIX}{}", yibao_platform::mask(request.uri().path()));
+    let response = match app.admin.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => *refusal,
+    };
+    // axum's own refusals (wrong method) have no body: answer them in the API's form too.
+    let response = if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let mut r = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{path}不支持{method}方法"),
+            None,
+        );
+        if let Some(allow) = allow {
+            r.headers_mut().insert(header::ALLOW, allow);
+        }
+        r
+    } else {
+        response
+    };
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if response.status().is_server_error() {
+        tracing::error!(%method, path, status, elapsed_ms, "admin request");
+    } else if response.status().is_client_error() {
+        tracing::warn!(%method, path, status, elapsed_ms, "admin request");
+    } else {
+        tracing::info!(%method, path, status, elapsed_ms, "admin request");
+    }
+    response
+}
+
+// =============================================================================================
+// Answers.
+
+fn json_body(status: StatusCode, value: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        serde_json::to_vec(value).expect("a JSON value serializes"),
+    )
+        .into_response()
+}
+
+fn error_response(status: StatusCode, message: String, field: Option<String>) -> Response {
+    json_body(status, &json!({ "error": message, "field": field }))
+}
+
+fn platform_error(e: PlatformError) -> Response {
+    let status = match e.kind {
+        ErrorKind::Field => StatusCode::BAD_REQUEST,
+        ErrorKind::Rule => StatusCode::CONFLICT,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if e.kind == ErrorKind::Internal {
+        tracing::error!(error = %yibao_platform::mask(&e.message), "admin request failed in the platform");
+    }
+    error_response(status, e.message, e.field)
+}
+
+async fn ask(app: &AppState, request: AdminRequest) -> Response {
+    match app.platform.admin(request).await {
+        Ok(value) => json_body(StatusCode::OK, &value),
+        Err(e) => platform_error(e),
+    }
+}
+
+type Refusal = Box<Response>;
+
+fn bad_request(field: Option<String>, message: String) -> Refusal {
+    Box::new(error_response(StatusCode::BAD_REQUEST, message, field))
+}
+
+/// The first name between backquotes in a serde message (`missing field `x``).
+fn quoted(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path.is_empty() || path == "." {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Reads a JSON body into `T`; a refusal names the field at fault.
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, Refusal> {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(Box::new(error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("请求体超过上限{ADMIN_BODY_BYTES_MAX}字节"),
+                None,
+            )));
+        }
+        Err(rejection) => return Err(bad_request(None, format!("请求体读取失败({})", rejection.body_text()))),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(&body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, column) = (inner.line(), inner.column());
+        let text = inner.to_string();
+        // serde_json appends the position; the message without it reads better.
+        let detail = text
+            .strip_suffix(&format!(" at line {line} column {column}"))
+            .unwrap_or(&text)
+            .to_owned();
+        match inner.classify() {
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => {
+                bad_request(None, format!("请求体不是有效的JSON(第{line}行第{column}列: {detail})"))
+            }
+            serde_json::error::Category::Data => {
+                if let Some(name) = detail.strip_prefix("missing field ").and_then(quoted) {
+                    let field = join_path(&path, name);
+                    bad_request(Some(field.clone()), format!("{field}: 缺少必填字段"))
+                } else if let Some(name) = detail.strip_prefix("unknown field ").and_then(quoted) {
+                    // The path already ends with the unknown field.
+                    let field = if path == "." { name.to_owned() } else { path.clone() };
+                    bad_request(Some(field.clone()), format!("{field}: 不认识的字段({detail})"))
+                } else if let Some(variant) = detail.strip_prefix("unknown variant ").and_then(quoted) {
+                    let field = if path == "." { None } else { Some(path.clone()) };
+                    let shown = field.clone().unwrap_or_else(|| "请求体".into());
+                    bad_request(field, format!("{shown}: 不认识的取值“{variant}”({detail})"))
+                } else {
+                    let field = if path == "." { None } else { Some(path.clone()) };
+                    let shown = field.clone().unwrap_or_else(|| "请求体".into());
+                    let detail = if detail.is_ascii() {
+                        format!("类型或取值不正确({detail})")
+                    } else {
+                        detail
+                    };
+                    bad_request(field, format!("{shown}: {detail}"))
+                }
+            }
+        }
+    })?;
+    // Nothing may follow the value.
+    deserializer.end().map_err(|e| {
+        bad_request(
+            None,
+            format!(
+                "请求体不是有效的JSON(第{}行第{}列: JSON值之后还有内容)",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
+}
+
+/// The query parameters, each once; unknown names refused.
+fn parse_query(query: Option<String>, known: &[&str]) -> Result<Vec<(String, String)>, Refusal> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let query = query.unwrap_or_default();
+    if query.len() > 1024 {
+        return Err(bad_request(None, "查询参数过长".into()));
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !known.contains(&name) {
+            let shown: String = name.chars().take(40).collect();
+            return Err(bad_request(
+                Some(shown.clone()),
+                format!("{shown}: 不认识的查询参数(可用: {})", known.join(", ")),
+            ));
+        }
+        if out.iter().any(|(n, _)| n == name) {
+            return Err(bad_request(Some(name.to_owned()), format!("{name}: 查询参数重复")));
+        }
+        let value = percent_decode(value)
+            .ok_or_else(|| bad_request(Some(name.to_owned()), format!("{name}: 查询参数的编码无效")))?;
+        out.push((name.to_owned(), value));
+    }
+    Ok(out)
+}
+
+/// A query value with its `%XX` escapes (and `+` for a space) decoded; `None` if malformed.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn required<'a>(params: &'a [(String, String)], name: &str, form: &str) -> Result<&'a str, Refusal> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| bad_request(Some(name.to_owned()), format!("{name}: 缺少查询参数(应为{form})")))
+}
+
+fn query_date(params: &[(String, String)], name: &str) -> Result<NaiveDate, Refusal> {
+    let text = required(params, name, "YYYY-MM-DD")?;
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        let shown: String = text.chars().take(20).collect();
+        bad_request(Some(name.to_owned()), format!("{name}: “{shown}”应为日期YYYY-MM-DD"))
+    })
+}
+
+fn respond(result: Result<Response, Refusal>) -> Response {
+    result.unwrap_or_else(|refusal| *refusal)
+}
+
+// =============================================================================================
+// Routes.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterEmployerBody {
+    credit_code: String,
+    name: String,
+    registered_on: NaiveDate,
+}
+
+async fn register_employer(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    respond(
+        async {
+            let body: RegisterEmployerBody = parse_body(body)?;
+            Ok(ask(
+                &app,
+                AdminRequest::RegisterEmployer {
+                    credit_code: body.credit_code,
+                    name: body.name,
+                    registered_on: body.registered_on,
+                },
+            )
+            .await)
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExecuteBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    wage_monthly: Option<Money>,
+    command: Value,
+}
+
+/// Reads the enrolment command. It is an internally tagged enum, whose inner errors serde
+/// reports without a path: the path is rebuilt from the message where it names a field.
+fn parse_command(command: Value) -> Result<yibao_enrol::Command, Refusal> {
+    serde_json::from_value(command).map_err(|e| {
+        let detail = e.to_string();
+        if let Some(name) = detail.strip_prefix("missing field ").and_then(quoted) {
+            let field = format!("command.{name}");
+            bad_request(Some(field.clone()), format!("{field}: 缺少必填字段"))
+        } else if detail.starts_with("missing field `command`") || detail.contains("tag `command`") {
+            bad_request(Some("command.command".into()), "command.command: 缺少命令名称".into())
+        } else if let Some(variant) = detail.strip_prefix("unknown variant ").and_then(quoted) {
+            bad_request(
+                Some("command.command".into()),
+                format!("command.command: 不认识的命令“{variant}”({detail})"),
+            )
+        } else if detail.is_ascii() {
+            bad_request(Some("command".into()), format!("command: 类型或取值不正确({detail})"))
+        } else {
+            bad_request(Some("command".into()), format!("command: {detail}"))
+        }
+    })
+}
+
+async fn execute(
+    State(app): State<AppState>,
+    UrlPath(certno): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(
+        async {
+            let body: ExecuteBody = parse_body(body)?;
+            let command = parse_command(body.command)?;
+            Ok(ask(
+                &app,
+                AdminRequest::Execute {
+                    certno,
+                    name: body.name,
+                    wage_monthly: body.wage_monthly,
+                    command,
+                },
+            )
+            .await)
+        }
+        .await,
+    )
+}
+
+async fn person(State(app): State<AppState>, UrlPath(certno): UrlPath<String>, RawQuery(query): RawQuery) -> Response {
+    respond(
+        async {
+            parse_query(query, &[])?;
+            Ok(ask(&app, AdminRequest::Person { certno }).await)
+        }
+        .await,
+    )
+}
+
+async fn coverage(
+    State(app): State<AppState>,
+    UrlPath(certno): UrlPath<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    respond(
+        async {
+            let params = parse_query(query, &["insutype", "date"])?;
+            let insutype = required(&params, "insutype", "险种类型代码, 如310")?;
+            let insurance = InsuranceType::parse(insutype)
+                .map_err(|e| bad_request(Some("insutype".into()), format!("insutype: {e}")))?;
+            let date = query_date(&params, "date")?;
+            Ok(ask(
+                &app,
+                AdminRequest::Coverage {
+                    certno,
+                    insurance,
+                    date,
+                },
+            )
+            .await)
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResidentContributionBody {
+    paid_on: NaiveDate,
+}
+
+async fn resident_contribution(
+    State(app): State<AppState>,
+    UrlPath(certno): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(
+        async {
+            let body: ResidentContributionBody = parse_body(body)?;
+            Ok(ask(
+                &app,
+                AdminRequest::ResidentContribution {
+                    certno,
+                    paid_on: body.paid_on,
+                },
+            )
+            .await)
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContributionRunBody {
+    month: String,
+}
+
+async fn contribution_run(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    respond(
+        async {
+            let body: ContributionRunBody = parse_body(body)?;
+            Ok(ask(&app, AdminRequest::ContributionRun { month: body.month }).await)
+        }
+        .await,
+    )
+}
+
+async fn indicators(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    respond(
+        async {
+            let params = parse_query(query, &["year"])?;
+            let text = required(&params, "year", "四位年度, 如2026")?;
+            let year: i32 = text
+                .parse()
+                .ok()
+                .filter(|_| text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    let shown: String = text.chars().take(20).collect();
+                    bad_request(Some("year".into()), format!("year: “{shown}”应为四位年度"))
+                })?;
+            Ok(ask(&app, AdminRequest::Indicators { year }).await)
+        }
+        .await,
+    )
+}
+
+async fn openapi() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        OPENAPI_JSON,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_description_lists_exactly_the_routes() {
+        let doc: Value = serde_json::from_str(OPENAPI_JSON).expect("the OpenAPI description is JSON");
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut described: Vec<(String, String)> = Vec::new();
+        for (path, item) in paths {
+            for (method, _) in item.as_object().expect("path item") {
+                if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    described.push((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let mut routed: Vec<(String, String)> = ADMIN_ROUTES
+            .iter()
+            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+            .collect();
+        described.sort();
+        routed.sort();
+        assert_eq!(described, routed);
+    }
+
+    #[test]
+    fn tokens_are_checked_in_constant_time_on_digests() {
+        let access = AdminAccess::token("0123456789abcdef-token\n").unwrap();
+        let mut headers = HeaderMap::new();
+        assert_eq!(access.check(&headers).unwrap_err().status(), StatusCode::UNAUTHORIZED);
+        headers.insert(header::AUTHORIZATION, "Bearer 0123456789abcdef-token".parse().unwrap());
+        assert!(access.check(&headers).is_ok());
+        headers.insert(header::AUTHORIZATION, "bearer 0123456789abcdef-token".parse().unwrap());
+        assert!(access.check(&headers).is_ok());
+        headers.insert(header::AUTHORIZATION, "Bearer 0123456789abcdef-tokeN".parse().unwrap());
+        assert_eq!(access.check(&headers).unwrap_err().status(), StatusCode::UNAUTHORIZED);
+        headers.insert(header::AUTHORIZATION, "Basic 0123456789abcdef-token".parse().unwrap());
+        assert_eq!(access.check(&headers).unwrap_err().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            AdminAccess::Disabled.check(&headers).unwrap_err().status(),
+            StatusCode::FORBIDDEN
+        );
+        assert!(AdminAccess::Open.check(&HeaderMap::new()).is_ok());
+        assert!(AdminAccess::token("short").is_err());
+        assert!(AdminAccess::token("0123456789abcdef token").is_err());
+        assert!(!format!("{access:?}").contains("0123"));
+    }
+
+    #[test]
+    fn commands_read_with_numbers_inside_the_tagged_enum() {
+        let command = parse_command(json!({
+            "command": "enrol", "insurance": "390", "region": "500000", "employer": null,
+            "kind": "adult_resident", "tier": 1, "county_class": "district_county", "applied_on": "2026-01-15"
+        }))
+        .unwrap_or_else(|r| panic!("{:?}", r.status()));
+        let yibao_enrol::Command::Enrol(e) = command else {
+            panic!("not an enrolment")
+        };
+        assert_eq!(e.tier, Some(yibao_codes::Tier::One));
+        let refused = parse_command(json!({"command": "enrol", "insurance": "390"})).unwrap_err();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn query_values_are_decoded() {
+        assert_eq!(percent_decode("2026-06-01").as_deref(), Some("2026-06-01"));
+        assert_eq!(percent_decode("%33%31%30").as_deref(), Some("310"));
+        assert_eq!(percent_decode("%E8%81%8C+x").as_deref(), Some("职 x"));
+        assert_eq!(percent_decode("%3"), None);
+        assert_eq!(percent_decode("%FF"), None);
+        let params = parse_query(Some("insutype=%33%31%30&date=2026-06-01".into()), &["insutype", "date"])
+            .unwrap_or_else(|_| panic!("refused"));
+        assert_eq!(params[0].1, "310");
+        assert!(parse_query(Some("year=1&year=2".into()), &["year"]).is_err());
+        assert!(parse_query(Some("month=1".into()), &["year"]).is_err());
+    }
+
+    #[test]
+    fn body_errors_name_the_field() {
+        let bytes = |s: &str| Ok(Bytes::from(s.to_owned()));
+        let field = |r: Refusal| {
+            let body = futures_body(*r);
+            body["field"].as_str().map(str::to_owned)
+        };
+        let r = parse_body::<ResidentContributionBody>(bytes(r#"{"paid_on": 5}"#))
+            .err()
+            .unwrap();
+        assert_eq!(field(r), Some("paid_on".into()));
+        let r = parse_body::<ResidentContributionBody>(bytes(r#"{}"#)).err().unwrap();
+        assert_eq!(field(r), Some("paid_on".into()));
+        let r = parse_body::<ResidentContributionBody>(bytes(r#"{"paid_on":"2026-01-01","x":1}"#))
+            .err()
+            .unwrap();
+        assert_eq!(field(r), Some("x".into()));
+        let r = parse_body::<ResidentContributionBody>(bytes(r#"{"paid_on":"#))
+            .err()
+            .unwrap();
+        assert_eq!(field(r), None);
+        let r = parse_body::<ExecuteBody>(bytes(r#"{"wage_monthly":"abc","command":{}}"#))
+            .err()
+            .unwrap();
+        assert_eq!(field(r), Some("wage_monthly".into()));
+    }
+
+    fn futures_body(response: Response) -> Value {
+        let body = response.into_body();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bytes = runtime.block_on(axum::body::to_bytes(body, usize::MAX)).expect("body");
+        serde_json::from_slice(&bytes).expect("JSON body")
+    }
+}
