@@ -452,6 +452,20 @@ fn person_rows(
     Ok((enrolment, person))
 }
 
+/// Why enrolment says a person is not covered by `insurance` on `date` (the reason settlement
+/// gives), or `None` when the person is covered or has no enrolment records here.
+pub fn not_covered_reason(
+    state: &mut State,
+    certno: &str,
+    insurance: InsuranceType,
+    date: NaiveDate,
+) -> Result<Option<String>, PlatformError> {
+    let Some((_, records)) = load(state, certno)? else {
+        return Ok(None);
+    };
+    Ok(coverage_on(&records, insurance, date).err().map(|why| why.message_zh()))
+}
+
 fn person(state: &mut State, certno: &str) -> Result<Value, PlatformError> {
     let (row, records) = load(state, certno)?
         .ok_or_else(|| PlatformError::field("certno", format!("{}未在本统筹区参保", mask_certno(certno))))?;
@@ -730,14 +744,8 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
             });
         }
         let charges = monthly_employee_run(policy, &inputs, month);
-        // Current balances: the cache's where it has the person (it is authoritative), else the
-        // store's, read for the whole page at once.
-        let credited: Vec<&str> = charges
-            .iter()
-            .filter(|c| !c.account_credit().is_zero())
-            .map(|c| page[c.person_no as usize].person_no.as_str())
-            .collect();
-        let balances = state.account_balances(&credited)?;
+        // Current balances: the cache's where it has the person (it is authoritative, it may be
+        // ahead of the store by the batch in flight), else the store's, read with the page.
         for charge in &charges {
             let row = &page[charge.person_no as usize];
             // Zero-padded: ids sort in insertion order, so the index grows at its end.
@@ -762,11 +770,7 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
                 posted_at: ctx.now,
             });
             if !account_credit.is_zero() {
-                let balance = balances
-                    .get(row.person_no.as_str())
-                    .copied()
-                    .ok_or_else(|| PlatformError::internal(format!("人员{}的结算信息缺失", row.person_no)))?
-                    + account_credit;
+                let balance = state.cached_balance(&row.person_no).unwrap_or(row.account_balance) + account_credit;
                 account_ops.push((row.person_no.clone(), balance));
                 account_entries.push(AccountEntryRecord {
                     entry_id: format!("{contribution_id}-A"),

@@ -117,10 +117,14 @@ pub fn register(
         ));
     }
     if person.status != "1" {
-        return Err(PlatformError::rule(format!(
-            "参保人参保状态为{}(非正常参保),不能办理就诊登记",
-            person.status
-        )));
+        // Enrolment says why, when it knows the person (a region's own enrolment records).
+        let certno = person.certno.clone();
+        let status = person.status.clone();
+        let why = crate::enrolment::not_covered_reason(state, &certno, insurance, begin_time.date())?;
+        return Err(PlatformError::rule(match why {
+            Some(reason) => format!("参保人不能享受待遇: {reason}"),
+            None => format!("参保人参保状态为{status}(非正常参保),不能办理就诊登记"),
+        }));
     }
     if begin_time.date() < person.birth_date {
         return Err(PlatformError::field("begntime", "就诊时间早于出生日期".into()));

@@ -142,23 +142,9 @@ impl State {
         }
     }
 
-    /// The account balances of many persons: the cached ones (authoritative, they may be ahead
-    /// of the store by the batch in flight), the rest read from the store without caching them.
-    pub fn account_balances(&mut self, person_nos: &[&str]) -> Result<FxHashMap<String, Money>, PlatformError> {
-        let mut out = FxHashMap::default();
-        let mut missing = Vec::new();
-        for no in person_nos {
-            match self.persons.get(*no) {
-                Some(entry) => {
-                    out.insert((*no).to_owned(), entry.record.account_balance);
-                }
-                None => missing.push(*no),
-            }
-        }
-        for chunk in missing.chunks(yibao_store::MESSAGES_LOOKUP_MAX) {
-            out.extend(self.store.account_balances(chunk).map_err(db)?);
-        }
-        Ok(out)
+    /// A cached person's account balance, if cached.
+    pub fn cached_balance(&self, person_no: &str) -> Option<Money> {
+        self.persons.get(person_no).map(|e| e.record.account_balance)
     }
 
     /// Sets a cached person's balance (a credit queued in this batch); no-op when not cached.

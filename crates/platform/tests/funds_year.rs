@@ -250,6 +250,35 @@ async fn simulate_and_reconcile(url: &str) {
             assert_eq!(cancelled["infcode"], 0, "{cancelled}");
         }
     }
+    // A suspended employee cannot register a visit, and is told why, in enrolment's words.
+    let suspended = employees.last().unwrap();
+    let answer = platform
+        .admin(AdminRequest::Execute {
+            certno: suspended.certno.clone(),
+            name: None,
+            wage_monthly: None,
+            command: serde_json::from_value(json!({
+                "command": "suspend", "relationship": 1, "on": "2026-11-01", "reason": "单位停缴"
+            }))
+            .unwrap(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer["psn_insu_stas"], "2", "{answer}");
+    let psn_no = answer["person_no"].as_str().unwrap().to_owned();
+    let refused = call(
+        &platform,
+        &mut serial,
+        "2201",
+        json!({ "data": { "psn_no": psn_no, "insutype": "310", "begntime": now,
+            "mdtrt_cert_type": "02", "mdtrt_cert_no": suspended.certno, "ipt_otp_no": "MZ-S",
+            "atddr_no": "D1", "dr_name": "医生", "dept_code": "A01", "dept_name": "内科", "caty": "A03" } }),
+    )
+    .await;
+    let message = refused["err_msg"].as_str().unwrap();
+    assert!(message.starts_with("参保人不能享受待遇: "), "{refused}");
+    assert!(message.contains("暂停") && message.contains("2026-11-01"), "{refused}");
+
     let indicators = platform.admin(AdminRequest::Indicators { year: 2026 }).await.unwrap();
     drop(platform);
     tokio::task::block_in_place(|| reconcile(url, &rows, visitors.len(), &indicators));

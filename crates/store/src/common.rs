@@ -508,19 +508,16 @@ pub(crate) const Q_ENROLMENT_OF_PERSON: &str =
 /// A page of a monthly run's candidates of scheme `$1` in person order after `$3`: everyone
 /// 正常参保 (`1`) since before the month began (`$2`), without their history, and everyone
 /// whose status changed since, with it.
-pub(crate) const Q_RUN_CANDIDATES: &str = "SELECT person_no, status, status_from, person_kind, employer, \
-     wage_base, CASE WHEN status <> '1' OR status_from > $2 THEN doc_json END FROM enrolments \
-     WHERE insurance = $1 AND (status = '1' OR status_from > $2) AND person_no > $3 \
-     ORDER BY person_no LIMIT $4";
+pub(crate) const Q_RUN_CANDIDATES: &str = "SELECT e.person_no, e.status, e.status_from, e.person_kind, \
+     e.employer, e.wage_base, CASE WHEN e.status <> '1' OR e.status_from > $2 THEN e.doc_json END, \
+     p.account_balance FROM enrolments e JOIN persons p ON p.person_no = e.person_no \
+     WHERE e.insurance = $1 AND (e.status = '1' OR e.status_from > $2) AND e.person_no > $3 \
+     ORDER BY e.person_no LIMIT $4";
 pub(crate) const Q_CONTRIBUTION_RUN: &str = "SELECT run_id, insurance, period, persons, employer_amount, \
      individual_amount, pooled_amount, account_amount, run_at FROM contribution_runs \
      WHERE period = $1 AND insurance = $2";
 pub(crate) const CONTRIBUTION_RUN_COLUMNS: &str = "run_id, insurance, period, persons, employer_amount, \
      individual_amount, pooled_amount, account_amount, run_at";
-pub(crate) const Q_ACCOUNT_BALANCE: &str = "SELECT person_no, account_balance FROM persons WHERE person_no = $1";
-/// PostgreSQL: many balances in one round trip.
-pub(crate) const Q_ACCOUNT_BALANCES_ANY: &str =
-    "SELECT person_no, account_balance FROM persons WHERE person_no = ANY($1)";
 pub(crate) const Q_ENROLMENT_COUNT: &str = "SELECT COUNT(*) FROM enrolments";
 pub(crate) const Q_CONTRIBUTIONS_OF_PERSON: &str = concat!(
     "SELECT ",
@@ -1046,6 +1043,7 @@ pub(crate) fn run_candidate<R: RowAccess + ?Sized>(row: &R) -> Result<RunCandida
         employer: c.opt_text(4, "employer")?,
         wage_base: c.opt_int(5, "wage_base")?.map(Money::from_fen),
         doc_json,
+        account_balance: c.money(7, "account_balance")?,
     })
 }
 
@@ -1065,11 +1063,6 @@ pub(crate) fn contribution_run<R: RowAccess + ?Sized>(row: &R) -> Result<Contrib
         account_amount: c.money(7, "account_amount")?,
         run_at: c.time(8, "run_at")?,
     })
-}
-
-pub(crate) fn account_balance<R: RowAccess + ?Sized>(row: &R) -> Result<(String, Money)> {
-    let c = Cols { row, table: "persons" };
-    Ok((c.text(0, "person_no")?, c.money(1, "account_balance")?))
 }
 
 pub(crate) fn contribution<R: RowAccess + ?Sized>(row: &R) -> Result<ContributionRecord> {

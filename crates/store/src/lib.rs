@@ -178,8 +178,6 @@ pub trait Store: Send {
         period: i32,
         insurance: yibao_codes::InsuranceType,
     ) -> Result<Option<ContributionRunRecord>>;
-    /// Account balances of many persons (those that exist).
-    fn account_balances(&mut self, person_nos: &[&str]) -> Result<Vec<(String, yibao_money::Money)>>;
     fn enrolment_count(&mut self) -> Result<i64>;
     fn contributions_of_person(&mut self, person_no: &str) -> Result<Vec<ContributionRecord>>;
     fn account_entries_of_person(&mut self, person_no: &str) -> Result<Vec<AccountEntryRecord>>;

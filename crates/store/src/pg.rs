@@ -1348,10 +1348,6 @@ impl Store for PostgresStore {
         )
     }
 
-    fn account_balances(&mut self, person_nos: &[&str]) -> Result<Vec<(String, yibao_money::Money)>> {
-        self.query_any(common::Q_ACCOUNT_BALANCES_ANY, person_nos, common::account_balance)
-    }
-
     fn enrolment_count(&mut self) -> Result<i64> {
         self.query_one(common::Q_ENROLMENT_COUNT, &[], |r| common::count(r, "enrolments"))
     }

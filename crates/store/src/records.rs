@@ -324,6 +324,8 @@ pub struct RunCandidate {
     pub employer: Option<String>,
     pub wage_base: Option<Money>,
     pub doc_json: Option<String>,
+    /// The person's account balance as stored.
+    pub account_balance: Money,
 }
 
 /// A monthly contribution run (月度核定), done once per scheme and month.

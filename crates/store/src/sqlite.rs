@@ -937,15 +937,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn account_balances(&mut self, person_nos: &[&str]) -> Result<Vec<(String, yibao_money::Money)>> {
-        // In process, a prepared point query per person is as fast as an IN list, and simpler.
-        let mut out = Vec::with_capacity(person_nos.len());
-        for no in person_nos {
-            out.extend(self.query_opt(common::Q_ACCOUNT_BALANCE, [no], |r| common::account_balance(r))?);
-        }
-        Ok(out)
-    }
-
     fn enrolment_count(&mut self) -> Result<i64> {
         self.query_one(common::Q_ENROLMENT_COUNT, [], |r| common::count(r, "enrolments"))
     }
