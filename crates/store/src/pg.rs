@@ -522,6 +522,36 @@ fn plan(ops: &[WriteOp]) -> Vec<Group<'_>> {
 
 /// Renders the batch as one transaction script: `BEGIN;`, one multi-row statement per group (see
 /// [`plan`]), `COMMIT;`.
+/// The largest part of a batch script sent in one round trip.
+const SCRIPT_PART_BYTES_MAX: usize = 64 << 20;
+
+/// Splits a batch script into parts of about `max_bytes` (more only for a single statement that
+/// is longer), each ending with a whole statement. Statements end with `;` and a newline outside
+/// a string literal; literals are `'…'` with `''` for a quote and nothing else quoted
+/// ([`crate::literal`]), so a quote toggles whether we are inside one.
+fn script_parts(script: &str, max_bytes: usize) -> Vec<&str> {
+    if script.len() <= max_bytes {
+        return vec![script];
+    }
+    let bytes = script.as_bytes();
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'\'' => quoted = !quoted,
+            b'\n' if !quoted && i > 0 && bytes[i - 1] == b';' && i + 1 - start >= max_bytes => {
+                parts.push(&script[start..=i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < script.len() {
+        parts.push(&script[start..]);
+    }
+    parts
+}
+
 pub(crate) fn render_batch(ops: &[WriteOp]) -> Result<String> {
     let mut sql = String::with_capacity(256 * ops.len() + 32);
     sql.push_str("BEGIN;\n");
@@ -1165,15 +1195,17 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let script = render_batch(&batch.ops)?;
-        match self.client.batch_execute(&script) {
-            Ok(()) => Ok(()),
-            Err(e) => {
+        // One round trip for the usual batch; a huge one (a monthly run, an import) goes in
+        // parts of the same transaction, since PostgreSQL refuses a message over 1 GiB.
+        for part in script_parts(&script, SCRIPT_PART_BYTES_MAX) {
+            if let Err(e) = self.client.batch_execute(part) {
                 // The failed statement left the transaction aborted (or the connection is gone,
                 // and the server rolls back by itself).
                 let _ = self.client.batch_execute("ROLLBACK");
-                Err(pg_err(e))
+                return Err(pg_err(e));
             }
         }
+        Ok(())
     }
 
     fn institution(&mut self, code: &str) -> Result<Option<InstitutionRecord>> {
@@ -1375,6 +1407,28 @@ impl Store for PostgresStore {
 
     fn audit_count(&mut self) -> Result<i64> {
         self.query_one(common::Q_AUDIT_COUNT, &[], |r| common::count(r, "audit_log"))
+    }
+}
+
+#[cfg(test)]
+mod script_tests {
+    use super::script_parts;
+
+    #[test]
+    fn parts_end_at_statements_outside_literals() {
+        let script = "BEGIN;\nINSERT INTO t VALUES ('a;\nb'), ('it''s;\n');\nUPDATE t SET x = 1;\nCOMMIT;\n";
+        let parts = script_parts(script, 7);
+        assert_eq!(parts.concat(), script);
+        assert_eq!(
+            parts,
+            [
+                "BEGIN;\n",
+                "INSERT INTO t VALUES ('a;\nb'), ('it''s;\n');\n",
+                "UPDATE t SET x = 1;\n",
+                "COMMIT;\n"
+            ]
+        );
+        assert_eq!(script_parts(script, 1 << 20), [script]);
     }
 }
 
