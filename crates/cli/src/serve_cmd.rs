@@ -35,6 +35,9 @@ const DEMO_CONTRIBUTION_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Tries at taking the database's writer lock, 100 ms apart.
+const WRITER_LOCK_ATTEMPTS: u32 = 30;
+
 /// Which database and which region's rules: shared by `serve` and the batch commands, which
 /// run the same platform.
 #[derive(Args)]
@@ -124,7 +127,19 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 pub fn start_platform(args: &RegionArgs) -> Result<Platform, String> {
     let region = region(args)?;
     let mut writer = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
-    writer.lock_writer().map_err(|e| e.to_string())?;
+    // A process that just died may hold the lock for a moment more (PostgreSQL notices a
+    // dropped connection on its next read): wait a little before giving up.
+    let mut attempts = 0;
+    loop {
+        match writer.lock_writer() {
+            Ok(()) => break,
+            Err(yibao_store::StoreError::Busy(_)) if attempts < WRITER_LOCK_ATTEMPTS => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
     writer.migrate().map_err(|e| e.to_string())?;
     let reader = yibao_store::open(&args.database).map_err(|e| e.to_string())?;
     Platform::start(reader, writer, region).map_err(|e| e.to_string())
