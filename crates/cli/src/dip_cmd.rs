@@ -343,7 +343,7 @@ pub fn settle_year(args: &SettleYearArgs) -> Result<(), String> {
 
 /// The `[dip]` table of a payment-policy file, read through [`PaymentPolicyFile`] (which checks
 /// the file's top level), then checked as [`DipParams`].
-fn read_params(path: &Path) -> Result<DipParams, String> {
+pub fn read_params(path: &Path) -> Result<DipParams, String> {
     let file = PaymentPolicyFile::read(path)?;
     let table = file.dip.ok_or_else(|| format!("{}: 缺少[dip]表", path.display()))?;
     let params: DipParams = table.try_into().map_err(|e| format!("{}: [dip] {e}", path.display()))?;

@@ -91,6 +91,8 @@ enum Command {
 #[derive(Subcommand)]
 enum PolicyCommand {
     /// Check policy files (or directories of them) and report every error with file and line.
+    /// Files in a `contribution/` directory are read as contribution policies, in a `payment/`
+    /// directory as payment policies; the rest as benefit policies.
     Check {
         /// Policy files or directories.
         #[arg(required = true)]
@@ -131,10 +133,66 @@ fn main() -> ExitCode {
     }
 }
 
+/// What kind of policy a file is, by the directory it sits in.
+fn policy_kind(file: &std::path::Path) -> &'static str {
+    match file.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
+        Some("contribution") => "contribution",
+        Some("payment") => "payment",
+        _ => "benefit",
+    }
+}
+
+/// Checks a contribution or payment policy file; `Err` lists its errors.
+fn check_other_policy(file: &std::path::Path, kind: &str) -> Result<String, Vec<String>> {
+    match kind {
+        "contribution" => {
+            let text = files::read_text(file, files::INPUT_FILE_BYTES_MAX).map_err(|e| vec![e])?;
+            yibao_enrol::ContributionPolicy::parse(&file.display().to_string(), &text)
+                .map(|p| {
+                    format!(
+                        "缴费政策 {} {} 版本{} ({}起{})",
+                        p.policy.name,
+                        p.policy.region.as_str(),
+                        p.policy.version,
+                        p.policy.effective_from,
+                        p.policy.effective_to.map_or(String::new(), |t| format!("至{t}"))
+                    )
+                })
+                .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+        }
+        _ => {
+            let policy = payment_policy::PaymentPolicyFile::read(file).map_err(|e| vec![e])?;
+            let mut parts = Vec::new();
+            if policy.drg.is_some() {
+                policy.drg_policy(file).map_err(|e| vec![e])?;
+                parts.push("DRG");
+            }
+            if policy.dip.is_some() {
+                dip_cmd::read_params(file).map_err(|e| vec![e])?;
+                parts.push("DIP");
+            }
+            Ok(format!("支付方式政策 {} ({})", policy.label(), parts.join("、")))
+        }
+    }
+}
+
 fn policy_check(paths: &[PathBuf]) -> Result<(), String> {
     let mut failed = false;
     let mut loaded = Vec::new();
     for file in files::policy_files(paths)? {
+        let kind = policy_kind(&file);
+        if kind != "benefit" {
+            match check_other_policy(&file, kind) {
+                Ok(summary) => outln!("{}: 通过 — {summary}", file.display()),
+                Err(errors) => {
+                    failed = true;
+                    for e in errors {
+                        outln!("{e}");
+                    }
+                }
+            }
+            continue;
+        }
         let text = files::read_text(&file, yibao_policy::POLICY_FILE_BYTES_MAX)?;
         match yibao_policy::load_policy(&file.display().to_string(), &text) {
             Ok(policy) => {

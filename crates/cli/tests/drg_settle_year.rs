@@ -94,7 +94,7 @@ fn a_year_with_low_normal_high_and_ungrouped_cases() {
     );
     assert_eq!(rows.len(), 3);
     assert!(
-        rows[1][16].starts_with("500100 2024"),
+        rows[1][16].starts_with("500000 2024"),
         "the policy version is on the statement: {}",
         rows[1][16]
     );
