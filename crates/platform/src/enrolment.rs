@@ -299,13 +299,89 @@ fn execute(
     let previous = existing.as_ref().map(|(row, _)| row);
     let person_no = person_no_for(state, ctx, certno, previous)?;
     let wage = wage_monthly.or(previous.and_then(|r| r.wage_base));
+    // Money a command records (a contribution paid at the counter, a lapse repaired) is booked
+    // with it: enrolment only appends contributions, so the new ones are the tail.
+    let received = &applied.records.contributions[records.contributions.len()..];
+    let (rows, entries) = recorded_contributions(ctx, policy, &applied.records, &person_no, received)?;
     let person = write_person(state, ctx, &person_no, &applied.records, wage)?;
+    if !rows.is_empty() {
+        state.pending.push(WriteOp::InsertContributions(rows));
+        state.pending.push(WriteOp::InsertLedger(entries));
+    }
     Ok(json!({
         "person_no": person_no,
         "psn_insu_stas": person.status,
         "benefits_from": person.benefits_from,
         "events": applied.events,
     }))
+}
+
+/// The contribution rows and postings of contributions an enrolment command recorded: each is
+/// booked as received into the pooled book of its relationship's scheme.
+fn recorded_contributions(
+    ctx: &AdminCtx,
+    policy: &ContributionPolicy,
+    records: &PersonRecords,
+    person_no: &str,
+    received: &[yibao_enrol::ContributionRecord],
+) -> Result<(Vec<ContributionRecord>, Vec<LedgerEntry>), PlatformError> {
+    let mut rows = Vec::new();
+    let mut entries = Vec::new();
+    for c in received {
+        let relationship = records
+            .relationship(c.relationship)
+            .ok_or_else(|| PlatformError::internal(format!("缴费记录的参保关系{}不存在", c.relationship)))?;
+        let fund = match relationship.insurance {
+            InsuranceType::EmployeeBasic => policy.funds.employee_pooled,
+            InsuranceType::ResidentBasic => policy.funds.resident_pooled,
+            InsuranceType::LargeExpenseSubsidy => policy.funds.large_expense,
+            InsuranceType::ResidentCriticalIllness => policy.funds.resident_critical_illness,
+            other => {
+                return Err(PlatformError::rule(format!(
+                    "{}的缴费不在缴费政策的基金账簿中, 不能在此登记",
+                    other.name_zh()
+                )))
+            }
+        };
+        let pooled = book(fund)?;
+        let month = books_month(c.paid_on)?;
+        let mut postings = Vec::new();
+        for (payer, amount) in [
+            (Payer::Employer, c.employer_amount),
+            (Payer::Individual, c.individual_amount),
+        ] {
+            if !amount.is_zero() {
+                postings.push(Posting::contribution(pooled, month, payer, amount).map_err(books_err)?);
+            }
+        }
+        let contribution_id = ctx.ids.issue('C');
+        let lines = ledger_lines(&postings, &contribution_id, ctx.now);
+        crate::ledger::assert_balanced(&lines);
+        entries.extend(lines);
+        let first = c.first_month.first_day();
+        rows.push(ContributionRecord {
+            contribution_id: contribution_id.clone(),
+            run_id: contribution_id,
+            person_no: person_no.to_owned(),
+            employer: relationship.employer.as_ref().map(|e| e.as_str().to_owned()),
+            insurance: relationship.insurance,
+            period: first.year() * 100 + first.month() as i32,
+            kind: match c.purpose {
+                yibao_enrol::ContributionPurpose::Regular => "recorded",
+                yibao_enrol::ContributionPurpose::LapseRepair => "lapse_repair",
+            }
+            .to_owned(),
+            base: Money::ZERO,
+            employer_amount: c.employer_amount,
+            individual_amount: c.individual_amount,
+            pooled_amount: c.employer_amount + c.individual_amount,
+            account_amount: Money::ZERO,
+            subsidy_amount: Money::ZERO,
+            large_expense_amount: Money::ZERO,
+            posted_at: ctx.now,
+        });
+    }
+    Ok((rows, entries))
 }
 
 /// The day a command takes effect: it decides the policy version that applies.

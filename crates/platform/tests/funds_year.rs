@@ -250,6 +250,24 @@ async fn simulate_and_reconcile(url: &str) {
             assert_eq!(cancelled["infcode"], 0, "{cancelled}");
         }
     }
+    // A contribution paid at the counter is booked with the record of it.
+    let payer = employees[1];
+    let recorded = platform
+        .admin(AdminRequest::Execute {
+            certno: payer.certno.clone(),
+            name: None,
+            wage_monthly: None,
+            command: serde_json::from_value(json!({
+                "command": "record_contribution", "relationship": 1,
+                "first_month": { "year": 2026, "month": 12 }, "last_month": { "year": 2026, "month": 12 },
+                "individual_amount": "123.45", "employer_amount": "0", "paid_on": "2026-11-20", "purpose": "regular"
+            }))
+            .unwrap(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(recorded["events"][0]["kind"], "contribution_recorded", "{recorded}");
+
     // A suspended employee cannot register a visit, and is told why, in enrolment's words.
     let suspended = employees.last().unwrap();
     let answer = platform
@@ -294,6 +312,7 @@ fn reconcile(url: &str, rows: &[ImportRow], visits: usize, indicators: &Value) {
         e.1 += credit;
     };
     let mut person_nos = Vec::new();
+    let mut recorded = 0;
     for r in rows {
         let enrolment = store.enrolment(&r.certno).unwrap().unwrap();
         person_nos.push(enrolment.person_no.clone());
@@ -342,6 +361,22 @@ fn reconcile(url: &str, rows: &[ImportRow], visits: usize, indicators: &Value) {
                     add("390200", "transfer_income", Money::ZERO, critical);
                     add("390200", "bank_deposit", critical, Money::ZERO);
                 }
+                "recorded" | "lapse_repair" => {
+                    recorded += 1;
+                    let book = match c.insurance {
+                        InsuranceType::EmployeeBasic => "310100",
+                        InsuranceType::ResidentBasic => "390100",
+                        other => panic!("unexpected recorded contribution of {other:?}"),
+                    };
+                    add(book, "employer_contribution_income", Money::ZERO, c.employer_amount);
+                    add(book, "individual_contribution_income", Money::ZERO, c.individual_amount);
+                    add(
+                        book,
+                        "bank_deposit",
+                        c.employer_amount + c.individual_amount,
+                        Money::ZERO,
+                    );
+                }
                 other => panic!("unexpected contribution kind {other}"),
             }
             if !c.large_expense_amount.is_zero() {
@@ -355,6 +390,7 @@ fn reconcile(url: &str, rows: &[ImportRow], visits: usize, indicators: &Value) {
             }
         }
     }
+    assert_eq!(recorded, 1, "the contribution paid at the counter has its record");
     // Settlements: each fund's pay (and the account's) as expense and payable; a cancelled
     // settlement posted both ways.
     let filter = yibao_store::SettlementFilter {
