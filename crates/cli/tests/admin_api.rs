@@ -13,109 +13,25 @@
 //! of the base, large-expense 5 a month; resident tier 1 400, subsidy 670 = 536 central + 67
 //! city + 67 county for `district_county`, 60 of it to critical illness.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 use yibao_codes::CitizenId;
 use yibao_enrol::CreditCode;
 use yibao_money::Money;
 
+mod support;
+use support::*;
+
 /// Demo persons each server seeds (`--demo-persons`): the admin API needs none, and few start fast.
 const DEMO_PERSONS: usize = 200;
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
-const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
-/// Times a server is started on a new port when the one picked was taken meanwhile.
-const START_ATTEMPTS: usize = 5;
 const TOKEN: &str = "test-admin-token-0123456789abcdef";
 /// The admin API's body limit, restated.
 const ADMIN_BODY_BYTES_MAX: usize = 1024 * 1024;
 const DISABLED_MESSAGE: &str = "管理接口未启用: 未配置管理口令(YIBAO_ADMIN_TOKEN 或 --admin-token-file)";
 
 // =============================================================================================
-// Harness: databases, servers, HTTP (as in tests/national_flow.rs).
-
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
-}
-
-fn with_param(url: &str, param: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}{param}")
-}
-
-/// A fresh database, removed when dropped.
-enum TestDb {
-    Sqlite {
-        path: PathBuf,
-        url: String,
-    },
-    Postgres {
-        base_url: String,
-        schema: String,
-        url: String,
-    },
-}
-
-impl TestDb {
-    fn sqlite() -> TestDb {
-        let path = std::env::temp_dir().join(format!("{}.db", unique("yibao_admin_api")));
-        let url = format!("sqlite://{}", path.display());
-        TestDb::Sqlite { path, url }
-    }
-
-    fn postgres() -> TestDb {
-        let base_url = std::env::var("YIBAO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
-        if let Err(e) = ::postgres::Client::connect(&with_param(&base_url, "connect_timeout=10"), ::postgres::NoTls) {
-            panic!("PostgreSQL at {base_url} cannot be reached ({e}); start one or set YIBAO_TEST_POSTGRES_URL");
-        }
-        let schema = unique("admin_api");
-        let url = with_param(&base_url, &format!("schema={schema}"));
-        TestDb::Postgres { base_url, schema, url }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match self {
-            TestDb::Sqlite { path, .. } => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            TestDb::Postgres { base_url, schema, .. } => {
-                match ::postgres::Client::connect(&with_param(base_url, "connect_timeout=10"), ::postgres::NoTls) {
-                    Ok(mut client) => {
-                        if let Err(e) = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")) {
-                            eprintln!("could not drop test schema {schema}: {e}");
-                        }
-                    }
-                    Err(e) => eprintln!("could not drop test schema {schema}: {e}"),
-                }
-            }
-        }
-    }
-}
+// Harness: tests/support (databases, servers, HTTP).
 
 /// How a server is started: its admin token (`YIBAO_ADMIN_TOKEN`, else none) and extra flags.
 #[derive(Clone, Default)]
@@ -124,210 +40,10 @@ struct Options {
     args: Vec<String>,
 }
 
-/// A running `yibao serve`, killed when dropped (also when the test panics, when its log is
-/// printed to help find out why).
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
-}
-
 impl Server {
     fn start(database: &str, options: &Options) -> Server {
-        for _ in 0..START_ATTEMPTS {
-            let addr = format!("127.0.0.1:{}", free_port());
-            let mut command = Command::new(env!("CARGO_BIN_EXE_yibao"));
-            command
-                .args(["serve", "--demo", "--demo-persons", &DEMO_PERSONS.to_string()])
-                .args(["--listen", &addr, "--database", database])
-                .env("RUST_LOG", "info")
-                .env("NO_COLOR", "1")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            command.args(&options.args);
-            match &options.admin_token {
-                Some(token) => command.env("YIBAO_ADMIN_TOKEN", token),
-                None => command.env_remove("YIBAO_ADMIN_TOKEN"),
-            };
-            let mut child = command.spawn().expect("start yibao serve");
-            let log = Arc::new(Mutex::new(Vec::new()));
-            let (listening_tx, listening_rx) = mpsc::channel();
-            // The server logs "national interface at http://ADDR…" once it has bound ADDR: that,
-            // not /health (which another process on a reused port could answer), says it is ours.
-            let marker = format!("national interface at http://{addr}/");
-            let outputs: [Box<dyn Read + Send>; 2] = [
-                Box::new(child.stdout.take().expect("stdout")),
-                Box::new(child.stderr.take().expect("stderr")),
-            ];
-            for output in outputs {
-                let log = log.clone();
-                let tx = listening_tx.clone();
-                let marker = marker.clone();
-                std::thread::spawn(move || {
-                    for line in BufReader::new(output).lines() {
-                        let Ok(line) = line else { break };
-                        if line.contains(&marker) {
-                            let _ = tx.send(());
-                        }
-                        log.lock().expect("log lock").push(line);
-                    }
-                });
-            }
-            let mut server = Server { child, addr, log };
-            let deadline = Instant::now() + STARTUP_TIMEOUT;
-            loop {
-                if listening_rx.recv_timeout(Duration::from_millis(50)).is_ok() {
-                    server.wait_healthy(deadline);
-                    return server;
-                }
-                if let Some(status) = server.child.try_wait().expect("poll the server") {
-                    // Let the readers catch the last lines.
-                    std::thread::sleep(Duration::from_millis(50));
-                    let log = server.log_text();
-                    if log.contains("Address already in use") {
-                        break; // the port was taken between picking and binding: try another
-                    }
-                    panic!("yibao serve exited with {status} before listening:\n{log}");
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "yibao serve did not start in {STARTUP_TIMEOUT:?}"
-                );
-            }
-        }
-        panic!("yibao serve could not bind a free port in {START_ATTEMPTS} attempts");
+        Server::start_with(database, DEMO_PERSONS, &options.args, options.admin_token.as_deref())
     }
-
-    fn wait_healthy(&self, deadline: Instant) {
-        loop {
-            if let Ok(reply) = try_http(&self.addr, "GET", "/health", &[], b"") {
-                if reply.status == 200 && reply.body == b"ok" {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "/health did not answer ok");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log_text(&self) -> String {
-        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            let log = self.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!(
-                "--- yibao serve at {} (last lines of its log) ---\n{}",
-                self.addr,
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
-        }
-    }
-}
-
-struct HttpReply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl HttpReply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One HTTP/1.1 exchange on a new connection (`Connection: close`).
-fn try_http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> std::io::Result<HttpReply> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(HTTP_TIMEOUT))?;
-    stream.set_write_timeout(Some(HTTP_TIMEOUT))?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    let mut request = request.into_bytes();
-    request.extend_from_slice(body);
-    // Write from another thread: a server refusing a large body may answer (and close) before
-    // reading all of it.
-    let mut writer = stream.try_clone()?;
-    let sender = std::thread::spawn(move || writer.write_all(&request).and_then(|()| writer.flush()));
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            // A reset after the answer arrived (the server closed with request bytes unread).
-            Err(_) if !raw.is_empty() => break,
-            Err(e) => return Err(e),
-        }
-    }
-    let _ = sender.join();
-    parse_http(&raw).ok_or_else(|| std::io::Error::other(format!("bad HTTP answer: {}", String::from_utf8_lossy(&raw))))
-}
-
-fn http(addr: &str, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> HttpReply {
-    try_http(addr, method, path, headers, body).unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"))
-}
-
-fn parse_http(raw: &[u8]) -> Option<HttpReply> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..split]).ok()?;
-    let rest = &raw[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        let mut body = Vec::new();
-        let mut rest = rest;
-        loop {
-            let end = rest.windows(2).position(|w| w == b"\r\n")?;
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..end]).ok()?.trim(), 16).ok()?;
-            rest = &rest[end + 2..];
-            if size == 0 {
-                break;
-            }
-            body.extend_from_slice(rest.get(..size)?);
-            rest = rest.get(size + 2..)?;
-        }
-        body
-    } else if let Some(length) = header("content-length") {
-        rest.get(..length.parse::<usize>().ok()?)?.to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Some(HttpReply { status, headers, body })
 }
 
 // =============================================================================================
@@ -775,13 +491,13 @@ fn admin_flow(database: &str) {
 
 #[test]
 fn sqlite_admin_flow() {
-    let db = TestDb::sqlite();
+    let db = TestDb::sqlite("yibao_admin_api");
     admin_flow(db.url());
 }
 
 #[test]
 fn postgres_admin_flow() {
-    let db = TestDb::postgres();
+    let db = TestDb::postgres("admin_api");
     admin_flow(db.url());
 }
 
@@ -789,7 +505,7 @@ fn postgres_admin_flow() {
 /// routed (answers something other than the unknown-path 404).
 #[test]
 fn openapi_describes_every_route() {
-    let db = TestDb::sqlite();
+    let db = TestDb::sqlite("yibao_admin_api");
     let server = Server::start(
         db.url(),
         &Options {
@@ -842,7 +558,7 @@ fn openapi_describes_every_route() {
 /// Without a token every admin route answers 403; `--no-auth` opens them; a token file works.
 #[test]
 fn access_is_configured_by_token_env_file_or_no_auth() {
-    let db = TestDb::sqlite();
+    let db = TestDb::sqlite("yibao_admin_api");
     {
         let server = Server::start(db.url(), &Options::default());
         for token in [None, Some(TOKEN.to_owned())] {
@@ -903,7 +619,7 @@ fn access_is_configured_by_token_env_file_or_no_auth() {
 /// batch is durable: `crates/platform/src/actor.rs`.)
 #[test]
 fn concurrent_admin_requests_see_each_other() {
-    let db = TestDb::sqlite();
+    let db = TestDb::sqlite("yibao_admin_api");
     let server = Server::start(
         db.url(),
         &Options {
@@ -976,7 +692,7 @@ fn concurrent_admin_requests_see_each_other() {
 /// only from the next month, and still a person suspended from the next month.
 #[test]
 fn the_run_charges_by_the_status_in_its_month() {
-    let db = TestDb::sqlite();
+    let db = TestDb::sqlite("yibao_admin_api");
     let server = Server::start(
         db.url(),
         &Options {
