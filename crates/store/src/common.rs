@@ -1123,10 +1123,10 @@ pub(crate) fn ledger_total<R: RowAccess + ?Sized>(row: &R) -> Result<LedgerTotal
 
 /// The batch's ledger entries summed per (book, account, month): what [`LedgerTotal`] rows the
 /// commit adds to, in key order (so that both backends touch rows in the same order).
-pub(crate) fn ledger_total_deltas(batch: &WriteBatch) -> Vec<LedgerTotal> {
+pub(crate) fn ledger_total_deltas(ops: &[WriteOp]) -> Vec<LedgerTotal> {
     use chrono::Datelike;
     let mut sums: std::collections::BTreeMap<(&str, &str, i32), (i64, i64)> = std::collections::BTreeMap::new();
-    for op in &batch.ops {
+    for op in ops {
         if let WriteOp::InsertLedger(entries) = op {
             for e in entries {
                 let period = e.posted_at.year() * 100 + e.posted_at.month() as i32;

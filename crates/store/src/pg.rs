@@ -558,7 +558,7 @@ pub(crate) fn render_batch(ops: &[WriteOp]) -> Result<String> {
     for group in plan(ops) {
         render_group(&mut sql, group.kind, &group.ops)?;
     }
-    let totals = common::ledger_total_deltas(&WriteBatch { ops: ops.to_vec() });
+    let totals = common::ledger_total_deltas(ops);
     if !totals.is_empty() {
         let items: Vec<&LedgerTotal> = totals.iter().collect();
         let tail = "ON CONFLICT (book, account, period) DO UPDATE SET debit = ledger_totals.debit + \

@@ -772,7 +772,7 @@ impl Store for SqliteStore {
         for op in &batch.ops {
             apply(&tx, op)?;
         }
-        for t in common::ledger_total_deltas(batch) {
+        for t in common::ledger_total_deltas(&batch.ops) {
             run(
                 &tx,
                 ADD_LEDGER_TOTAL,
