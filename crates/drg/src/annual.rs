@@ -35,8 +35,8 @@ use crate::payment::{case_payment, CaseKind, ExactDecimal, HospitalLevel, Outlie
 pub const ANNUAL_CASES_MAX: usize = 20_000_000;
 
 /// A region's DRG payment policy: the `[drg]` table of its payment policy file, as written.
-/// Each decimal may be a string (`"0.4"`, read exactly) or a number; a number is taken by its
-/// shortest decimal text (`0.4` → `"0.4"`), which is exact for the few decimals a policy has.
+/// Each decimal is a string (`"0.4"`) or a whole number, read exactly; a TOML float is refused
+/// (`yibao_money::deserialize_decimal_text`), as in every other policy file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DrgPolicyText {
@@ -44,60 +44,31 @@ pub struct DrgPolicyText {
     #[serde(default, deserialize_with = "opt_decimal_text")]
     pub base_rate: Option<String>,
     /// 低倍率: cost ≤ this multiple of the standard.
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "yibao_money::deserialize_decimal_text")]
     pub low_multiple: String,
     /// 高倍率: cost ≥ this multiple of the standard.
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "yibao_money::deserialize_decimal_text")]
     pub high_multiple: String,
     /// The share of the cost above the 高倍率 threshold that is paid on top of the standard.
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "yibao_money::deserialize_decimal_text")]
     pub high_compensation_ratio: String,
     /// The share of a surplus the hospital keeps (1 = all of it).
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "yibao_money::deserialize_decimal_text")]
     pub surplus_retained_ratio: String,
     /// The surplus counted for 结余留用 is at most this share of the DRG payment.
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "yibao_money::deserialize_decimal_text")]
     pub surplus_cap_ratio: String,
     /// The share of an overspend the fund bears.
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "yibao_money::deserialize_decimal_text")]
     pub overspend_fund_ratio: String,
     /// The overspend shared is at most this share of the DRG payment; beyond it the hospital
     /// bears everything.
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "yibao_money::deserialize_decimal_text")]
     pub overspend_band_ratio: String,
 }
 
-struct DecimalTextVisitor;
-
-impl serde::de::Visitor<'_> for DecimalTextVisitor {
-    type Value = String;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a decimal number or its text")
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
-        if !v.is_finite() {
-            return Err(E::custom("not a finite number"));
-        }
-        // Rust prints the shortest text that reads back as the same double: 0.4 → "0.4".
-        Ok(format!("{v}"))
-    }
-}
-
-fn decimal_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    d.deserialize_any(DecimalTextVisitor)
-}
-
 fn opt_decimal_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    decimal_text(d).map(Some)
+    yibao_money::deserialize_decimal_text(d).map(Some)
 }
 
 /// [`DrgPolicyText`] read and checked.
