@@ -236,15 +236,8 @@ fn parse_case(record: &csv::StringRecord) -> Result<Case, String> {
         other => return Err(format!("sex: “{other}”应为1(男)或2(女)")),
     };
     let age_years = number(2, "age_years")?.ok_or("age_years: 不能为空")?;
-    let discharge_method = match &record[6] {
-        "1" | "" => DischargeMethod::Ordered,
-        "2" => DischargeMethod::TransferredToHospital,
-        "3" => DischargeMethod::TransferredToCommunity,
-        "4" => DischargeMethod::AgainstAdvice,
-        "5" => DischargeMethod::Died,
-        "9" => DischargeMethod::Other,
-        other => return Err(format!("discharge_method: “{other}”应为1、2、3、4、5或9")),
-    };
+    let discharge_method = DischargeMethod::from_code(&record[6])
+        .ok_or_else(|| format!("discharge_method: “{}”应为1、2、3、4、5或9", &record[6]))?;
     let codes = |i: usize| -> Vec<String> {
         record[i]
             .split('|')

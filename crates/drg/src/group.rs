@@ -40,6 +40,21 @@ pub enum DischargeMethod {
     Other,
 }
 
+impl DischargeMethod {
+    /// Reads the 离院方式 code (`1`–`5`, `9`); an empty code is 医嘱离院, the usual case.
+    pub fn from_code(code: &str) -> Option<DischargeMethod> {
+        Some(match code {
+            "1" | "" => DischargeMethod::Ordered,
+            "2" => DischargeMethod::TransferredToHospital,
+            "3" => DischargeMethod::TransferredToCommunity,
+            "4" => DischargeMethod::AgainstAdvice,
+            "5" => DischargeMethod::Died,
+            "9" => DischargeMethod::Other,
+            _ => return None,
+        })
+    }
+}
+
 /// One inpatient stay, as the grouper sees it (the grouping fields of the 医保结算清单).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Case {

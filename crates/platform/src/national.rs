@@ -637,14 +637,9 @@ fn settlement_list(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input4101) -> Re
     let los_days = i
         .act_ipt_days
         .unwrap_or_else(|| (discharged - admitted).num_days().clamp(0, 36_600) as u32);
-    let discharge_method = match i.dscg_way.as_deref() {
-        Some("2") => yibao_drg::DischargeMethod::TransferredToHospital,
-        Some("3") => yibao_drg::DischargeMethod::TransferredToCommunity,
-        Some("4") => yibao_drg::DischargeMethod::AgainstAdvice,
-        Some("5") => yibao_drg::DischargeMethod::Died,
-        Some("9") => yibao_drg::DischargeMethod::Other,
-        _ => yibao_drg::DischargeMethod::Ordered,
-    };
+    // The fsi layer has checked the code: 1–5 or 9.
+    let discharge_method = yibao_drg::DischargeMethod::from_code(i.dscg_way.as_deref().unwrap_or(""))
+        .unwrap_or(yibao_drg::DischargeMethod::Ordered);
     let case = yibao_drg::Case {
         sex,
         age_years,
