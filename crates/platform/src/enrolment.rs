@@ -450,19 +450,33 @@ fn write_person(
     records: &PersonRecords,
     wage: Option<Money>,
 ) -> Result<PersonRecord, PlatformError> {
-    let (enrolment, person) = person_rows(state, ctx, person_no, records, wage)?;
+    // The account balance is the platform's (cached or stored), never the caller's.
+    let known = state.person(person_no)?.map(|entry| entry.record.clone());
+    let employer_name = match current_basic(records).and_then(|r| r.employer.as_ref()) {
+        Some(code) => state
+            .store
+            .employer(code.as_str())
+            .map_err(db)?
+            .map(|e| e.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let (enrolment, person) = person_rows(ctx, person_no, records, wage, known.as_ref(), employer_name)?;
     state.pending.push(WriteOp::UpsertPerson(person.clone()));
     state.pending.push(WriteOp::UpsertEnrolment(enrolment));
     state.put_person(person.clone());
     Ok(person)
 }
 
+/// The enrolment row and the settlement view of a person from their enrolment records. `known`
+/// is the person's settlement view so far, if any: its account balance and ethnicity are kept.
 fn person_rows(
-    state: &mut State,
     ctx: &AdminCtx,
     person_no: &str,
     records: &PersonRecords,
     wage: Option<Money>,
+    known: Option<&PersonRecord>,
+    employer_name: String,
 ) -> Result<(EnrolmentRecord, PersonRecord), PlatformError> {
     let basic = current_basic(records).ok_or_else(|| PlatformError::rule("参保人没有基本医疗保险参保关系".into()))?;
     let latest = basic.history.last().expect("a relationship has a period");
@@ -473,22 +487,7 @@ fn person_rows(
         .rev()
         .find(|p| p.status == Status::Enrolled)
         .and_then(|p| p.benefits_from.filter(|b| *b > p.from));
-    // The account balance is the platform's (cached or stored), never the caller's.
-    let (account_balance, ethnicity) = match state.person(person_no)? {
-        Some(entry) => (entry.record.account_balance, entry.record.ethnicity.clone()),
-        None => (Money::ZERO, "01".to_owned()),
-    };
-    let employer_name = match &basic.employer {
-        Some(code) => state
-            .store
-            .employer(code.as_str())
-            .map_err(db)?
-            .map(|e| e.name)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let today = ctx.today();
-    let groups: Vec<SpecialGroup> = records.groups_on(today.max(latest.from));
+    let groups: Vec<SpecialGroup> = records.groups_on(ctx.today().max(latest.from));
     let civil_servant = records.relationships.iter().any(|r| {
         r.insurance == InsuranceType::CivilServantSubsidy
             && r.history.last().is_some_and(|p| p.status == Status::Enrolled)
@@ -500,7 +499,7 @@ fn person_rows(
         name: records.person.name.clone(),
         sex: records.person.sex,
         birth_date: records.person.birth_date,
-        ethnicity,
+        ethnicity: known.map_or_else(|| "01".to_owned(), |p| p.ethnicity.clone()),
         insurance: basic.insurance,
         person_type: PersonType::from_category(basic.kind.category()),
         tier: basic.tier,
@@ -511,7 +510,7 @@ fn person_rows(
         status: status_code(latest.status).to_owned(),
         enrolled_on,
         benefits_from,
-        account_balance,
+        account_balance: known.map_or(Money::ZERO, |p| p.account_balance),
     };
     let enrolment = EnrolmentRecord {
         certno: person.certno.clone(),
@@ -1150,15 +1149,19 @@ fn import(state: &mut State, ctx: &AdminCtx, rows: &[ImportRow]) -> Result<Value
         let person_no = known
             .get(&row.certno)
             .map_or_else(|| ctx.ids.issue('P'), |p| p.person_no.clone());
-        let (enrolment, mut person) = import_rows(
+        // The employers were read once for the whole file, not per row.
+        let employer_name = current_basic(records)
+            .and_then(|r| r.employer.as_ref())
+            .and_then(|c| employers.get(c.as_str()).cloned())
+            .unwrap_or_default();
+        let (enrolment, person) = person_rows(
             ctx,
             &person_no,
             records,
             row.wage_monthly,
             known.get(&row.certno),
-            &employers,
+            employer_name,
         )?;
-        person.account_balance = known.get(&row.certno).map_or(Money::ZERO, |p| p.account_balance);
         ops.push(WriteOp::UpsertPerson(person));
         ops.push(WriteOp::UpsertEnrolment(enrolment));
     }
@@ -1172,56 +1175,6 @@ fn import(state: &mut State, ctx: &AdminCtx, rows: &[ImportRow]) -> Result<Value
         state.pending.push(op);
     }
     Ok(json!({ "imported": imported }))
-}
-
-/// [`person_rows`] for an import, without a store read per row (the employers are read once).
-fn import_rows(
-    ctx: &AdminCtx,
-    person_no: &str,
-    records: &PersonRecords,
-    wage: Option<Money>,
-    known: Option<&PersonRecord>,
-    employers: &rustc_hash::FxHashMap<String, String>,
-) -> Result<(EnrolmentRecord, PersonRecord), PlatformError> {
-    let basic = current_basic(records).ok_or_else(|| PlatformError::internal("导入的参保关系缺失".into()))?;
-    let period = basic.history.last().expect("a relationship has a period");
-    let benefits_from = period.benefits_from.filter(|b| *b > period.from);
-    let person = PersonRecord {
-        person_no: person_no.to_owned(),
-        certno: records.person.id.as_str().to_owned(),
-        name: records.person.name.clone(),
-        sex: records.person.sex,
-        birth_date: records.person.birth_date,
-        ethnicity: known.map_or_else(|| "01".to_owned(), |p| p.ethnicity.clone()),
-        insurance: basic.insurance,
-        person_type: PersonType::from_category(basic.kind.category()),
-        tier: basic.tier,
-        groups: records.groups_on(ctx.today().max(period.from)),
-        civil_servant: false,
-        insured_admdvs: basic.region.as_str().to_owned(),
-        employer_name: basic
-            .employer
-            .as_ref()
-            .and_then(|c| employers.get(c.as_str()).cloned())
-            .unwrap_or_default(),
-        status: status_code(period.status).to_owned(),
-        enrolled_on: period.from,
-        benefits_from,
-        account_balance: Money::ZERO,
-    };
-    let enrolment = EnrolmentRecord {
-        certno: person.certno.clone(),
-        person_no: person_no.to_owned(),
-        insurance: basic.insurance,
-        status: person.status.clone(),
-        status_from: period.from,
-        person_kind: kind_text(basic.kind),
-        employer: basic.employer.as_ref().map(|c| c.as_str().to_owned()),
-        wage_base: wage,
-        doc_json: serde_json::to_string(records).map_err(|e| PlatformError::internal(e.to_string()))?,
-        updated_at: ctx.now,
-    };
-    Ok((enrolment, person))
 }
 
 /// Indicators of every fund for `year` from the per-month ledger totals, with the warnings of
