@@ -379,7 +379,7 @@ fn settle_year(
 }
 
 /// The settlement lists of the year whose settlement is in force, with the hospital's level
-/// and the patient's scheme from the platform's records.
+/// from the platform's records (read once) and the patient's scheme from the list.
 fn cases_from_database(url: &str, year: i32) -> Result<Vec<yibao_drg::annual::AnnualCase>, String> {
     use yibao_drg::payment::{HospitalLevel as PayLevel, Scheme};
     let mut store = yibao_store::open(url).map_err(|e| e.to_string())?;
@@ -401,11 +401,7 @@ fn cases_from_database(url: &str, year: i32) -> Result<Vec<yibao_drg::annual::An
         let level = *levels
             .get(&list.institution)
             .ok_or_else(|| format!("机构{}没有医院等级", list.institution))?;
-        let settlement = store
-            .settlement(&list.settlement_id)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("结算{}不存在", list.settlement_id))?;
-        let scheme = match settlement.insurance {
+        let scheme = match list.insurance {
             yibao_codes::InsuranceType::ResidentBasic => Scheme::Resident,
             _ => Scheme::Employee,
         };

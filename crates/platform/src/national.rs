@@ -672,6 +672,7 @@ fn settlement_list(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input4101) -> Re
             visit_id: visit.visit_id,
             person_no: person.person_no,
             institution: ctx.institution.to_owned(),
+            insurance: settlement.insurance,
             discharge_date: discharged,
             drg_version: scheme.version.clone(),
             drg,

@@ -437,8 +437,8 @@ macro_rules! filing_columns {
 }
 macro_rules! settlement_list_columns {
     () => {
-        "settlement_id, visit_id, person_no, institution, discharge_date, drg_version, drg, total, \
-         fund_total, grouping_json, list_json, uploaded_at, msgid"
+        "settlement_id, visit_id, person_no, institution, insurance, discharge_date, drg_version, drg, \
+         total, fund_total, grouping_json, list_json, uploaded_at, msgid"
     };
 }
 macro_rules! reference_table_columns {
@@ -965,15 +965,16 @@ pub(crate) fn settlement_list<R: RowAccess + ?Sized>(row: &R) -> Result<Settleme
         visit_id: c.text(1, "visit_id")?,
         person_no: c.text(2, "person_no")?,
         institution: c.text(3, "institution")?,
-        discharge_date: c.date(4, "discharge_date")?,
-        drg_version: c.text(5, "drg_version")?,
-        drg: c.text(6, "drg")?,
-        total: Money::from_fen(c.int(7, "total")?),
-        fund_total: Money::from_fen(c.int(8, "fund_total")?),
-        grouping_json: c.packed(9, "grouping_json")?,
-        list_json: c.packed(10, "list_json")?,
-        uploaded_at: c.time(11, "uploaded_at")?,
-        msgid: c.text(12, "msgid")?,
+        insurance: c.code(4, "insurance", InsuranceType::parse)?,
+        discharge_date: c.date(5, "discharge_date")?,
+        drg_version: c.text(6, "drg_version")?,
+        drg: c.text(7, "drg")?,
+        total: Money::from_fen(c.int(8, "total")?),
+        fund_total: Money::from_fen(c.int(9, "fund_total")?),
+        grouping_json: c.packed(10, "grouping_json")?,
+        list_json: c.packed(11, "list_json")?,
+        uploaded_at: c.time(12, "uploaded_at")?,
+        msgid: c.text(13, "msgid")?,
     })
 }
 

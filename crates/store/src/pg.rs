@@ -755,6 +755,7 @@ fn settlement_list_row(r: &mut Row<'_>, x: &SettlementListRecord) -> Result<()> 
         .text(&x.visit_id)?
         .text(&x.person_no)?
         .text(&x.institution)?;
+    r.text(x.insurance.code())?;
     r.date(x.discharge_date)?.text(&x.drg_version)?.text(&x.drg)?;
     r.int(x.total.fen())?.int(x.fund_total.fen())?;
     r.bytes(&common::pack(&x.grouping_json))?;

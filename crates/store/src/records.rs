@@ -250,6 +250,8 @@ pub struct SettlementListRecord {
     pub visit_id: String,
     pub person_no: String,
     pub institution: String,
+    /// The patient's scheme, from the settlement.
+    pub insurance: InsuranceType,
     pub discharge_date: NaiveDate,
     /// The grouping scheme version, e.g. `CHS-DRG-1.1` (a [`ReferenceTableRecord::version`]).
     pub drg_version: String,

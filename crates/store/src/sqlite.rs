@@ -584,6 +584,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                     r.visit_id,
                     r.person_no,
                     r.institution,
+                    r.insurance.code(),
                     date_text(r.discharge_date),
                     r.drg_version,
                     r.drg,

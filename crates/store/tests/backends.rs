@@ -499,6 +499,7 @@ mod cases {
             visit_id: visit.into(),
             person_no: "P1".into(),
             institution: h.into(),
+            insurance: InsuranceType::EmployeeBasic,
             discharge_date: day,
             drg_version: "CHS-DRG-1.1".into(),
             drg: "FM19".into(),

@@ -13,6 +13,8 @@ CREATE TABLE settlement_lists (
     visit_id        TEXT COLLATE "C" NOT NULL,
     person_no       TEXT COLLATE "C" NOT NULL,
     institution     TEXT COLLATE "C" NOT NULL,
+    -- the patient's scheme (险种), which decides the payment standard in some cities
+    insurance       TEXT COLLATE "C" NOT NULL,
     discharge_date  DATE    NOT NULL,
     drg_version     TEXT COLLATE "C" NOT NULL,
     drg             TEXT COLLATE "C" NOT NULL,

@@ -13,6 +13,8 @@ CREATE TABLE settlement_lists (
     visit_id        TEXT    NOT NULL,
     person_no       TEXT    NOT NULL,
     institution     TEXT    NOT NULL,
+    -- the patient's scheme (险种), which decides the payment standard in some cities
+    insurance       TEXT    NOT NULL,
     discharge_date  TEXT    NOT NULL,
     drg_version     TEXT    NOT NULL,
     drg             TEXT    NOT NULL,
