@@ -8,17 +8,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use yibao_codes::InsuranceType;
-use yibao_fsi::{parse_envelope, TransactionInput};
 use yibao_money::{Money, Quantity, Rounding};
-use yibao_platform::{AdminRequest, EmployerRow, ImportRow, NationalRequest, Platform, Region};
-use yibao_store::{InstitutionRecord, SettlementStatus};
+use yibao_platform::{AdminRequest, EmployerRow, ImportRow, Platform, Region};
+use yibao_store::SettlementStatus;
 
-const INSTITUTION: &str = "H50010100001";
+mod common;
+use common::{call, register_institution, INSTITUTION};
 const PERSONS: usize = 80;
 const FIRST_PERSON: usize = 200_000;
 
@@ -41,22 +40,6 @@ fn region() -> Region {
     }
 }
 
-async fn call(platform: &Platform, serial: &mut u32, infno: &str, input: Value) -> Value {
-    *serial += 1;
-    let now = yibao_platform::now();
-    let msgid = format!("{INSTITUTION}{}{:04}", now.format("%Y%m%d%H%M%S"), *serial % 10_000);
-    let body = json!({ "infno": infno, "msgid": msgid, "fixmedins_code": INSTITUTION, "input": input }).to_string();
-    let envelope = parse_envelope(body.as_bytes(), None).unwrap();
-    let input = TransactionInput::parse(&envelope.infno, &envelope.input).unwrap();
-    let request = NationalRequest {
-        envelope,
-        input,
-        received_at: now,
-        started: Instant::now(),
-    };
-    serde_json::from_slice(&platform.national(request).await.unwrap()).unwrap()
-}
-
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
@@ -76,22 +59,7 @@ async fn simulate_and_reconcile(url: &str) {
         let reader = yibao_store::open(url).unwrap();
         Platform::start(reader, writer, region()).unwrap()
     });
-    let institution = yibao_demo::demo_institutions()
-        .into_iter()
-        .find(|i| i.code == INSTITUTION)
-        .unwrap();
-    platform
-        .upsert_institutions(vec![InstitutionRecord {
-            code: institution.code,
-            name: institution.name,
-            hosp_lv: institution.hosp_lv.to_owned(),
-            admdvs: institution.admdvs,
-            paas_id: institution.paas_id,
-            secret: institution.secret,
-            active: true,
-        }])
-        .await
-        .unwrap();
+    register_institution(&platform).await;
 
     // Employers and people.
     let employers: Vec<EmployerRow> = (0..yibao_demo::DEMO_EMPLOYERS)

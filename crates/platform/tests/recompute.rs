@@ -4,17 +4,16 @@
 //! stored settlement is recomputed and compared with what was stored and answered.
 
 use std::path::Path;
-use std::time::Instant;
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
-use yibao_fsi::{parse_envelope, TransactionInput};
 use yibao_money::{Money, Quantity, Rounding};
 use yibao_platform::service::{recompute, Region};
-use yibao_platform::{NationalRequest, Platform};
-use yibao_store::{InstitutionRecord, PersonRecord, SettlementFilter, SettlementStatus, WriteOp};
+use yibao_platform::Platform;
+use yibao_store::{PersonRecord, SettlementFilter, SettlementStatus, WriteOp};
 
-const INSTITUTION: &str = "H50010100001";
+mod common;
+use common::{call, register_institution, INSTITUTION};
 const PERSONS: usize = 40;
 
 fn region() -> Region {
@@ -57,23 +56,6 @@ fn person_record(index: usize) -> PersonRecord {
     }
 }
 
-async fn call(platform: &Platform, serial: &mut u32, infno: &str, input: Value) -> Value {
-    *serial += 1;
-    let now = yibao_platform::now();
-    let msgid = format!("{INSTITUTION}{}{:04}", now.format("%Y%m%d%H%M%S"), *serial % 10_000);
-    let body = json!({ "infno": infno, "msgid": msgid, "fixmedins_code": INSTITUTION, "input": input }).to_string();
-    let envelope = parse_envelope(body.as_bytes(), None).unwrap();
-    let input = TransactionInput::parse(&envelope.infno, &envelope.input).unwrap();
-    let request = NationalRequest {
-        envelope,
-        input,
-        received_at: now,
-        started: Instant::now(),
-    };
-    let answer = platform.national(request).await.unwrap();
-    serde_json::from_slice(&answer).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_stored_settlement_recomputes_to_what_was_stored() {
     let file = std::env::temp_dir().join(format!("yibao-recompute-{}.db", std::process::id()));
@@ -82,22 +64,7 @@ async fn every_stored_settlement_recomputes_to_what_was_stored() {
     writer.migrate().unwrap();
     let reader = yibao_store::open(&url).unwrap();
     let platform = Platform::start(reader, writer, region()).unwrap();
-    let institution = yibao_demo::demo_institutions()
-        .into_iter()
-        .find(|i| i.code == INSTITUTION)
-        .unwrap();
-    platform
-        .upsert_institutions(vec![InstitutionRecord {
-            code: institution.code,
-            name: institution.name,
-            hosp_lv: institution.hosp_lv.to_owned(),
-            admdvs: institution.admdvs,
-            paas_id: institution.paas_id,
-            secret: institution.secret,
-            active: true,
-        }])
-        .await
-        .unwrap();
+    register_institution(&platform).await;
     platform
         .apply((0..PERSONS).map(|i| WriteOp::UpsertPerson(person_record(i))).collect())
         .await
