@@ -138,12 +138,8 @@ pub fn run(
                 Err(_) => break,
             }
         }
-        if admin && in_flight {
-            in_flight = false;
-            previous.clear();
-            if !done_rx.recv().unwrap_or(false) {
-                recover(&mut state);
-            }
+        if admin && !wait_in_flight(&mut in_flight, &mut previous, &done_rx) {
+            recover(&mut state);
         }
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         let mut answered: Answers = FxHashMap::default();
@@ -237,15 +233,11 @@ pub fn run(
         }
         // This batch was computed on top of the one in flight: it may go only if that one
         // became durable.
-        if in_flight {
-            in_flight = false;
-            previous.clear();
-            if !done_rx.recv().unwrap_or(false) {
-                state.pending = WriteBatch::default();
-                answer(pending, Err("an earlier batch failed to commit".into()));
-                recover(&mut state);
-                continue;
-            }
+        if !wait_in_flight(&mut in_flight, &mut previous, &done_rx) {
+            state.pending = WriteBatch::default();
+            answer(pending, Err("an earlier batch failed to commit".into()));
+            recover(&mut state);
+            continue;
         }
         if state.pending.is_empty() {
             answer(pending, Ok(()));
@@ -257,30 +249,32 @@ pub fn run(
             }
             in_flight = true;
             previous = answered;
-            if admin {
-                in_flight = false;
-                previous.clear();
-                if !done_rx.recv().unwrap_or(false) {
-                    recover(&mut state);
-                    continue;
-                }
+            if admin && !wait_in_flight(&mut in_flight, &mut previous, &done_rx) {
+                recover(&mut state);
+                continue;
             }
         }
         if forget_after || state.is_full() {
             // Caches may be emptied only when nothing in flight depends on them.
-            if in_flight {
-                in_flight = false;
-                previous.clear();
-                if !done_rx.recv().unwrap_or(false) {
-                    recover(&mut state);
-                    continue;
-                }
+            if !wait_in_flight(&mut in_flight, &mut previous, &done_rx) {
+                recover(&mut state);
+                continue;
             }
             state.forget();
         }
     }
     drop(commit_tx);
     let _ = committer.join();
+}
+
+/// Waits for the batch in flight, if there is one, and says whether it became durable (`true`
+/// when nothing was in flight).
+fn wait_in_flight(in_flight: &mut bool, previous: &mut Answers, done: &std::sync::mpsc::Receiver<bool>) -> bool {
+    if !std::mem::take(in_flight) {
+        return true;
+    }
+    previous.clear();
+    done.recv().unwrap_or(false)
 }
 
 /// After a failed commit: nothing of the failed batches is stored, so forget what the caches
