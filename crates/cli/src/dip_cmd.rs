@@ -45,6 +45,7 @@ use yibao_dip::{
 };
 use yibao_money::{Money, Ratio};
 
+use crate::files::for_each_row;
 use crate::payment_policy::PaymentPolicyFile;
 use crate::statement::{write_table, Cell};
 
@@ -461,35 +462,6 @@ fn read_catalog(path: &Path) -> Result<Catalog, String> {
         Ok(())
     })?;
     Catalog::from_groups(groups).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Reads a CSV file whose header must be exactly `headers`, calling `row` for each record; an
-/// error names the file and line.
-fn for_each_row(
-    path: &Path,
-    headers: &[&str],
-    mut row: impl FnMut(u64, &csv::StringRecord) -> Result<(), String>,
-) -> Result<(), String> {
-    let file = path.display();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| format!("{file}: {e}"))?;
-    let found = reader.headers().map_err(|e| format!("{file}: {e}"))?.clone();
-    let found: Vec<&str> = found
-        .iter()
-        .enumerate()
-        .map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}') } else { h })
-        .collect();
-    if found != headers {
-        return Err(format!("{file}:1: 表头应为 {}", headers.join(",")));
-    }
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{file}: {e}"))?;
-        let line = record.position().map_or(0, |p| p.line());
-        row(line, &record).map_err(|e| format!("{file}:{line}: {e}"))?;
-    }
-    Ok(())
 }
 
 fn split_list(text: &str) -> impl Iterator<Item = &str> {

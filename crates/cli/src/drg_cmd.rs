@@ -178,9 +178,7 @@ fn group(rules: &Path, icd: Option<&Path>, cases: &Path, out: &Path) -> Result<(
         .headers()
         .map_err(|e| format!("{}: {e}", cases.display()))?
         .clone();
-    if headers.iter().collect::<Vec<_>>() != expected {
-        return Err(format!("{}:1: 表头应为 {}", cases.display(), expected.join(",")));
-    }
+    crate::files::check_csv_header(cases, &headers, &expected)?;
     let mut writer = csv::Writer::from_path(out).map_err(|e| format!("{}: {e}", out.display()))?;
     writer
         .write_record(["case_id", "mdc", "adrg", "drg", "reason"])
@@ -425,25 +423,10 @@ fn cases_from_csv(path: &Path) -> Result<Vec<yibao_drg::annual::AnnualCase>, Str
     if meta.len() > CASE_FILE_BYTES_MAX as u64 {
         return Err(format!("{}: 文件超过{CASE_FILE_BYTES_MAX}字节", path.display()));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
     let expected = ["case_id", "hospital", "level", "scheme", "drg", "cost", "fund_paid"];
-    let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?;
-    if headers
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}'))
-        .collect::<Vec<_>>()
-        != expected
-    {
-        return Err(format!("{}:1: 表头应为 {}", path.display(), expected.join(",")));
-    }
     let mut cases = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        let at = |column: &str, message: String| format!("{}:{line}: {column}: {message}", path.display());
+    crate::files::for_each_row(path, &expected, |_, record| {
+        let at = |column: &str, message: String| format!("{column}: {message}");
         let level = record[2]
             .parse::<u8>()
             .ok()
@@ -472,8 +455,9 @@ fn cases_from_csv(path: &Path) -> Result<Vec<yibao_drg::annual::AnnualCase>, Str
             fund_paid: money(6, "fund_paid")?,
         });
         if cases.len() > yibao_drg::annual::ANNUAL_CASES_MAX {
-            return Err(at("", format!("病例数超过上限{}", yibao_drg::annual::ANNUAL_CASES_MAX)));
+            return Err(format!("病例数超过上限{}", yibao_drg::annual::ANNUAL_CASES_MAX));
         }
-    }
+        Ok(())
+    })?;
     Ok(cases)
 }

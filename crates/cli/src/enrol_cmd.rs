@@ -148,34 +148,10 @@ pub fn fund(command: FundCommand) -> Result<(), String> {
 
 /// `credit_code,name,registered_on`; format errors name the line.
 fn read_employers(path: &std::path::Path) -> Result<Vec<yibao_platform::EmployerRow>, String> {
-    let text = crate::files::read_text(path, IMPORT_FILE_BYTES_MAX as usize)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let expected = ["credit_code", "name", "registered_on"];
-    let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?;
-    if headers
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}'))
-        .collect::<Vec<_>>()
-        != expected
-    {
-        return Err(format!("{}:1: 表头应为 {}", path.display(), expected.join(",")));
-    }
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != 3 {
-            return Err(format!("{}:{line}: 应有3列", path.display()));
-        }
-        let registered_on = chrono::NaiveDate::parse_from_str(&record[2], "%Y-%m-%d").map_err(|_| {
-            format!(
-                "{}:{line}: registered_on: “{}”应为YYYY-MM-DD日期",
-                path.display(),
-                &record[2]
-            )
-        })?;
+    crate::files::for_each_row(path, &["credit_code", "name", "registered_on"], |line, record| {
+        let registered_on = chrono::NaiveDate::parse_from_str(&record[2], "%Y-%m-%d")
+            .map_err(|_| format!("registered_on: “{}”应为YYYY-MM-DD日期", &record[2]))?;
         rows.push(yibao_platform::EmployerRow {
             line,
             credit_code: record[0].to_owned(),
@@ -183,9 +159,10 @@ fn read_employers(path: &std::path::Path) -> Result<Vec<yibao_platform::Employer
             registered_on,
         });
         if rows.len() > IMPORT_ROWS_MAX {
-            return Err(format!("{}: 超过每次导入上限{IMPORT_ROWS_MAX}行", path.display()));
+            return Err(format!("超过每次导入上限{IMPORT_ROWS_MAX}行"));
         }
-    }
+        Ok(())
+    })?;
     Ok(rows)
 }
 
@@ -204,11 +181,11 @@ pub fn read_import(path: &std::path::Path) -> Result<Vec<ImportRow>, String> {
         .trim(csv::Trim::All)
         .from_path(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?;
-    let found: Vec<&str> = headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
-    if found != IMPORT_HEADER {
-        return Err(format!("{}:1: 表头应为 {}", path.display(), IMPORT_HEADER.join(",")));
-    }
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .clone();
+    crate::files::check_csv_header(path, &headers, &IMPORT_HEADER)?;
     let bar = crate::progress::file_bar(size_bytes, "读取");
     let mut rows = Vec::new();
     let mut errors = Vec::new();

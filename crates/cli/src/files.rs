@@ -43,3 +43,39 @@ pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     }
     Ok(out)
 }
+
+/// Checks a CSV file's header row against `expected` (a leading BOM is ignored); the error names
+/// the file's first line and the header wanted.
+pub fn check_csv_header(path: &Path, found: &csv::StringRecord, expected: &[&str]) -> Result<(), String> {
+    let found: Vec<&str> = found
+        .iter()
+        .enumerate()
+        .map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}') } else { h })
+        .collect();
+    if found != expected {
+        return Err(format!("{}:1: 表头应为 {}", path.display(), expected.join(",")));
+    }
+    Ok(())
+}
+
+/// Reads a CSV file whose header must be exactly `headers`, calling `row` for each record; an
+/// error names the file and line.
+pub fn for_each_row(
+    path: &Path,
+    headers: &[&str],
+    mut row: impl FnMut(u64, &csv::StringRecord) -> Result<(), String>,
+) -> Result<(), String> {
+    let file = path.display();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| format!("{file}: {e}"))?;
+    let found = reader.headers().map_err(|e| format!("{file}: {e}"))?.clone();
+    check_csv_header(path, &found, headers)?;
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{file}: {e}"))?;
+        let line = record.position().map_or(0, |p| p.line());
+        row(line, &record).map_err(|e| format!("{file}:{line}: {e}"))?;
+    }
+    Ok(())
+}
