@@ -35,7 +35,7 @@ pub enum DrgCommand {
     },
     /// Import a CHS-DRG grouping scheme (the official tables and the 医保版 ICD lists) into the
     /// platform's database. The service groups settlement lists (4101) with the newest import,
-    /// loaded when it starts.
+    /// loaded by its first settlement list.
     Import {
         /// The CHS-DRG tables (1_MDC.txt … 7_CCE.txt).
         #[arg(long)]

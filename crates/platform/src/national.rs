@@ -576,8 +576,7 @@ fn dictionary(kind: &str) -> Vec<Value> {
 /// list's visit and person. A re-upload replaces the list and its group.
 fn settlement_list(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input4101) -> Result<Value, PlatformError> {
     let scheme = state
-        .drg
-        .clone()
+        .drg_scheme()?
         .ok_or_else(|| PlatformError::rule("尚未导入DRG分组方案, 经办机构须先执行 yibao drg import".into()))?;
     let settlement = state
         .settlement(&i.setl_id)?

@@ -39,9 +39,9 @@ pub struct State {
     settlement_msgids: FxHashMap<String, String>,
     /// Writes of the batch in progress.
     pub pending: WriteBatch,
-    /// The DRG grouping scheme last imported (`yibao drg import`), loaded at start; `None`
-    /// until one is imported.
-    pub drg: Option<std::sync::Arc<DrgScheme>>,
+    /// The DRG grouping scheme last imported (`yibao drg import`), loaded by the first
+    /// settlement list that needs it: start-up and batch commands do not pay for it.
+    drg: Option<std::sync::Arc<DrgScheme>>,
 }
 
 /// A loaded DRG grouping scheme.
@@ -77,7 +77,6 @@ fn db(e: yibao_store::StoreError) -> PlatformError {
 
 impl State {
     pub fn new(mut store: Box<dyn Store>) -> Result<State, PlatformError> {
-        let drg = load_drg_scheme(store.as_mut())?.map(std::sync::Arc::new);
         let institutions = store
             .institutions()
             .map_err(db)?
@@ -94,7 +93,7 @@ impl State {
             settlements: FxHashMap::default(),
             settlement_msgids: FxHashMap::default(),
             pending: WriteBatch::default(),
-            drg,
+            drg: None,
         })
     }
 
@@ -122,6 +121,15 @@ impl State {
             .map(|i| (i.code.clone(), i))
             .collect();
         Ok(())
+    }
+
+    /// The DRG scheme to group with, loaded from the store on first use.
+    pub fn drg_scheme(&mut self) -> Result<Option<std::sync::Arc<DrgScheme>>, PlatformError> {
+        if self.drg.is_none() {
+            // While none is imported, each settlement list asks the store again (one small read).
+            self.drg = load_drg_scheme(self.store.as_mut())?.map(std::sync::Arc::new);
+        }
+        Ok(self.drg.clone())
     }
 
     /// Puts a person's new settlement view in the cache (enrolment changed it). The caller has
