@@ -1,5 +1,5 @@
 //! Contribution computation (缴费核定): employee monthly charges, resident annual charges with
-//! their fiscal subsidy split and sponsorship, and the fund-operation warnings.
+//! their fiscal subsidy split and sponsorship.
 //!
 //! Everything is integer arithmetic on fen with the policy's named rounding, so a charge can be
 //! recomputed years later to the fen from the stored input and the policy version. Each charge
@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use yibao_codes::{FundPayType, SpecialGroup, Tier};
-use yibao_money::{Money, Ratio, RatioPoints, Rounding, RATIO_SCALE};
+use yibao_money::{Money, Ratio, Rounding, RATIO_SCALE};
 
 use crate::ids::{PersonKind, YearMonth};
 use crate::policy::{ContributionPolicy, GovernmentLevel, SponsorKind};
@@ -310,94 +310,4 @@ fn sponsorship(
         })
         .max_by_key(|(amount, _)| *amount)
         .unwrap_or((Money::ZERO, None))
-}
-
-/// A fund's figures for a period, as the ledger reports them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FundFigures {
-    pub accumulated_balance: Money,
-    /// Average monthly spending over the period.
-    pub monthly_spending: Money,
-    /// Growth over the previous period, in ten-thousandths (may be negative).
-    pub income_growth: RatioPoints,
-    pub spending_growth: RatioPoints,
-}
-
-/// A fund-operation warning (基金运行预警).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FundWarning {
-    CoverTooLow {
-        months_of_cover_tenths: i64,
-        months_min: u32,
-    },
-    CoverTooHigh {
-        months_of_cover_tenths: i64,
-        months_max: u32,
-    },
-    SpendingOutgrowsIncome {
-        gap: RatioPoints,
-    },
-}
-
-impl FundWarning {
-    pub fn message_zh(&self) -> String {
-        match self {
-            FundWarning::CoverTooLow {
-                months_of_cover_tenths,
-                months_min,
-            } => format!(
-                "累计结存可支付月数{}.{}个月,低于{}个月的预警线",
-                months_of_cover_tenths / 10,
-                months_of_cover_tenths % 10,
-                months_min
-            ),
-            FundWarning::CoverTooHigh {
-                months_of_cover_tenths,
-                months_max,
-            } => format!(
-                "累计结存可支付月数{}.{}个月,高于{}个月的合理上限",
-                months_of_cover_tenths / 10,
-                months_of_cover_tenths % 10,
-                months_max
-            ),
-            FundWarning::SpendingOutgrowsIncome { gap } => {
-                format!("基金支出增速高于收入增速{gap}个百分点,超过预警值")
-            }
-        }
-    }
-}
-
-/// Months of cover (累计结存可支付月数) in tenths of a month, rounded down; `None` without spending.
-pub fn months_of_cover_tenths(figures: &FundFigures) -> Option<i64> {
-    let spending = figures.monthly_spending.fen();
-    (spending > 0).then(|| {
-        let tenths = i128::from(figures.accumulated_balance.fen()) * 10 / i128::from(spending);
-        i64::try_from(tenths).unwrap_or(i64::MAX)
-    })
-}
-
-/// The warnings the policy's thresholds raise for a fund's figures.
-pub fn fund_warnings(policy: &ContributionPolicy, figures: &FundFigures) -> Vec<FundWarning> {
-    let t = &policy.fund_warning;
-    let mut warnings = Vec::new();
-    if let Some(tenths) = months_of_cover_tenths(figures) {
-        if tenths < i64::from(t.months_of_cover_min) * 10 {
-            warnings.push(FundWarning::CoverTooLow {
-                months_of_cover_tenths: tenths,
-                months_min: t.months_of_cover_min,
-            });
-        } else if tenths > i64::from(t.months_of_cover_max) * 10 {
-            warnings.push(FundWarning::CoverTooHigh {
-                months_of_cover_tenths: tenths,
-                months_max: t.months_of_cover_max,
-            });
-        }
-    }
-    let gap = figures.spending_growth.ten_thousandths() - figures.income_growth.ten_thousandths();
-    if gap > t.spending_growth_over_income_max.ten_thousandths() {
-        warnings.push(FundWarning::SpendingOutgrowsIncome {
-            gap: RatioPoints::from_ten_thousandths(gap),
-        });
-    }
-    warnings
 }

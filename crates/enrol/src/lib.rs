@@ -16,8 +16,8 @@
 //!   special groups; duplicate-enrolment refusal; arrears suspension.
 //! - `waiting`: waiting periods and `coverage_on`, the question settlement asks.
 //! - `policy`: the contribution policy file.
-//! - `contribution`: employee monthly and resident annual charges, subsidy split, sponsorship,
-//!   fund warnings.
+//! - `contribution`: employee monthly and resident annual charges, subsidy split, sponsorship
+//!   (the policy's fund-warning thresholds are applied by `yibao-books`).
 //! - `account`: personal accounts with family mutual aid.
 //! - `registry`: an in-memory registry over the pure operations.
 
@@ -34,9 +34,9 @@ pub mod waiting;
 pub use account::{AccountEntry, AccountError, EntryKind, FamilyBinding, FamilyRelation, PersonalAccount};
 pub use commands::{apply, arrears_suspensions, Applied, Command, EnrolError, Enrolment, Event, EventKind, TransferIn};
 pub use contribution::{
-    contribution_base, employee_monthly, fund_warnings, monthly_employee_run, months_of_cover_tenths, resident_annual,
-    run_totals, subsidy_split, ContributionCharge, ContributionError, EmployeeContributionInput, EmployeeKind,
-    FundFigures, FundWarning, ResidentCharge, ResidentContributionInput, RunTotals, SubsidySplit,
+    contribution_base, employee_monthly, monthly_employee_run, resident_annual, run_totals, subsidy_split,
+    ContributionCharge, ContributionError, EmployeeContributionInput, EmployeeKind, ResidentCharge,
+    ResidentContributionInput, RunTotals, SubsidySplit,
 };
 pub use credit_code::{CreditCode, CreditCodeError};
 pub use ids::{Employer, GroupMembership, IdError, Person, PersonKind, RegionCode, YearMonth};

@@ -7,7 +7,7 @@ use common::*;
 use proptest::prelude::*;
 use yibao_codes::{FundPayType, SpecialGroup, Tier};
 use yibao_enrol::*;
-use yibao_money::{Money, RatioPoints};
+use yibao_money::Money;
 
 fn yuan(text: &str) -> Money {
     Money::parse_yuan(text).unwrap()
@@ -298,31 +298,6 @@ fn resident_tiers_and_critical_illness_book() {
     let err = resident_annual(&policy, &input(Tier::Two, PersonKind::Student)).unwrap_err();
     assert_eq!(err.to_string(), "筹资政策中没有学生可选的第2档");
     assert!(resident_annual(&policy, &input(Tier::One, PersonKind::Student)).is_ok());
-}
-
-#[test]
-fn fund_warnings_by_threshold() {
-    let policy = chongqing();
-    let figures = |balance: i64, spending: i64, income_growth: i64, spending_growth: i64| FundFigures {
-        accumulated_balance: Money::from_yuan(balance),
-        monthly_spending: Money::from_yuan(spending),
-        income_growth: RatioPoints::from_ten_thousandths(income_growth),
-        spending_growth: RatioPoints::from_ten_thousandths(spending_growth),
-    };
-    // balance, monthly spending, growth (‱) → warnings
-    assert_eq!(fund_warnings(&policy, &figures(700, 100, 500, 600)), vec![]);
-    assert_eq!(
-        fund_warnings(&policy, &figures(550, 100, 500, 600)),
-        vec![FundWarning::CoverTooLow {
-            months_of_cover_tenths: 55,
-            months_min: 6
-        }]
-    );
-    let high = fund_warnings(&policy, &figures(1000, 100, 500, 800));
-    assert_eq!(high.len(), 2);
-    assert_eq!(high[0].message_zh(), "累计结存可支付月数10.0个月,高于9个月的合理上限");
-    assert_eq!(high[1].message_zh(), "基金支出增速高于收入增速+3个百分点,超过预警值");
-    assert_eq!(months_of_cover_tenths(&figures(1000, 0, 0, 0)), None);
 }
 
 fn kind() -> impl Strategy<Value = EmployeeKind> {
