@@ -834,7 +834,7 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
                 employer: row.employer.clone(),
                 insurance: InsuranceType::EmployeeBasic,
                 period,
-                kind: charge.kind_text().to_owned(),
+                kind: charge_kind(charge.kind).to_owned(),
                 base: charge.base,
                 employer_amount: charge.employer_amount,
                 individual_amount: charge.individual_amount,
@@ -999,17 +999,12 @@ impl RunSums {
     }
 }
 
-trait KindText {
-    fn kind_text(&self) -> &'static str;
-}
-
-impl KindText for yibao_enrol::ContributionCharge {
-    fn kind_text(&self) -> &'static str {
-        match self.kind {
-            EmployeeKind::InService => "employee",
-            EmployeeKind::Retired => "retiree",
-            EmployeeKind::Flexible => "flexible",
-        }
+/// The `kind` a run's contribution row is stored with.
+fn charge_kind(kind: EmployeeKind) -> &'static str {
+    match kind {
+        EmployeeKind::InService => "employee",
+        EmployeeKind::Retired => "retiree",
+        EmployeeKind::Flexible => "flexible",
     }
 }
 
