@@ -107,6 +107,7 @@ pub fn run(args: &SettleArgs) -> Result<(), String> {
         person: &person,
         ytd: &ytd,
         account_balance,
+        family_account_balance: Money::ZERO,
         visit: &visit,
     };
     let settlement = settle(&input).map_err(|e| format!("{}: {e}", args.visit.display()))?;

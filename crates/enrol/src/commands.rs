@@ -10,11 +10,12 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
-use yibao_codes::{InsuranceType, SpecialGroup, Tier};
+use yibao_codes::{CitizenId, InsuranceType, SpecialGroup, Tier};
 use yibao_money::{Money, AMOUNT_FEN_MAX};
 
+use crate::account::{FamilyBinding, FamilyRelation, BOUND_MEMBERS_MAX};
 use crate::credit_code::CreditCode;
-use crate::ids::{GroupMembership, PersonKind, RegionCode, YearMonth};
+use crate::ids::{citizen_id_serde, GroupMembership, PersonKind, RegionCode, YearMonth};
 use crate::policy::ContributionPolicy;
 use crate::records::{
     ConflictingRecord, ContributionPurpose, ContributionRecord, PersonRecords, Relationship, Status, StatusPeriod,
@@ -98,6 +99,20 @@ pub enum Command {
         group: SpecialGroup,
         on: NaiveDate,
     },
+    /// 家庭共济绑定: from `on`, this person's employee personal account may pay the personal
+    /// burden of `member` (spouse, parent, child or near relative).
+    BindFamily {
+        #[serde(with = "citizen_id_serde")]
+        member: CitizenId,
+        relation: FamilyRelation,
+        on: NaiveDate,
+    },
+    /// Ends a family binding: `on` is the first day the account no longer pays for `member`.
+    UnbindFamily {
+        #[serde(with = "citizen_id_serde")]
+        member: CitizenId,
+        on: NaiveDate,
+    },
 }
 
 /// What happened, for the audit trail.
@@ -114,6 +129,8 @@ pub enum EventKind {
     LapseRepaired,
     GroupJoined,
     GroupLeft,
+    FamilyBound,
+    FamilyUnbound,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +213,14 @@ pub enum EnrolError {
     },
     #[error("特殊人群身份无效:{0}")]
     Group(&'static str),
+    #[error("不能为本人绑定家庭共济")]
+    FamilySelf,
+    #[error("{on}本人未在职工基本医疗保险参保,没有可用于家庭共济的个人账户")]
+    FamilyNoAccount { on: NaiveDate },
+    #[error("{member}已绑定本人账户的家庭共济")]
+    FamilyAlreadyBound { member: String },
+    #[error("{member}在{on}未绑定本人账户的家庭共济")]
+    FamilyNotBound { member: String, on: NaiveDate },
     #[error("{0}")]
     Text(&'static str),
 }
@@ -326,8 +351,79 @@ pub fn apply(records: &PersonRecords, command: &Command, policy: &ContributionPo
                 format!("不再是{}", group.name_zh()),
             ));
         }
+        Command::BindFamily { member, relation, on } => {
+            not_before_birth(records, *on)?;
+            bind_family(&mut next, member, *relation, *on)?;
+            events.push(event(
+                EventKind::FamilyBound,
+                None,
+                *on,
+                format!("绑定家庭共济:{}", member.masked()),
+            ));
+        }
+        Command::UnbindFamily { member, on } => {
+            let binding = next
+                .family
+                .iter_mut()
+                .find(|b| b.member == *member && b.is_active_on(*on))
+                .ok_or_else(|| EnrolError::FamilyNotBound {
+                    member: member.masked(),
+                    on: *on,
+                })?;
+            binding.to = on.pred_opt();
+            events.push(event(
+                EventKind::FamilyUnbound,
+                None,
+                *on,
+                format!("解除家庭共济:{}", member.masked()),
+            ));
+        }
     }
     Ok(Applied { records: next, events })
+}
+
+/// The rules of a family binding (门诊共济, 国办发〔2021〕14号): only an employee's personal
+/// account pays for family members, never the owner's own binding, one binding per member at a
+/// time, at most [`BOUND_MEMBERS_MAX`] members. That a member is bound to no other account is a
+/// rule across persons, checked by whoever holds them all (the platform).
+fn bind_family(
+    next: &mut PersonRecords,
+    member: &CitizenId,
+    relation: FamilyRelation,
+    on: NaiveDate,
+) -> Result<(), EnrolError> {
+    if *member == next.person.id {
+        return Err(EnrolError::FamilySelf);
+    }
+    let has_account = next
+        .relationships
+        .iter()
+        .any(|r| r.insurance == InsuranceType::EmployeeBasic && r.is_enrolled_on(on));
+    if !has_account {
+        return Err(EnrolError::FamilyNoAccount { on });
+    }
+    if next
+        .family
+        .iter()
+        .any(|b| b.member == *member && b.to.is_none_or(|to| to >= on))
+    {
+        return Err(EnrolError::FamilyAlreadyBound {
+            member: member.masked(),
+        });
+    }
+    if next.family.iter().filter(|b| b.to.is_none()).count() >= BOUND_MEMBERS_MAX {
+        return Err(EnrolError::TooMany {
+            what: "家庭共济绑定人数",
+            max: BOUND_MEMBERS_MAX,
+        });
+    }
+    next.family.push(FamilyBinding {
+        member: *member,
+        relation,
+        from: on,
+        to: None,
+    });
+    Ok(())
 }
 
 fn event(kind: EventKind, relationship: Option<u32>, on: NaiveDate, message: String) -> Event {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use yibao_codes::{InsuranceType, SpecialGroup, Tier};
 use yibao_money::Money;
 
+use crate::account::FamilyBinding;
 use crate::credit_code::CreditCode;
 use crate::ids::{GroupMembership, Person, PersonKind, RegionCode, YearMonth};
 use crate::waiting::WaitingDecision;
@@ -170,6 +171,9 @@ pub struct PersonRecords {
     pub relationships: Vec<Relationship>,
     pub groups: Vec<GroupMembership>,
     pub contributions: Vec<ContributionRecord>,
+    /// Family members this person's account pays for (家庭共济), with their dates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub family: Vec<FamilyBinding>,
 }
 
 impl PersonRecords {
@@ -179,7 +183,13 @@ impl PersonRecords {
             relationships: Vec::new(),
             groups: Vec::new(),
             contributions: Vec::new(),
+            family: Vec::new(),
         }
+    }
+
+    /// The family members bound on `date`.
+    pub fn family_on(&self, date: NaiveDate) -> impl Iterator<Item = &FamilyBinding> {
+        self.family.iter().filter(move |b| b.is_active_on(date))
     }
 
     pub fn relationship(&self, no: u32) -> Option<&Relationship> {

@@ -666,3 +666,81 @@ fn records_round_trip_through_json() {
     assert_eq!(back.person.sex, yibao_codes::Sex::Male);
     assert_eq!(back.person.birth_date, date("1985-06-15"));
 }
+
+fn bind(member: &str, on: &str) -> Command {
+    Command::BindFamily {
+        member: yibao_codes::CitizenId::parse(member).unwrap(),
+        relation: FamilyRelation::Child,
+        on: date(on),
+    }
+}
+
+#[test]
+fn family_bindings_follow_the_mutual_aid_rules() {
+    let cq = chongqing();
+    let owner = employee_records();
+    let child = citizen_id("500112", "20150301", "123");
+    let bound = apply(&owner, &bind(&child, "2024-02-01"), &cq).unwrap();
+    assert_eq!(bound.events[0].kind, EventKind::FamilyBound);
+    assert_eq!(bound.records.family_on(date("2024-02-01")).count(), 1);
+    assert_eq!(bound.records.family_on(date("2024-01-31")).count(), 0);
+
+    // Bound once only; the owner cannot bind themself; a resident has no account to share.
+    let again = refusal(&bound.records, bind(&child, "2024-05-01"), &cq);
+    assert!(matches!(again, EnrolError::FamilyAlreadyBound { .. }), "{again}");
+    let own = owner.person.id.as_str().to_owned();
+    assert_eq!(refusal(&owner, bind(&own, "2024-02-01"), &cq), EnrolError::FamilySelf);
+    let resident = enrol(&person("19850615"), resident_enrolment("2023-12-01"), &cq);
+    assert_eq!(
+        refusal(&resident, bind(&child, "2024-02-01"), &cq).to_string(),
+        "2024-02-01本人未在职工基本医疗保险参保,没有可用于家庭共济的个人账户"
+    );
+    // Before the employee relationship began there was no account either.
+    assert!(matches!(
+        refusal(&owner, bind(&child, "2023-12-01"), &cq),
+        EnrolError::FamilyNoAccount { .. }
+    ));
+
+    // Unbinding ends the binding the day before; the member can then be bound again.
+    let member = yibao_codes::CitizenId::parse(&child).unwrap();
+    let unbound = apply(
+        &bound.records,
+        &Command::UnbindFamily {
+            member,
+            on: date("2024-06-01"),
+        },
+        &cq,
+    )
+    .unwrap();
+    assert_eq!(unbound.records.family_on(date("2024-05-31")).count(), 1);
+    assert_eq!(unbound.records.family_on(date("2024-06-01")).count(), 0);
+    let unbind_again = refusal(
+        &unbound.records,
+        Command::UnbindFamily {
+            member,
+            on: date("2024-07-01"),
+        },
+        &cq,
+    );
+    assert!(
+        matches!(unbind_again, EnrolError::FamilyNotBound { .. }),
+        "{unbind_again}"
+    );
+    apply(&unbound.records, &bind(&child, "2024-07-01"), &cq).unwrap();
+
+    // At most BOUND_MEMBERS_MAX members at once.
+    let mut full = owner.clone();
+    for n in 0..account::BOUND_MEMBERS_MAX {
+        let member = citizen_id("500112", "20100101", &format!("{:03}", 100 + n));
+        full = apply(&full, &bind(&member, "2024-02-01"), &cq).unwrap().records;
+    }
+    let over = citizen_id("500112", "20100101", "200");
+    assert!(matches!(
+        refusal(&full, bind(&over, "2024-02-01"), &cq),
+        EnrolError::TooMany { .. }
+    ));
+
+    // The binding survives the stored document's round trip.
+    let json = serde_json::to_string(&bound.records).unwrap();
+    assert_eq!(serde_json::from_str::<PersonRecords>(&json).unwrap(), bound.records);
+}

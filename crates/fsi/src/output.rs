@@ -105,7 +105,7 @@ pub struct SetlContext {
 /// hold by construction:
 ///
 /// - `fund_pay_sumamt` = hifp + cvlserv + hifes + hifmi + hifob + maf + hifdm + oth;
-/// - `psn_part_amt` = `acct_pay` + `psn_cash_pay`;
+/// - `psn_part_amt` = `acct_pay` + `psn_cash_pay`, `acct_pay` including `acct_mulaid_pay`;
 /// - `medfee_sumamt` = `fund_pay_sumamt` + `psn_part_amt` (+ `hosp_part_amt`, always 0 here).
 ///
 /// Each fund row is reported in the field `FundPayType::settlement_field` names. A row paid
@@ -136,7 +136,7 @@ pub struct SetlAmounts {
     pub acct_pay: Money,
     pub psn_cash_pay: Money,
     pub balc: Money,
-    /// 个人账户共济支付金额: family mutual aid is not modelled yet, so always 0.
+    /// 个人账户共济支付金额: the part of `acct_pay` paid from a bound family member's account.
     pub acct_mulaid_pay: Money,
 }
 
@@ -149,7 +149,11 @@ impl SetlAmounts {
             inscp_scp_amt: settlement.policy_scope,
             act_pay_dedc: settlement.deductible,
             pool_prop_selfpay: settlement.pooled_ratio,
-            acct_pay: settlement.account_pay,
+            // The account pay reported is the person's own and the family's together, so that
+            // psn_part_amt = acct_pay + psn_cash_pay holds; acct_mulaid_pay says how much of
+            // it came from the family member's account.
+            acct_pay: settlement.account_pay + settlement.mutual_aid_pay,
+            acct_mulaid_pay: settlement.mutual_aid_pay,
             psn_cash_pay: settlement.cash_pay,
             balc: settlement.account_balance_after,
             ..SetlAmounts::default()

@@ -259,6 +259,7 @@ fn ningbo_inpatient_from_wire_lines_to_setlinfo() {
         person: &person,
         ytd: &ytd,
         account_balance: Money::ZERO,
+        family_account_balance: Money::ZERO,
         visit: &visit,
     })
     .unwrap();
@@ -371,6 +372,7 @@ fn identities_hold_for_every_published_case() {
             person: &person,
             ytd: &ytd,
             account_balance: balance,
+            family_account_balance: Money::ZERO,
             visit: &visit,
         })
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -298,12 +298,18 @@ fn execute(
     let applied = apply(&records, command, policy).map_err(|e| PlatformError::rule(e.to_string()))?;
     let previous = existing.as_ref().map(|(row, _)| row);
     let person_no = person_no_for(state, ctx, certno, previous)?;
+    // A family binding also changes the member's settlement view: whose account pays for them.
+    let member_view = family_member_view(state, &person_no, command)?;
     let wage = wage_monthly.or(previous.and_then(|r| r.wage_base));
     // Money a command records (a contribution paid at the counter, a lapse repaired) is booked
     // with it: enrolment only appends contributions, so the new ones are the tail.
     let received = &applied.records.contributions[records.contributions.len()..];
     let (rows, entries) = recorded_contributions(ctx, policy, &applied.records, &person_no, received)?;
     let person = write_person(state, ctx, &person_no, &applied.records, wage)?;
+    if let Some(member) = member_view {
+        state.pending.push(WriteOp::UpsertPerson(member.clone()));
+        state.put_person(member);
+    }
     if !rows.is_empty() {
         state.pending.push(WriteOp::InsertContributions(rows));
         state.pending.push(WriteOp::InsertLedger(entries));
@@ -392,12 +398,58 @@ fn command_date(command: &Command) -> NaiveDate {
         | Command::Resume { on, .. }
         | Command::Terminate { on, .. }
         | Command::TransferOut { on, .. }
-        | Command::LeaveGroup { on, .. } => *on,
+        | Command::LeaveGroup { on, .. }
+        | Command::BindFamily { on, .. }
+        | Command::UnbindFamily { on, .. } => *on,
         Command::TransferIn(t) => t.on,
         Command::RecordContribution(c) => c.paid_on,
         Command::RepairLapse { paid_on, .. } => *paid_on,
         Command::JoinGroup(g) => g.from,
     }
+}
+
+/// The member's settlement view after a family binding command of `owner` (`None` for other
+/// commands). The rule across persons is checked here: a member is paid for by one account at a
+/// time, so a settlement always knows whose.
+fn family_member_view(
+    state: &mut State,
+    owner: &str,
+    command: &Command,
+) -> Result<Option<PersonRecord>, PlatformError> {
+    let (member, bind) = match command {
+        Command::BindFamily { member, .. } => (member, true),
+        Command::UnbindFamily { member, .. } => (member, false),
+        _ => return Ok(None),
+    };
+    let mut view = state
+        .person_by_certno(member.as_str())?
+        .map(|e| e.record.clone())
+        .ok_or_else(|| {
+            PlatformError::field(
+                "command.member",
+                format!("{}未在本统筹区参保,不能绑定家庭共济", member.masked()),
+            )
+        })?;
+    if bind {
+        if let Some(payer) = view.family_payer.as_deref().filter(|p| *p != owner) {
+            let payer_certno = state
+                .person(payer)?
+                .map(|e| e.record.certno.clone())
+                .unwrap_or_default();
+            return Err(PlatformError::field(
+                "command.member",
+                format!(
+                    "{}已绑定{}的个人账户家庭共济,须先解除",
+                    member.masked(),
+                    mask_certno(&payer_certno)
+                ),
+            ));
+        }
+        view.family_payer = Some(owner.to_owned());
+    } else if view.family_payer.as_deref() == Some(owner) {
+        view.family_payer = None;
+    }
+    Ok(Some(view))
 }
 
 /// The person number: the enrolment's, else the settlement record's (a person the platform knew
@@ -511,6 +563,7 @@ fn person_rows(
         enrolled_on,
         benefits_from,
         account_balance: known.map_or(Money::ZERO, |p| p.account_balance),
+        family_payer: known.and_then(|p| p.family_payer.clone()),
     };
     let enrolment = EnrolmentRecord {
         certno: person.certno.clone(),
@@ -559,6 +612,8 @@ fn person(state: &mut State, certno: &str) -> Result<Value, PlatformError> {
         "wage_monthly": row.wage_base,
         "benefits_from": view.benefits_from,
         "account_balance": view.account_balance,
+        // Whose account pays for this person by family mutual aid (their person_no), if any.
+        "family_payer": view.family_payer,
         "account_entries": entries.iter().map(|e| json!({
             "entry_id": e.entry_id, "posted_at": e.posted_at, "kind": e.kind, "amount": e.amount,
             "balance_after": e.balance_after, "reference": e.reference, "counterparty": e.counterparty,

@@ -21,7 +21,11 @@ pub fn settlement_postings(
     reversal: bool,
 ) -> Vec<LedgerEntry> {
     let mut amounts: Vec<(&str, Money)> = settlement.funds.iter().map(|f| (f.fund.code(), f.amount)).collect();
-    amounts.push((FundPayType::EmployeeAccount.code(), settlement.account_pay));
+    // The personal-account book pays the person's own account and a family member's alike.
+    amounts.push((
+        FundPayType::EmployeeAccount.code(),
+        settlement.account_pay + settlement.mutual_aid_pay,
+    ));
     postings(&amounts, settlement_id, posting_id, posted_at, reversal)
 }
 

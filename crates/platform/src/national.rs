@@ -769,7 +769,7 @@ fn reconcile_totals(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3201) -> R
     for (name, ours, theirs) in [
         ("医疗费总额", t.total, i.medfee_sumamt),
         ("基金支付总额", t.fund_total, i.fund_pay_sumamt),
-        ("个人账户支出", t.account_pay, i.acct_pay),
+        ("个人账户支出", t.account_pay + t.mutual_aid_pay, i.acct_pay),
     ] {
         if ours != theirs {
             differences.push(format!("{name} 中心{ours} 机构{theirs}"));
@@ -780,7 +780,10 @@ fn reconcile_totals(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3201) -> R
             "0",
             format!(
                 "对账平:{}笔,医疗费总额{},基金支付{},个人账户{}",
-                t.count, t.total, t.fund_total, t.account_pay
+                t.count,
+                t.total,
+                t.fund_total,
+                t.account_pay + t.mutual_aid_pay
             ),
         )
     } else {
@@ -819,7 +822,7 @@ fn reconcile_detail(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3202) -> R
                 "memo": Value::Null,
                 "medfee_sumamt": amount_number(s.total),
                 "fund_pay_sumamt": amount_number(s.fund_total),
-                "acct_pay": amount_number(s.account_pay),
+                "acct_pay": amount_number(s.account_pay + s.mutual_aid_pay),
             })
         })
         .collect();

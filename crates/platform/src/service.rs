@@ -577,12 +577,26 @@ pub fn settle(
     };
     let year = policy.insurance_year(begin_date);
     let ytd = state.year_to_date(request.person_no, year)?.clone();
+    // A bound family member's account (家庭共济) is read only when the account may be used:
+    // most visits never touch it.
+    let family_account = match (&record.family_payer, request.use_account) {
+        (Some(payer), true) => Some(FamilyAccountInput {
+            payer: payer.clone(),
+            balance: state
+                .person(payer)?
+                .ok_or_else(|| PlatformError::internal(format!("共济账户所属人员{payer}不存在")))?
+                .record
+                .account_balance,
+        }),
+        _ => None,
+    };
     let input = SettleInput {
         policy,
         catalog: &ctx.region.catalog,
         person: &person,
         ytd: &ytd,
         account_balance: record.account_balance,
+        family_account_balance: family_account.as_ref().map_or(Money::ZERO, |f| f.balance),
         visit: &visit,
     };
     let settlement = pre_settle(&input).map_err(|e| PlatformError::field(e.field(), e.to_string()))?;
@@ -598,6 +612,7 @@ pub fn settle(
         person: person.clone(),
         ytd: ytd.clone(),
         account_balance: record.account_balance,
+        family_account: family_account.clone(),
         visit: visit.clone(),
     })
     .expect("settlement inputs serialize");
@@ -660,6 +675,32 @@ pub fn settle(
                 counterparty: None,
             }]));
     }
+    if !s.mutual_aid_pay.is_zero() {
+        let payer = &family_account
+            .as_ref()
+            .expect("mutual aid is paid only from a bound account")
+            .payer;
+        let payer_entry = person_entry(state, payer)?;
+        payer_entry.record.account_balance -= s.mutual_aid_pay;
+        let payer_balance = payer_entry.record.account_balance;
+        assert!(!payer_balance.is_negative(), "an account never goes negative");
+        state.pending.push(WriteOp::SetAccountBalance {
+            person_no: payer.clone(),
+            balance: payer_balance,
+        });
+        state
+            .pending
+            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
+                entry_id: ctx.ids.issue('A'),
+                person_no: payer.clone(),
+                posted_at: ctx.now,
+                kind: "family_payment".into(),
+                amount: -s.mutual_aid_pay,
+                balance_after: payer_balance,
+                reference: settled.settlement_id.clone(),
+                counterparty: Some(request.person_no.to_owned()),
+            }]));
+    }
     let entry = state.visit(request.visit_id)?.expect("checked above");
     let mut sns = Vec::new();
     for line in entry.lines.iter_mut().filter(|l| l.settlement_id.is_none()) {
@@ -686,6 +727,7 @@ pub fn settle(
         fund_total: s.fund_total,
         account_pay: s.account_pay,
         cash_pay: s.cash_pay,
+        mutual_aid_pay: s.mutual_aid_pay,
         status: SettlementStatus::Settled,
         cancelled_at: None,
         cancel_msgid: None,
@@ -714,7 +756,20 @@ pub struct StoredInputs {
     pub person: Person,
     pub ytd: yibao_settle::YearToDate,
     pub account_balance: Money,
+    /// The bound family member's account the settlement could draw on (家庭共济); absent in
+    /// settlements stored before mutual aid, and when none was bound or the account unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_account: Option<FamilyAccountInput>,
     pub visit: Visit,
+}
+
+/// A family member's account as a settlement saw it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyAccountInput {
+    /// The account owner's `person_no`.
+    pub payer: String,
+    pub balance: Money,
 }
 
 /// Recomputes a stored settlement from its stored inputs with the policy version that produced
@@ -739,6 +794,7 @@ pub fn recompute(record: &SettlementRecord, region: &Region) -> Result<Settlemen
         person: &inputs.person,
         ytd: &inputs.ytd,
         account_balance: inputs.account_balance,
+        family_account_balance: inputs.family_account.as_ref().map_or(Money::ZERO, |f| f.balance),
         visit: &inputs.visit,
     };
     pre_settle(&input).map_err(|e| PlatformError::internal(format!("结算{}无法重算: {e}", record.settlement_id)))
@@ -813,6 +869,19 @@ pub fn cancel_settlement(
     }
     let deltas: yibao_settle::Deltas = serde_json::from_str(&record.deltas_json)
         .map_err(|e| PlatformError::internal(format!("结算{settlement_id}的累计变化无法解读: {e}")))?;
+    // The family account a mutual-aid payment came from is refunded, whoever it is bound to now.
+    let mutual_aid_payer = if record.mutual_aid_pay.is_zero() {
+        None
+    } else {
+        let inputs: StoredInputs = serde_json::from_str(&record.inputs_json)
+            .map_err(|e| PlatformError::internal(format!("结算{settlement_id}的输入无法解读: {e}")))?;
+        let payer = inputs
+            .family_account
+            .ok_or_else(|| PlatformError::internal(format!("结算{settlement_id}有共济支付但没有记录共济账户")))?
+            .payer;
+        person_entry(state, &payer)?;
+        Some(payer)
+    };
     // The opposite postings are built while checking: nothing may fail once state changes.
     let ledger = reversal_postings(&record, ctx)?;
     // Everything checked: apply the inverse.
@@ -851,6 +920,27 @@ pub fn cancel_settlement(
                 balance_after: balance,
                 reference: settlement_id.to_owned(),
                 counterparty: None,
+            }]));
+    }
+    if let Some(payer) = mutual_aid_payer {
+        let payer_entry = person_entry(state, &payer)?;
+        payer_entry.record.account_balance += record.mutual_aid_pay;
+        let payer_balance = payer_entry.record.account_balance;
+        state.pending.push(WriteOp::SetAccountBalance {
+            person_no: payer.clone(),
+            balance: payer_balance,
+        });
+        state
+            .pending
+            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
+                entry_id: ctx.ids.issue('A'),
+                person_no: payer,
+                posted_at: ctx.now,
+                kind: "reversal".into(),
+                amount: record.mutual_aid_pay,
+                balance_after: payer_balance,
+                reference: settlement_id.to_owned(),
+                counterparty: Some(person_no.to_owned()),
             }]));
     }
     if let Some(entry) = state.visit(&record.visit_id)? {
@@ -903,7 +993,7 @@ fn reversal_postings(record: &SettlementRecord, ctx: &Ctx) -> Result<Vec<yibao_s
     }
     amounts.push((
         yibao_codes::FundPayType::EmployeeAccount.code().to_owned(),
-        record.account_pay,
+        record.account_pay + record.mutual_aid_pay,
     ));
     let amounts: Vec<(&str, Money)> = amounts.iter().map(|(b, m)| (b.as_str(), *m)).collect();
     let posting_id = format!("{}R", record.settlement_id);

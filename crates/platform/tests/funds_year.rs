@@ -161,6 +161,45 @@ async fn simulate_and_reconcile(url: &str) {
         .collect();
     let mut serial = 0;
     let now = yibao_platform::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    // Family mutual aid: the eight resident visitors are each bound to an employee's account
+    // (not a visitor's), which pays their burden, since residents have no account of their own.
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
+    for (k, r) in residents.iter().take(8).enumerate() {
+        let owner = employees[employees.len() - 2 - k];
+        let bound = platform
+            .admin(AdminRequest::Execute {
+                certno: owner.certno.clone(),
+                name: None,
+                wage_monthly: None,
+                command: serde_json::from_value(json!({
+                    "command": "bind_family", "member": r.certno, "relation": "child", "on": "2026-11-01"
+                }))
+                .unwrap(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(bound["events"][0]["kind"], "family_bound", "{bound}");
+        owners.insert(r.certno.clone(), owner.certno.clone());
+    }
+    // One account at a time pays for a member: a second binding is refused, naming the first.
+    let second = platform
+        .admin(AdminRequest::Execute {
+            certno: employees[0].certno.clone(),
+            name: None,
+            wage_monthly: None,
+            command: serde_json::from_value(json!({
+                "command": "bind_family", "member": residents[0].certno, "relation": "parent", "on": "2026-11-02"
+            }))
+            .unwrap(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        second.message.contains("的个人账户家庭共济,须先解除"),
+        "{}",
+        second.message
+    );
+    let mut mutual_aid_total = Money::ZERO;
     let visitors: Vec<&ImportRow> = employees
         .iter()
         .take(12)
@@ -206,6 +245,23 @@ async fn simulate_and_reconcile(url: &str) {
             "chrg_bchno": "1", "acct_used_flag": "1", "insutype": r.insurance.code() } });
         let answer = call(&platform, &mut serial, "2207", settle).await;
         assert_eq!(answer["infcode"], 0, "{answer}");
+        let setlinfo = &answer["output"]["setlinfo"];
+        let (acct_pay, mutual_aid) = (money(&setlinfo["acct_pay"]), money(&setlinfo["acct_mulaid_pay"]));
+        assert_eq!(
+            money(&setlinfo["psn_part_amt"]),
+            acct_pay + money(&setlinfo["psn_cash_pay"]),
+            "{setlinfo}"
+        );
+        if owners.contains_key(&r.certno) {
+            // A resident has no account: all the account pay is the family's.
+            assert!(mutual_aid > Money::ZERO, "{setlinfo}");
+            assert_eq!(acct_pay, mutual_aid, "{setlinfo}");
+            if n % 3 != 0 {
+                mutual_aid_total += mutual_aid;
+            }
+        } else {
+            assert_eq!(mutual_aid, Money::ZERO, "{setlinfo}");
+        }
         if n % 3 == 0 {
             let setl_id = answer["output"]["setlinfo"]["setl_id"].as_str().unwrap();
             let cancelled = call(
@@ -264,6 +320,30 @@ async fn simulate_and_reconcile(url: &str) {
     let message = refused["err_msg"].as_str().unwrap();
     assert!(message.starts_with("参保人不能享受待遇: "), "{refused}");
     assert!(message.contains("暂停") && message.contains("2026-11-01"), "{refused}");
+
+    // The owners' accounts paid what the settlements in force say, each entry naming the member.
+    let mut paid_by_owners = Money::ZERO;
+    for (member, owner) in &owners {
+        let member_no = platform
+            .admin(AdminRequest::Person { certno: member.clone() })
+            .await
+            .unwrap()["person_no"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let view = platform
+            .admin(AdminRequest::Person { certno: owner.clone() })
+            .await
+            .unwrap();
+        for e in view["account_entries"].as_array().unwrap() {
+            if e["counterparty"] == member_no.as_str() {
+                assert!(e["kind"] == "family_payment" || e["kind"] == "reversal", "{e}");
+                paid_by_owners -= money(&e["amount"]);
+            }
+        }
+    }
+    assert_eq!(paid_by_owners, mutual_aid_total, "owners paid the mutual aid in force");
+    assert!(mutual_aid_total > Money::ZERO);
 
     let indicators = platform.admin(AdminRequest::Indicators { year: 2026 }).await.unwrap();
     drop(platform);
@@ -385,7 +465,7 @@ fn reconcile(url: &str, rows: &[ImportRow], visits: usize, indicators: &Value) {
                 )
             })
             .collect();
-        paid.push(("310200".into(), s.account_pay));
+        paid.push(("310200".into(), s.account_pay + s.mutual_aid_pay));
         let times = if s.status == SettlementStatus::Cancelled { 2 } else { 1 };
         in_force += usize::from(s.status == SettlementStatus::Settled);
         for (book, amount) in paid {

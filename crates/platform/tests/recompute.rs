@@ -53,6 +53,7 @@ fn person_record(index: usize) -> PersonRecord {
         enrolled_on: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
         benefits_from: None,
         account_balance: p.account_balance,
+        family_payer: None,
     }
 }
 

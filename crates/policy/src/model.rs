@@ -187,6 +187,9 @@ pub struct Benefit {
     pub split_by_disease: bool,
     /// The parts of the personal burden the personal account may pay.
     pub account: Vec<Bucket>,
+    /// The parts a bound family member's account may pay (家庭共济), after the person's own
+    /// account has paid what it may.
+    pub family_account: Vec<Bucket>,
     pub stages: Vec<Stage>,
 }
 

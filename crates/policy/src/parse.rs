@@ -576,7 +576,11 @@ impl<'a> Ctx<'a> {
     fn benefit(&mut self, value: &Value, number: usize) -> Option<Benefit> {
         let path = format!("benefit[{number}]");
         let table = self.table(value, &path)?;
-        self.check_keys(table, &path, &["id", "name", "when", "split_by", "account", "stage"]);
+        self.check_keys(
+            table,
+            &path,
+            &["id", "name", "when", "split_by", "account", "family_account", "stage"],
+        );
         let id = self
             .required(table, value.span(), &path, "id")
             .and_then(|v| self.identifier(v, &path));
@@ -614,6 +618,10 @@ impl<'a> Ctx<'a> {
         };
         let account = match table.get("account") {
             Some(v) => self.buckets(v, &format!("{path}.account")).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let family_account = match table.get("family_account") {
+            Some(v) => self.buckets(v, &format!("{path}.family_account")).unwrap_or_default(),
             None => Vec::new(),
         };
         let mut stages = Vec::new();
@@ -658,6 +666,7 @@ impl<'a> Ctx<'a> {
             when: when?,
             split_by_disease,
             account,
+            family_account,
             stages,
         })
     }

@@ -65,6 +65,7 @@ pub fn person_record(p: DemoPerson) -> PersonRecord {
         enrolled_on: p.enrolled_on,
         benefits_from: None,
         account_balance: p.account_balance,
+        family_payer: None,
     }
 }
 

@@ -108,6 +108,7 @@ fn bench(c: &mut Criterion) {
         person: &employee,
         ytd: &ytd,
         account_balance: Money::from_yuan(2000),
+        family_account_balance: Money::ZERO,
         visit: &outpatient,
     };
     pre_settle(&input).unwrap().assert_invariants();
@@ -122,6 +123,7 @@ fn bench(c: &mut Criterion) {
         person: &resident,
         visit: &inpatient,
         account_balance: Money::ZERO,
+        family_account_balance: Money::ZERO,
         ..input
     };
     let s = pre_settle(&input).unwrap();

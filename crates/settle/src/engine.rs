@@ -24,6 +24,10 @@ pub struct SettleInput<'a> {
     pub person: &'a Person,
     pub ytd: &'a YearToDate,
     pub account_balance: Money,
+    /// The balance of the account of the family member this person is bound to for mutual aid
+    /// (家庭共济), zero when none. It pays the benefit's `family_account` parts that the
+    /// person's own account left.
+    pub family_account_balance: Money,
     pub visit: &'a Visit,
 }
 
@@ -130,6 +134,9 @@ fn validate(input: &SettleInput) -> Result<(), SettleError> {
     }
     if input.account_balance.is_negative() {
         return field("account_balance", "个人账户余额不能为负".into());
+    }
+    if input.family_account_balance.is_negative() {
+        return field("family_account_balance", "共济账户余额不能为负".into());
     }
     let last_day = visit.end_date.unwrap_or(visit.begin_date);
     let mut seen_sn: Vec<&str> = Vec::with_capacity(visit.lines.len().min(64));
@@ -405,14 +412,17 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
         totals.policy_scope += split.policy_scope;
     }
 
-    // 3. The personal account pays the parts it may; cash pays the rest.
+    // 3. The personal account pays the parts it may, then a bound family member's account
+    //    (家庭共济) the parts it may of what is left; cash pays the rest.
     let personal = burden_total.total();
-    let account_allowed: Money = benefit.account.iter().map(|b| burden_total.parts[b.index()]).sum();
+    let mut unpaid = burden_total.parts;
+    let account_allowed: Money = benefit.account.iter().map(|b| unpaid[b.index()]).sum();
     let account_pay = if visit.use_account {
         account_allowed.min(input.account_balance).max(Money::ZERO)
     } else {
         Money::ZERO
     };
+    take_from_parts(&mut unpaid, &benefit.account, account_pay);
     if !benefit.account.is_empty() {
         steps.push(Step::Account {
             balance: input.account_balance,
@@ -421,12 +431,26 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
             used: visit.use_account,
         });
     }
-    let cash_pay = personal - account_pay;
+    let mutual_aid_allowed: Money = benefit.family_account.iter().map(|b| unpaid[b.index()]).sum();
+    let mutual_aid_pay = if visit.use_account {
+        mutual_aid_allowed.min(input.family_account_balance).max(Money::ZERO)
+    } else {
+        Money::ZERO
+    };
+    if !benefit.family_account.is_empty() && input.family_account_balance > Money::ZERO {
+        steps.push(Step::MutualAid {
+            balance: input.family_account_balance,
+            allowed: mutual_aid_allowed,
+            pay: mutual_aid_pay,
+            used: visit.use_account,
+        });
+    }
+    let cash_pay = personal - account_pay - mutual_aid_pay;
     let fund_total: Money = payments.iter().map(|p| p.amount).sum();
     steps.push(Step::Total {
         total: totals.amount,
         fund: fund_total,
-        account: account_pay,
+        account: account_pay + mutual_aid_pay,
         cash: cash_pay,
     });
 
@@ -458,6 +482,7 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
             above_cap: burden_total.parts[Bucket::AboveCap.index()],
         },
         account_pay,
+        mutual_aid_pay,
         cash_pay,
         account_balance_after: input.account_balance - account_pay,
         lines,
@@ -466,12 +491,25 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
             year,
             accumulators: working.deltas,
             account_pay,
+            mutual_aid_pay,
             reversal: false,
         },
     };
     settlement.assert_invariants();
     debug_assert_eq!(settlement.field_total(SettlementField::PersonalAccount), Money::ZERO);
     Ok(settlement)
+}
+
+/// Takes `amount` out of the listed parts, in [`Bucket::ALL`] order, so that a later payer sees
+/// only what is left of each part. The amount never exceeds the listed parts' sum.
+fn take_from_parts(parts: &mut [Money; 6], listed: &[Bucket], amount: Money) {
+    let mut left = amount;
+    for b in Bucket::ALL.iter().filter(|b| listed.contains(b)) {
+        let take = left.min(parts[b.index()]);
+        parts[b.index()] -= take;
+        left -= take;
+    }
+    assert!(left.is_zero(), "a payer takes no more than the parts it may pay");
 }
 
 fn add_payment(payments: &mut Vec<FundPayment>, stage: &Stage, disease: Option<&str>, outcome: StageOutcome) {

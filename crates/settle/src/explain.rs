@@ -70,6 +70,13 @@ pub enum Step {
         pay: Money,
         used: bool,
     },
+    /// 家庭共济: the bound family member's account.
+    MutualAid {
+        balance: Money,
+        allowed: Money,
+        pay: Money,
+        used: bool,
+    },
     Total {
         total: Money,
         fund: Money,
@@ -154,6 +161,13 @@ impl Settlement {
                         format!("个人账户: 余额{balance},可支付个人负担{allowed},支付{pay},余额{}", *balance - *pay)
                     } else {
                         format!("个人账户: 本次不使用个人账户(余额{balance})")
+                    }
+                }
+                Step::MutualAid { balance, allowed, pay, used } => {
+                    if *used {
+                        format!("家庭共济账户: 余额{balance},可支付个人负担{allowed},支付{pay},余额{}", *balance - *pay)
+                    } else {
+                        format!("家庭共济账户: 本次不使用个人账户(余额{balance})")
                     }
                 }
                 Step::Total { total, fund, account, cash } => format!(

@@ -38,6 +38,10 @@ pub struct Deltas {
     pub accumulators: Vec<(String, Accumulator)>,
     /// Paid from the personal account (the balance goes down by this much).
     pub account_pay: Money,
+    /// Paid from the bound family member's account (家庭共济); that account goes down by this
+    /// much. Absent in deltas stored before mutual aid was settled.
+    #[serde(default)]
+    pub mutual_aid_pay: Money,
     /// `true` for the inverse of a settlement.
     pub reversal: bool,
 }
@@ -107,8 +111,12 @@ pub struct Settlement {
     pub personal: Money,
     /// The personal burden by part.
     pub personal_parts: PersonalParts,
-    /// `acct_pay`.
+    /// Paid from the person's own account.
     pub account_pay: Money,
+    /// `acct_mulaid_pay`: paid from a bound family member's account (家庭共济). On the national
+    /// interface `acct_pay` is `account_pay + mutual_aid_pay`, so that `psn_part_amt = acct_pay +
+    /// psn_cash_pay` holds.
+    pub mutual_aid_pay: Money,
     /// `psn_cash_pay`.
     pub cash_pay: Money,
     /// `balc`: the account balance after this settlement.
@@ -140,9 +148,9 @@ impl Settlement {
             "payers must sum to the total"
         );
         assert_eq!(
-            self.account_pay + self.cash_pay,
+            self.account_pay + self.mutual_aid_pay + self.cash_pay,
             self.personal,
-            "account + cash = personal"
+            "account + mutual aid + cash = personal"
         );
         assert_eq!(self.personal_parts.total(), self.personal, "personal parts add up");
         assert_eq!(self.funds.iter().map(|f| f.amount).sum::<Money>(), self.fund_total);
@@ -153,7 +161,7 @@ impl Settlement {
                 assert!(f.amount <= limit, "a fund never pays past its remaining limit");
             }
         }
-        assert!(!self.account_pay.is_negative() && !self.cash_pay.is_negative());
+        assert!(!self.account_pay.is_negative() && !self.mutual_aid_pay.is_negative() && !self.cash_pay.is_negative());
         assert!(
             !self.account_balance_after.is_negative(),
             "an account never goes negative"

@@ -82,6 +82,7 @@ fn run_with(
         person,
         ytd,
         account_balance,
+        family_account_balance: Money::ZERO,
         visit,
     };
     pre_settle(&input)

@@ -1185,6 +1185,7 @@ impl World {
             person: &self.person,
             ytd,
             account_balance: balance,
+            family_account_balance: Money::ZERO,
             visit,
         }
     }
@@ -1968,6 +1969,7 @@ fn settle_amounts(
         person,
         ytd: &ytd,
         account_balance: Money::ZERO,
+        family_account_balance: Money::ZERO,
         visit: &visit,
     };
     settle(&input).unwrap()

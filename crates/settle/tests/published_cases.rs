@@ -74,6 +74,7 @@ fn run_case(file: &str) {
         person: &person,
         ytd: &ytd,
         account_balance: money(&case["account_balance"]),
+        family_account_balance: Money::ZERO,
         visit: &visit,
     };
     let settlement = settle(&input).unwrap_or_else(|e| panic!("{file}: {e}"));

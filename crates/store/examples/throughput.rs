@@ -39,6 +39,7 @@ fn person(i: usize) -> PersonRecord {
         enrolled_on: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
         benefits_from: None,
         account_balance: Money::ZERO,
+        family_payer: None,
     }
 }
 

@@ -397,7 +397,7 @@ macro_rules! person_columns {
     () => {
         "person_no, certno, name, sex, birth_date, ethnicity, insurance, person_type, tier, \
          special_groups, civil_servant, insured_admdvs, employer_name, status, enrolled_on, \
-         benefits_from, account_balance"
+         benefits_from, account_balance, family_payer"
     };
 }
 macro_rules! visit_columns {
@@ -416,7 +416,8 @@ macro_rules! settlement_columns {
     () => {
         "settlement_id, visit_id, person_no, institution, insurance, medical_type, \
          clearing_type, settled_at, msgid, policy_id, year, total, fund_total, account_pay, \
-         cash_pay, status, cancelled_at, cancel_msgid, output_json, inputs_json, deltas_json"
+         cash_pay, status, cancelled_at, cancel_msgid, output_json, inputs_json, deltas_json, \
+         mutual_aid_pay"
     };
 }
 macro_rules! message_columns {
@@ -617,7 +618,7 @@ pub(crate) const Q_AUDIT_COUNT: &str = "SELECT COUNT(*) FROM audit_log";
 
 const SETTLEMENT_TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(total), 0) AS BIGINT), \
      CAST(COALESCE(SUM(fund_total), 0) AS BIGINT), CAST(COALESCE(SUM(account_pay), 0) AS BIGINT), \
-     CAST(COALESCE(SUM(cash_pay), 0) AS BIGINT)";
+     CAST(COALESCE(SUM(cash_pay), 0) AS BIGINT), CAST(COALESCE(SUM(mutual_aid_pay), 0) AS BIGINT)";
 
 /// The query for [`crate::Store::settlements`] (`totals` false) or
 /// [`crate::Store::settlement_totals`] (`totals` true). Its parameters, in order: institution,
@@ -824,6 +825,7 @@ pub(crate) fn person<R: RowAccess + ?Sized>(row: &R) -> Result<PersonRecord> {
         enrolled_on: c.date(14, "enrolled_on")?,
         benefits_from: c.opt_date(15, "benefits_from")?,
         account_balance: c.money(16, "account_balance")?,
+        family_payer: c.opt_text(17, "family_payer")?,
     })
 }
 
@@ -910,6 +912,7 @@ pub(crate) fn settlement<R: RowAccess + ?Sized>(row: &R) -> Result<SettlementRec
         output_json: c.packed(18, "output_json")?,
         inputs_json: c.packed(19, "inputs_json")?,
         deltas_json: c.packed(20, "deltas_json")?,
+        mutual_aid_pay: c.money(21, "mutual_aid_pay")?,
     })
 }
 
@@ -924,6 +927,7 @@ pub(crate) fn settlement_totals<R: RowAccess + ?Sized>(row: &R) -> Result<crate:
         fund_total: c.money(2, "sum(fund_total)")?,
         account_pay: c.money(3, "sum(account_pay)")?,
         cash_pay: c.money(4, "sum(cash_pay)")?,
+        mutual_aid_pay: c.money(5, "sum(mutual_aid_pay)")?,
     })
 }
 

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "enrolment",
         include_str!("../migrations/postgres/0003_enrolment.sql"),
     ),
+    (4, "family", include_str!("../migrations/postgres/0004_family.sql")),
 ];
 
 /// The most rows one rendered statement carries; longer runs are split.
@@ -654,6 +655,7 @@ fn person_row(r: &mut Row<'_>, x: &PersonRecord) -> Result<()> {
         .text(&x.insured_admdvs)?;
     r.text(&x.employer_name)?.text(&x.status)?.date(x.enrolled_on)?;
     r.opt_date(x.benefits_from)?.int(x.account_balance.fen())?;
+    r.opt_text(x.family_payer.as_deref())?;
     Ok(())
 }
 
@@ -707,7 +709,7 @@ fn settlement_row(r: &mut Row<'_>, x: &SettlementRecord) -> Result<()> {
     r.opt_text(x.cancel_msgid.as_deref())?
         .bytes(&common::pack(&x.output_json))?
         .bytes(&common::pack(&x.inputs_json))?;
-    r.bytes(&common::pack(&x.deltas_json))?;
+    r.bytes(&common::pack(&x.deltas_json))?.int(x.mutual_aid_pay.fen())?;
     Ok(())
 }
 
@@ -1526,6 +1528,7 @@ mod tests {
                 output_json: "{}".into(),
                 inputs_json: "{}".into(),
                 deltas_json: "{}".into(),
+                mutual_aid_pay: Money::ZERO,
             }),
             WriteOp::MarkFeeLinesSettled {
                 visit_id: visit,
@@ -1581,6 +1584,7 @@ mod tests {
                 enrolled_on: t(0).date(),
                 benefits_from: None,
                 account_balance: Money::from_fen(fen),
+                family_payer: None,
             })
         };
         // balance(P1) must stay between the two upserts of P1; balance(P2) may join it.

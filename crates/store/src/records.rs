@@ -50,6 +50,8 @@ pub struct PersonRecord {
     pub benefits_from: Option<NaiveDate>,
     /// Personal account balance.
     pub account_balance: Money,
+    /// The person (`person_no`) whose account is bound to pay for this one (家庭共济), if any.
+    pub family_payer: Option<String>,
 }
 
 /// The lifecycle of a visit.
@@ -188,6 +190,9 @@ pub struct SettlementRecord {
     pub inputs_json: String,
     /// The accumulator and account deltas applied, JSON.
     pub deltas_json: String,
+    /// Paid from a bound family member's account (家庭共济); `account_pay` is the person's own.
+    /// The payer is in `inputs_json`.
+    pub mutual_aid_pay: Money,
 }
 
 /// One posting line in a fund's book (double entry: each posting's debits equal its credits).
@@ -476,6 +481,8 @@ pub struct SettlementTotals {
     pub fund_total: Money,
     pub account_pay: Money,
     pub cash_pay: Money,
+    /// Paid from a bound family member's account.
+    pub mutual_aid_pay: Money,
 }
 
 /// Which settlements a reconciliation covers.

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "drg", include_str!("../migrations/sqlite/0002_drg.sql")),
     (3, "enrolment", include_str!("../migrations/sqlite/0003_enrolment.sql")),
+    (4, "family", include_str!("../migrations/sqlite/0004_family.sql")),
 ];
 
 /// How long a writer waits for another connection's write lock before failing.
@@ -425,6 +426,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                     date_text(r.enrolled_on),
                     r.benefits_from.map(date_text),
                     r.account_balance.fen(),
+                    r.family_payer,
                 ],
             )?;
         }
@@ -491,6 +493,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                     common::pack(&r.output_json),
                     common::pack(&r.inputs_json),
                     common::pack(&r.deltas_json),
+                    r.mutual_aid_pay.fen(),
                 ],
             )?;
         }

@@ -291,6 +291,7 @@ fn person(no: &str, certno: &str) -> PersonRecord {
         enrolled_on: d(1985, 7, 1),
         benefits_from: None,
         account_balance: Money::from_fen(123_456),
+        family_payer: Some("P0".into()),
     }
 }
 
@@ -365,6 +366,7 @@ fn settlement(id: &str, visit_id: &str, inst: &str, msgid: &str, at: NaiveDateTi
         output_json: r#"{"setlinfo":{"medfee_sumamt":"100.00"},"setldetail":[]}"#.into(),
         inputs_json: r#"{"person":{"person_no":"P1"}}"#.into(),
         deltas_json: r#"[["basic",{"fund":7000}]]"#.into(),
+        mutual_aid_pay: Money::from_fen(250),
     }
 }
 
@@ -483,7 +485,7 @@ mod cases {
         assert_eq!(s.person_count().unwrap(), 2);
         assert_eq!(s.institution("H1").unwrap(), Some(institution("H1")));
         if let Some(n) = h.raw_count("SELECT COUNT(*) FROM schema_migrations") {
-            assert_eq!(n, 3, "one row per migration");
+            assert_eq!(n, 4, "one row per migration");
         }
     }
 
