@@ -13,7 +13,7 @@ use yibao_money::Money;
 
 use crate::account::{Account, AccountClass, ACCOUNT_COUNT};
 use crate::book::{Book, BOOK_COUNT};
-use crate::entry::{Entry, Side};
+use crate::entry::{Entry, Origin, Side};
 use crate::error::BooksError;
 use crate::period::{Month, Period};
 use crate::posting::{EventKind, Posting};
@@ -30,6 +30,29 @@ pub struct Ledger {
 impl Ledger {
     pub fn new() -> Ledger {
         Ledger::default()
+    }
+
+    /// The ledger as a store keeps it: `entries` are stored entries (per-month totals stand for
+    /// the business entries they add up, closing entries are kept as posted) and
+    /// `closed_through` the last month closed. Trial balances and closes work as on the
+    /// original entries, since both depend only on sums per book, account and month; the
+    /// posting count is not kept and starts at zero.
+    ///
+    /// Panics if a closing entry is dated after `closed_through`: the stored books would
+    /// contradict themselves.
+    pub fn restore(entries: Vec<Entry>, closed_through: Option<Month>) -> Ledger {
+        for e in entries.iter().filter(|e| e.origin == Origin::Closing) {
+            assert!(
+                closed_through.is_some_and(|c| e.month <= c),
+                "结账分录{}晚于已结账期间",
+                e.month
+            );
+        }
+        Ledger {
+            entries,
+            postings: 0,
+            closed_through,
+        }
     }
 
     /// Appends a posting after checking it again and that its month is still open. Closing

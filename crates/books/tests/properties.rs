@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use yibao_books::{
-    Account, AccountClass, Book, BooksError, Entry, GovernmentLevel, Ledger, Month, MonthlyTotals, Payer, Period,
-    Posting, Receipt, Side, TransferDirection,
+    Account, AccountClass, Book, BooksError, Entry, GovernmentLevel, Ledger, Month, MonthlyTotals, Origin, Payer,
+    Period, Posting, Receipt, Side, TransferDirection,
 };
 use yibao_money::Money;
 
@@ -226,5 +226,42 @@ proptest! {
         let late = Posting::interest(Book::EmployeePooled, month(12), Money::from_yuan(1)).unwrap();
         let refused = ledger.post(late);
         prop_assert!(matches!(refused, Err(BooksError::PeriodClosed { .. })), "a closed month refuses postings");
+    }
+
+    /// A ledger restored from what a store keeps (per-month sums of the business entries, the
+    /// closing entries as posted) closes exactly like the ledger of the original entries.
+    #[test]
+    fn a_restored_ledger_closes_like_the_original(events in prop::collection::vec(event(), 1..40), first in 1u8..=6, second in 7u8..=11) {
+        let mut original = Ledger::new();
+        for p in postings(&events) {
+            original.post(p).unwrap();
+        }
+        let first_close = original.close(Period::Month(month(first))).unwrap();
+        // What the store keeps: business entries summed per book, account, month and side.
+        let mut sums: std::collections::BTreeMap<(usize, usize, Month, bool), Money> = Default::default();
+        for e in original.entries().iter().filter(|e| e.origin == Origin::Business) {
+            *sums.entry((e.book.index(), e.account.index(), e.month, e.side == Side::Debit)).or_default() += e.amount;
+        }
+        let mut stored: Vec<Entry> = sums
+            .into_iter()
+            .map(|((b, a, m, debit), amount)| {
+                let (d, c) = if debit { (amount, Money::ZERO) } else { (Money::ZERO, amount) };
+                Entry::from_stored(Book::ALL[b].code(), Account::ALL[a].id(), d, c, m, Origin::Business).unwrap()
+            })
+            .collect();
+        stored.extend_from_slice(first_close.posting.entries());
+        let mut restored = Ledger::restore(stored, original.closed_through());
+        let expected = original.close(Period::Month(month(second))).unwrap();
+        let again = restored.close(Period::Month(month(second))).unwrap();
+        prop_assert_eq!(again.after, expected.after);
+        let key = |e: &Entry| (e.book.index(), e.account.index(), e.side == Side::Debit, e.amount);
+        let mut a: Vec<_> = again.posting.entries().iter().map(key).collect();
+        let mut b: Vec<_> = expected.posting.entries().iter().map(key).collect();
+        a.sort();
+        b.sort();
+        prop_assert_eq!(a, b);
+        // A month already closed stays closed after the restore.
+        let early = restored.close(Period::Month(month(first)));
+        prop_assert!(matches!(early, Err(BooksError::CloseOutOfOrder { .. })), "{:?}", early.err());
     }
 }

@@ -1,4 +1,4 @@
-//! `yibao enrol import`, `yibao contribution run`, `yibao fund indicators`: batch work on the
+//! `yibao enrol import`, `yibao contribution run`, `yibao fund indicators|close`: batch work on the
 //! region's database, run by the same platform as the service (the same checks, the same single
 //! writer: a command refuses to start while the service holds the database, and the other way
 //! round).
@@ -76,6 +76,14 @@ pub enum ContributionCommand {
         #[arg(long)]
         month: String,
     },
+    /// The arrears check (欠费暂停) for YYYY-MM: suspends, from the month's first day, paying
+    /// employees and flexible workers unpaid for longer than the policy's grace months.
+    ArrearsCheck {
+        #[command(flatten)]
+        region: RegionArgs,
+        #[arg(long)]
+        month: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +94,15 @@ pub enum FundCommand {
         region: RegionArgs,
         #[arg(long)]
         year: i32,
+    },
+    /// Period close (结账): carries each fund's income and expense of an ended month
+    /// (`--period 2026-03`) or year (`--period 2026`) into its fund balance, and shuts the
+    /// period to further postings. Prints each book's figures as JSON.
+    Close {
+        #[command(flatten)]
+        region: RegionArgs,
+        #[arg(long)]
+        period: String,
     },
 }
 
@@ -131,17 +148,21 @@ pub fn enrol(command: EnrolCommand) -> Result<(), String> {
 }
 
 pub fn contribution(command: ContributionCommand) -> Result<(), String> {
-    let ContributionCommand::Run { region, month } = command;
-    let started = Instant::now();
-    let answer = run_admin(&region, AdminRequest::ContributionRun { month })?;
+    let (region, request) = match command {
+        ContributionCommand::Run { region, month } => (region, AdminRequest::ContributionRun { month }),
+        ContributionCommand::ArrearsCheck { region, month } => (region, AdminRequest::ArrearsCheck { month }),
+    };
+    let answer = run_admin(&region, request)?;
     outln!("{}", serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?);
-    let _ = started;
     Ok(())
 }
 
 pub fn fund(command: FundCommand) -> Result<(), String> {
-    let FundCommand::Indicators { region, year } = command;
-    let answer = run_admin(&region, AdminRequest::Indicators { year })?;
+    let (region, request) = match command {
+        FundCommand::Indicators { region, year } => (region, AdminRequest::Indicators { year }),
+        FundCommand::Close { region, period } => (region, AdminRequest::ClosePeriod { period }),
+    };
+    let answer = run_admin(&region, request)?;
     outln!("{}", serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?);
     Ok(())
 }

@@ -76,7 +76,7 @@ enum Command {
         #[command(subcommand)]
         command: enrol_cmd::ContributionCommand,
     },
-    /// The funds' books (基金): indicators and warnings.
+    /// The funds' books (基金): indicators, warnings and period close.
     Fund {
         #[command(subcommand)]
         command: enrol_cmd::FundCommand,

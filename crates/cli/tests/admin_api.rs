@@ -473,6 +473,55 @@ fn admin_flow(database: &str) {
     assert_error(&admin.get("/admin/api/funds/indicators?year=20x6"), 400, Some("year"));
     assert_error(&admin.get("/admin/api/funds/indicators?year=2026&x=1"), 400, Some("x"));
 
+    // Period close, arrears and back pay are reached the same way; bad bodies name the field.
+    assert_error(
+        &admin.post("/admin/api/funds/period-closes", &json!({ "period": "2026/10" })),
+        400,
+        Some("period"),
+    );
+    assert_error(
+        &admin.post(
+            "/admin/api/funds/period-closes",
+            &json!({ "period": "2026-10", "x": 1 }),
+        ),
+        400,
+        Some("x"),
+    );
+    let closed = admin.ok(
+        "POST",
+        "/admin/api/funds/period-closes",
+        Some(&json!({ "period": "2025-10" })),
+    );
+    assert_eq!(closed["period"], "2025-10", "{closed}");
+    assert_error(
+        &admin.post("/admin/api/funds/period-closes", &json!({ "period": "2025-10" })),
+        409,
+        None,
+    );
+    let check = admin.ok(
+        "POST",
+        "/admin/api/arrears-checks",
+        Some(&json!({ "month": "2026-12" })),
+    );
+    assert_eq!(check["grace_months"], 3, "{check}");
+    assert_error(
+        // November is run: arrears begin at a month not yet collected.
+        &admin.post(
+            &format!("/admin/api/employers/{employer}/arrears"),
+            &json!({ "from_month": "2026-11" }),
+        ),
+        409,
+        None,
+    );
+    assert_error(
+        &admin.post(
+            &format!("/admin/api/employers/{stranger}/back-payments"),
+            &json!({ "paid_on": "2026-12-01" }),
+        ),
+        400,
+        Some("credit_code"),
+    );
+
     // Unknown paths and methods under the prefix answer in the same form.
     assert_error(&admin.get("/admin/api/nothing"), 404, None);
     assert_error(&admin.call("DELETE", "/admin/api/contribution-runs", None), 405, None);

@@ -79,5 +79,29 @@ fn import_run_and_indicators() {
         .unwrap();
     // The pooled fund's income is the run's pooled income (the account part goes to 310200).
     assert_eq!(pooled["income"], run["pooled_income"], "{indicators}");
+
+    // Everyone was charged for November: the December check suspends no one.
+    let (ok, text) = yibao(&[
+        "contribution",
+        "arrears-check",
+        "--demo",
+        "--database",
+        &db,
+        "--month",
+        "2026-12",
+    ]);
+    assert!(ok, "{text}");
+    let check: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (check["grace_months"].as_u64(), &check["suspended"]),
+        (Some(3), &serde_json::json!([]))
+    );
+    // October has ended and holds nothing yet: it closes with no entries, once.
+    let (ok, text) = yibao(&["fund", "close", "--demo", "--database", &db, "--period", "2025-10"]);
+    assert!(ok, "{text}");
+    let closed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(closed["closing_entries"], 0, "{closed}");
+    let (ok, text) = yibao(&["fund", "close", "--demo", "--database", &db, "--period", "2025-10"]);
+    assert!(!ok && text.contains("会计期间2025-10已结账"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1027,6 +1027,18 @@ fn record_contribution(
 /// months in a row are unpaid, from the first day of the month after them (benefits continue
 /// through the grace months). Retirees pay nothing and are never suspended for it.
 pub fn arrears_suspensions(records: &PersonRecords, policy: &ContributionPolicy, month: YearMonth) -> Vec<Command> {
+    arrears_suspensions_paid_through(records, policy, month, None)
+}
+
+/// [`arrears_suspensions`] where the last month paid may also be known outside the person's
+/// records (`paid_elsewhere`: a monthly run's charges are kept by the caller, not in the
+/// records); the later of the two counts.
+pub fn arrears_suspensions_paid_through(
+    records: &PersonRecords,
+    policy: &ContributionPolicy,
+    month: YearMonth,
+    paid_elsewhere: Option<YearMonth>,
+) -> Vec<Command> {
     if YearMonth::new(month.year, month.month).is_none() {
         return Vec::new();
     }
@@ -1037,9 +1049,12 @@ pub fn arrears_suspensions(records: &PersonRecords, policy: &ContributionPolicy,
         .filter(|r| r.insurance == InsuranceType::EmployeeBasic && r.kind != PersonKind::Retired)
         .filter(|r| r.is_enrolled_on(month.first_day()))
         .filter_map(|r| {
+            let started = prev_month(YearMonth::of(r.started_on().expect("has history")));
             let paid_through = records
                 .paid_through(r.no)
-                .unwrap_or_else(|| prev_month(YearMonth::of(r.started_on().expect("has history"))));
+                .max(paid_elsewhere)
+                .unwrap_or(started)
+                .max(started);
             let missed = paid_through.months_until(month);
             (missed > grace).then(|| Command::Suspend {
                 relationship: r.no,

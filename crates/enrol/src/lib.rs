@@ -32,7 +32,10 @@ pub mod registry;
 pub mod waiting;
 
 pub use account::{AccountEntry, AccountError, EntryKind, FamilyBinding, FamilyRelation, PersonalAccount};
-pub use commands::{apply, arrears_suspensions, Applied, Command, EnrolError, Enrolment, Event, EventKind, TransferIn};
+pub use commands::{
+    apply, arrears_suspensions, arrears_suspensions_paid_through, Applied, Command, EnrolError, Enrolment, Event,
+    EventKind, TransferIn,
+};
 pub use contribution::{
     contribution_base, employee_monthly, monthly_employee_run, resident_annual, run_totals, subsidy_split,
     ContributionCharge, ContributionError, EmployeeContributionInput, EmployeeKind, ResidentCharge,

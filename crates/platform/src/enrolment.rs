@@ -80,6 +80,18 @@ pub enum AdminRequest {
     Import { rows: Vec<ImportRow> },
     /// Fund indicators and warnings for a year.
     Indicators { year: i32 },
+    /// 结账: closes a month (`YYYY-MM`) or a year (`YYYY`) that has ended, carrying each fund's
+    /// income and expense into its fund balance.
+    ClosePeriod { period: String },
+    /// 单位欠费登记: from `from_month` (`YYYY-MM`, not yet run) the monthly run collects
+    /// nothing from the employer, until it pays back.
+    EmployerArrears { credit_code: String, from_month: String },
+    /// 欠费补缴: the employer pays every month run since its arrears began; its employees
+    /// suspended for the arrears are resumed from `paid_on`.
+    EmployerBackPay { credit_code: String, paid_on: NaiveDate },
+    /// 欠费暂停: suspends, from the first day of `month` (`YYYY-MM`), every paying employee and
+    /// flexible worker whose contributions have been missing longer than the policy's grace.
+    ArrearsCheck { month: String },
 }
 
 /// One employer of an employer import (line for errors).
@@ -138,6 +150,13 @@ pub fn handle(
         AdminRequest::ContributionRun { month } => contribution_run(state, &ctx, &month),
         AdminRequest::Import { rows } => import(state, &ctx, &rows),
         AdminRequest::Indicators { year } => indicators(state, &ctx, year),
+        AdminRequest::ClosePeriod { period } => crate::close::close_period(state, ctx.now, &period),
+        AdminRequest::EmployerArrears {
+            credit_code,
+            from_month,
+        } => employer_arrears(state, &credit_code, &from_month),
+        AdminRequest::EmployerBackPay { credit_code, paid_on } => employer_back_pay(state, &ctx, &credit_code, paid_on),
+        AdminRequest::ArrearsCheck { month } => arrears_check(state, &ctx, &month),
     }
 }
 
@@ -195,11 +214,18 @@ fn register_employer(
         yibao_enrol::CreditCode::parse(credit_code).map_err(|e| PlatformError::field("credit_code", e.to_string()))?;
     let employer = yibao_enrol::Employer::new(code.as_str(), name, ctx.region.admdvs.as_str())
         .map_err(|e| PlatformError::field("name", e.to_string()))?;
+    // Registering again changes the name and date, never an arrears on record.
+    let arrears_from = state
+        .store
+        .employer(code.as_str())
+        .map_err(db)?
+        .and_then(|e| e.arrears_from);
     let record = EmployerRecord {
         credit_code: code.as_str().to_owned(),
         name: employer.name.clone(),
         admdvs: ctx.region.admdvs.clone(),
         registered_on,
+        arrears_from,
     };
     state.pending.push(WriteOp::UpsertEmployer(record));
     Ok(json!({ "credit_code": code.as_str(), "name": employer.name }))
@@ -215,6 +241,14 @@ fn import_employers(state: &mut State, ctx: &AdminCtx, rows: &[EmployerRow]) -> 
     let mut errors = Vec::new();
     let mut records = Vec::with_capacity(rows.len());
     let mut seen: rustc_hash::FxHashMap<&str, u64> = rustc_hash::FxHashMap::default();
+    // Importing again changes names and dates, never an arrears on record.
+    let arrears: rustc_hash::FxHashMap<String, i32> = state
+        .store
+        .employers_in_arrears()
+        .map_err(db)?
+        .into_iter()
+        .filter_map(|e| Some((e.credit_code, e.arrears_from?)))
+        .collect();
     for row in rows {
         match yibao_enrol::Employer::new(&row.credit_code, &row.name, &ctx.region.admdvs) {
             Ok(e) => {
@@ -227,6 +261,7 @@ fn import_employers(state: &mut State, ctx: &AdminCtx, rows: &[EmployerRow]) -> 
                     name: e.name,
                     admdvs: ctx.region.admdvs.clone(),
                     registered_on: row.registered_on,
+                    arrears_from: arrears.get(e.credit_code.as_str()).copied(),
                 });
             }
             Err(e) => errors.push(format!("第{}行: {e}", row.line)),
@@ -845,12 +880,109 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
             "{month_text}职工医保缴费已核定, 不能重复核定"
         )));
     }
-    let last_day = (first_day + chrono::Months::new(1)).pred_opt().expect("a valid month");
+    // The run records what is collected: nothing from an employer in arrears for the month.
+    let in_arrears: rustc_hash::FxHashSet<String> = state
+        .store
+        .employers_in_arrears()
+        .map_err(db)?
+        .into_iter()
+        .filter(|e| e.arrears_from.is_some_and(|from| from <= period))
+        .map(|e| e.credit_code)
+        .collect();
     let run_id = ctx.ids.issue('R');
-    let mut contributions = Vec::new();
-    let mut account_ops = Vec::new();
-    let mut account_entries = Vec::new();
-    let mut totals = RunSums::default();
+    let mut balances = rustc_hash::FxHashMap::default();
+    let charged = charge_employees(state, ctx, policy, month, &run_id, &mut balances, &|row| {
+        !row.employer.as_ref().is_some_and(|e| in_arrears.contains(e))
+    })?;
+    let totals = &charged.totals;
+    let persons = charged.contributions.len();
+    state
+        .pending
+        .push(WriteOp::InsertContributionRun(ContributionRunRecord {
+            run_id: run_id.clone(),
+            insurance: InsuranceType::EmployeeBasic,
+            period,
+            persons: persons as i64,
+            employer_amount: totals.employer,
+            individual_amount: totals.individual,
+            pooled_amount: totals.pooled,
+            account_amount: totals.account_from_contributions + totals.retiree_credit,
+            run_at: ctx.now,
+        }));
+    let answer = json!({
+        "run_id": run_id,
+        "month": month_text,
+        "employees": persons,
+        "not_collected_in_arrears": charged.skipped,
+        "employer_amount": totals.employer,
+        "individual_amount": totals.individual,
+        "pooled_income": totals.pooled,
+        "account_credit": totals.account_from_contributions + totals.retiree_credit,
+        "large_expense_amount": totals.large_expense,
+        "retiree_credit": totals.retiree_credit,
+    });
+    charged.queue(state, policy, first_day, &run_id, ctx.now)?;
+    Ok(answer)
+}
+
+/// What charging a month produced, not yet queued.
+struct Charged {
+    contributions: Vec<ContributionRecord>,
+    /// (person, balance after the credit).
+    account_ops: Vec<(String, Money)>,
+    account_entries: Vec<AccountEntryRecord>,
+    totals: RunSums,
+    /// Candidates enrolled in the month that `select` left out.
+    skipped: usize,
+}
+
+impl Charged {
+    /// Queues the contributions, account credits and postings, and updates the cache.
+    fn queue(
+        self,
+        state: &mut State,
+        policy: &ContributionPolicy,
+        first_day: NaiveDate,
+        run_id: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), PlatformError> {
+        let entries = self.totals.postings(policy, first_day, run_id, now)?;
+        for (person_no, balance) in &self.account_ops {
+            state.set_cached_balance(person_no, *balance);
+        }
+        state.pending.push(WriteOp::InsertContributions(self.contributions));
+        for (person_no, balance) in self.account_ops {
+            state.pending.push(WriteOp::SetAccountBalance { person_no, balance });
+        }
+        state.pending.push(WriteOp::InsertAccountEntries(self.account_entries));
+        state.pending.push(WriteOp::InsertLedger(entries));
+        Ok(())
+    }
+}
+
+/// Charges every employee-scheme candidate enrolled and paying during `month` that `select`
+/// keeps, as the monthly run does: contributions with ids `{run_id}-00000001…`, account credits
+/// on the current balances. Nothing is queued. `balances` carries the balances credited by
+/// earlier months charged in the same request (not yet in the cache or the store).
+fn charge_employees(
+    state: &mut State,
+    ctx: &AdminCtx,
+    policy: &ContributionPolicy,
+    month: YearMonth,
+    run_id: &str,
+    balances: &mut rustc_hash::FxHashMap<String, Money>,
+    select: &dyn Fn(&RunCandidate) -> bool,
+) -> Result<Charged, PlatformError> {
+    let first_day = month.first_day();
+    let period = first_day.year() * 100 + first_day.month() as i32;
+    let last_day = month.last_day();
+    let mut out = Charged {
+        contributions: Vec::new(),
+        account_ops: Vec::new(),
+        account_entries: Vec::new(),
+        totals: RunSums::default(),
+        skipped: 0,
+    };
     let mut after = String::new();
     loop {
         let page = state
@@ -867,6 +999,10 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
             let Some(kind) = employee_kind(&row.person_kind) else {
                 continue;
             };
+            if !select(row) {
+                out.skipped += 1;
+                continue;
+            }
             inputs.push(EmployeeContributionInput {
                 person_no: i as u64,
                 kind,
@@ -879,12 +1015,12 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
         for charge in &charges {
             let row = &page[charge.person_no as usize];
             // Zero-padded: ids sort in insertion order, so the index grows at its end.
-            let contribution_id = format!("{run_id}-{:08}", contributions.len() + 1);
+            let contribution_id = format!("{run_id}-{:08}", out.contributions.len() + 1);
             let account_credit = charge.account_credit();
-            totals.add(charge);
-            contributions.push(ContributionRecord {
+            out.totals.add(charge);
+            out.contributions.push(ContributionRecord {
                 contribution_id: contribution_id.clone(),
-                run_id: run_id.clone(),
+                run_id: run_id.to_owned(),
                 person_no: row.person_no.clone(),
                 employer: row.employer.clone(),
                 insurance: InsuranceType::EmployeeBasic,
@@ -900,9 +1036,14 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
                 posted_at: ctx.now,
             });
             if !account_credit.is_zero() {
-                let balance = state.cached_balance(&row.person_no).unwrap_or(row.account_balance) + account_credit;
-                account_ops.push((row.person_no.clone(), balance));
-                account_entries.push(AccountEntryRecord {
+                let before = match balances.get(&row.person_no) {
+                    Some(b) => *b,
+                    None => state.cached_balance(&row.person_no).unwrap_or(row.account_balance),
+                };
+                let balance = before + account_credit;
+                balances.insert(row.person_no.clone(), balance);
+                out.account_ops.push((row.person_no.clone(), balance));
+                out.account_entries.push(AccountEntryRecord {
                     entry_id: format!("{contribution_id}-A"),
                     person_no: row.person_no.clone(),
                     posted_at: ctx.now,
@@ -918,42 +1059,185 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
             break;
         }
     }
-    let entries = totals.postings(policy, first_day, &run_id, ctx.now)?;
-    // Everything computed and checked: queue the writes and update the cache.
-    let charged = contributions.len();
-    for (person_no, balance) in &account_ops {
-        state.set_cached_balance(person_no, *balance);
-    }
+    Ok(out)
+}
+
+/// The reason enrolment records for a suspension for arrears starts with this.
+const ARREARS_REASON_PREFIX: &str = "连续欠缴";
+
+fn period_of(month: YearMonth) -> i32 {
+    month.year * 100 + month.month as i32
+}
+
+fn month_of_period(period: i32) -> YearMonth {
+    YearMonth::new(period / 100, (period % 100) as u32).expect("a stored YYYYMM")
+}
+
+fn employer_in_books(state: &mut State, credit_code: &str) -> Result<EmployerRecord, PlatformError> {
     state
-        .pending
-        .push(WriteOp::InsertContributionRun(ContributionRunRecord {
-            run_id: run_id.clone(),
-            insurance: InsuranceType::EmployeeBasic,
-            period,
-            persons: charged as i64,
-            employer_amount: totals.employer,
-            individual_amount: totals.individual,
-            pooled_amount: totals.pooled,
-            account_amount: totals.account_from_contributions + totals.retiree_credit,
-            run_at: ctx.now,
-        }));
-    state.pending.push(WriteOp::InsertContributions(contributions));
-    for (person_no, balance) in account_ops {
-        state.pending.push(WriteOp::SetAccountBalance { person_no, balance });
+        .store
+        .employer(credit_code)
+        .map_err(db)?
+        .ok_or_else(|| PlatformError::field("credit_code", format!("参保单位{credit_code}尚未登记")))
+}
+
+fn employer_arrears(state: &mut State, credit_code: &str, from_text: &str) -> Result<Value, PlatformError> {
+    let mut employer = employer_in_books(state, credit_code)?;
+    let from = parse_month(from_text).map_err(|e| PlatformError::field("from_month", e.message))?;
+    if let Some(since) = employer.arrears_from {
+        return Err(PlatformError::rule(format!(
+            "参保单位{credit_code}已登记自{}起欠费",
+            month_of_period(since)
+        )));
     }
-    state.pending.push(WriteOp::InsertAccountEntries(account_entries));
-    state.pending.push(WriteOp::InsertLedger(entries));
+    // A month already run was collected: its books stand, and arrears start after it.
+    if state
+        .store
+        .contribution_run(period_of(from), InsuranceType::EmployeeBasic)
+        .map_err(db)?
+        .is_some()
+    {
+        return Err(PlatformError::rule(format!(
+            "{from_text}职工医保缴费已核定征收, 欠费应自尚未核定的月份起登记"
+        )));
+    }
+    employer.arrears_from = Some(period_of(from));
+    state.pending.push(WriteOp::UpsertEmployer(employer));
+    Ok(json!({ "credit_code": credit_code, "arrears_from": from_text }))
+}
+
+/// The most months one back payment covers.
+const BACK_PAY_MONTHS_MAX: i64 = 120;
+
+fn employer_back_pay(
+    state: &mut State,
+    ctx: &AdminCtx,
+    credit_code: &str,
+    paid_on: NaiveDate,
+) -> Result<Value, PlatformError> {
+    let mut employer = employer_in_books(state, credit_code)?;
+    let Some(since) = employer.arrears_from else {
+        return Err(PlatformError::rule(format!("参保单位{credit_code}没有欠费")));
+    };
+    let first = month_of_period(since);
+    let last = YearMonth::of(paid_on);
+    if first.months_until(last) > BACK_PAY_MONTHS_MAX {
+        return Err(PlatformError::rule(format!(
+            "补缴跨度超过{BACK_PAY_MONTHS_MAX}个月, 请分段办理"
+        )));
+    }
+    // Every month run since the arrears began is paid now, as the run would have charged it,
+    // and booked when paid.
+    let back_pay_id = ctx.ids.issue('B');
+    let mut balances = rustc_hash::FxHashMap::default();
+    let mut months = Vec::new();
+    let mut persons = 0;
+    let mut total = Money::ZERO;
+    let mut month = first;
+    while month <= last {
+        if state
+            .store
+            .contribution_run(period_of(month), InsuranceType::EmployeeBasic)
+            .map_err(db)?
+            .is_some()
+        {
+            let policy = ctx.policy_on(month.first_day())?;
+            let id = format!("{back_pay_id}-{month}");
+            let charged = charge_employees(state, ctx, policy, month, &id, &mut balances, &|row| {
+                row.employer.as_deref() == Some(credit_code)
+            })?;
+            // A month its staff were suspended in owes nothing.
+            if !charged.contributions.is_empty() {
+                persons = persons.max(charged.contributions.len());
+                total += charged.totals.employer + charged.totals.individual;
+                months.push(month.to_string());
+                charged.queue(state, policy, month.first_day(), &id, ctx.now)?;
+            }
+        }
+        month = month.next();
+    }
+    // Its employees suspended for these arrears are paying again.
+    let mut resumed = Vec::new();
+    let suspended = state
+        .store
+        .suspended_of_employer(InsuranceType::EmployeeBasic, credit_code)
+        .map_err(db)?;
+    for row in suspended {
+        let records: PersonRecords = serde_json::from_str(&row.doc_json)
+            .map_err(|e| PlatformError::internal(format!("人员{}的参保记录无法解读: {e}", row.person_no)))?;
+        let Some(r) = current_basic(&records).filter(|r| {
+            r.history
+                .last()
+                .is_some_and(|p| p.status == Status::Suspended && p.reason.starts_with(ARREARS_REASON_PREFIX))
+        }) else {
+            continue;
+        };
+        let command = Command::Resume {
+            relationship: r.no,
+            on: paid_on.max(r.history.last().expect("checked").from),
+        };
+        execute(state, ctx, &row.certno, None, None, &command)?;
+        resumed.push(row.person_no);
+    }
+    employer.arrears_from = None;
+    state.pending.push(WriteOp::UpsertEmployer(employer));
     Ok(json!({
-        "run_id": run_id,
-        "month": month_text,
-        "employees": charged,
-        "employer_amount": totals.employer,
-        "individual_amount": totals.individual,
-        "pooled_income": totals.pooled,
-        "account_credit": totals.account_from_contributions + totals.retiree_credit,
-        "large_expense_amount": totals.large_expense,
-        "retiree_credit": totals.retiree_credit,
+        "credit_code": credit_code,
+        "back_pay_id": back_pay_id,
+        "months": months,
+        "employees": persons,
+        "amount": total,
+        "resumed": resumed,
     }))
+}
+
+/// The most persons one arrears check suspends (all in one transaction).
+const ARREARS_SUSPENSIONS_MAX: usize = 200_000;
+
+fn arrears_check(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Result<Value, PlatformError> {
+    let month = parse_month(month_text)?;
+    let policy = ctx.policy_on(month.first_day())?;
+    let grace = policy.employee.suspend_after_missed_months;
+    // Paid through a month before `month - grace` at the latest: the store narrows the persons
+    // down, enrolment decides (it knows when each relationship began).
+    let mut cutoff = month;
+    for _ in 0..grace {
+        cutoff = YearMonth::new(
+            if cutoff.month == 1 {
+                cutoff.year - 1
+            } else {
+                cutoff.year
+            },
+            if cutoff.month == 1 { 12 } else { cutoff.month - 1 },
+        )
+        .expect("a valid month");
+    }
+    let candidates = state
+        .store
+        .arrears_candidates(InsuranceType::EmployeeBasic, period_of(cutoff))
+        .map_err(db)?;
+    let mut suspended = Vec::new();
+    for (certno, paid) in candidates {
+        let Some((_, records)) = load(state, &certno)? else {
+            continue;
+        };
+        let commands =
+            yibao_enrol::arrears_suspensions_paid_through(&records, policy, month, paid.map(month_of_period));
+        for command in commands {
+            if suspended.len() >= ARREARS_SUSPENSIONS_MAX {
+                return Err(PlatformError::rule(format!(
+                    "欠费暂停超过{ARREARS_SUSPENSIONS_MAX}人, 请核对缴费核定是否已全部完成"
+                )));
+            }
+            let reason = match &command {
+                Command::Suspend { reason, .. } => reason.clone(),
+                _ => String::new(),
+            };
+            let answer = execute(state, ctx, &certno, None, None, &command)?;
+            suspended.push(json!({ "person_no": answer["person_no"], "reason": reason }));
+        }
+    }
+    Ok(json!({ "month": month_text, "grace_months": grace, "suspended": suspended }))
 }
 
 /// Whether a candidate is charged for the month `[first, last]`: enrolled and paying on some
@@ -1184,11 +1468,12 @@ fn import(state: &mut State, ctx: &AdminCtx, rows: &[ImportRow]) -> Result<Value
         )));
     }
     // Persons the platform knew without an enrolment (none in a real region) keep their number.
+    // Looked up a page at a time (one round trip each on PostgreSQL); a cached view is newer
+    // than the stored one (its balance may be ahead by the batch in flight).
     for chunk in certnos.chunks(yibao_store::MESSAGES_LOOKUP_MAX) {
-        for certno in chunk {
-            if let Some(entry) = state.person_by_certno(certno)? {
-                known.insert((*certno).to_owned(), entry.record.clone());
-            }
+        for record in state.store.persons_by_certno(chunk).map_err(db)? {
+            let record = state.cached_person(&record.person_no).unwrap_or(record);
+            known.insert(record.certno.clone(), record);
         }
     }
     // In citizen-ID order, numbered in that order: every index of the two tables then grows at
@@ -1234,31 +1519,12 @@ fn indicators(state: &mut State, ctx: &AdminCtx, year: i32) -> Result<Value, Pla
         return Err(PlatformError::field("year", "年度应在1900到9998之间".into()));
     }
     let rows = state.store.ledger_totals(0, year * 100 + 12).map_err(db)?;
+    // Business entries only: closing entries are kept apart, so a closed year still reports
+    // its income and expenditure.
+    let (entries, unknown_books) = crate::close::business_entries(&rows)?;
     let mut totals = yibao_books::MonthlyTotals::new();
-    let mut unknown_books: Vec<String> = Vec::new();
-    for row in &rows {
-        let month = Month::new((row.period / 100) as u16, (row.period % 100) as u8)
-            .map_err(|e| PlatformError::internal(format!("ledger_totals.period {}: {e}", row.period)))?;
-        for (debit, credit) in [(row.debit, Money::ZERO), (Money::ZERO, row.credit)] {
-            if debit.is_zero() && credit.is_zero() {
-                continue;
-            }
-            match yibao_books::Entry::from_stored(
-                &row.book,
-                &row.account,
-                debit,
-                credit,
-                month,
-                yibao_books::Origin::Business,
-            ) {
-                Ok(entry) => totals.add(&entry),
-                Err(_) => {
-                    if !unknown_books.contains(&row.book) {
-                        unknown_books.push(row.book.clone());
-                    }
-                }
-            }
-        }
+    for entry in &entries {
+        totals.add(entry);
     }
     // The thresholds of the version in force at the end of the year (or the latest before it).
     let year_end = NaiveDate::from_ymd_opt(year, 12, 31).expect("checked above");

@@ -150,6 +150,11 @@ impl State {
         }
     }
 
+    /// A cached person's settlement view, if cached.
+    pub fn cached_person(&self, person_no: &str) -> Option<PersonRecord> {
+        self.persons.get(person_no).map(|e| e.record.clone())
+    }
+
     /// A cached person's account balance, if cached.
     pub fn cached_balance(&self, person_no: &str) -> Option<Money> {
         self.persons.get(person_no).map(|e| e.record.account_balance)

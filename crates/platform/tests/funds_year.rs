@@ -7,38 +7,21 @@
 //! every personal account's balance is the sum of its history.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use yibao_codes::InsuranceType;
 use yibao_money::{Money, Quantity, Rounding};
-use yibao_platform::{AdminRequest, EmployerRow, ImportRow, Platform, Region};
+use yibao_platform::{AdminRequest, ImportRow};
 use yibao_store::SettlementStatus;
 
 mod common;
-use common::{call, register_institution, INSTITUTION};
+use common::{
+    call, chongqing, demo_employer_rows, demo_import_row, on_postgres, on_sqlite, register_institution, start_platform,
+    INSTITUTION,
+};
 const PERSONS: usize = 80;
 const FIRST_PERSON: usize = 200_000;
-
-fn region() -> Region {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/chongqing");
-    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
-    let versions = ["2019.toml", "2023.toml"]
-        .iter()
-        .map(|f| yibao_policy::load_policy(f, &read(f)).unwrap())
-        .collect();
-    let contribution = ["contribution/2024.toml", "contribution/2026.toml"]
-        .iter()
-        .map(|f| Arc::new(yibao_enrol::ContributionPolicy::parse(f, &read(f)).unwrap()))
-        .collect();
-    Region {
-        admdvs: "500000".into(),
-        versions,
-        catalog: yibao_demo::demo_catalog(),
-        contribution,
-    }
-}
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -51,48 +34,23 @@ fn money(v: &Value) -> Money {
 }
 
 async fn simulate_and_reconcile(url: &str) {
-    // The store's clients are synchronous: opened outside the runtime's workers.
-    let platform = tokio::task::block_in_place(|| {
-        let mut writer = yibao_store::open(url).unwrap();
-        writer.lock_writer().unwrap();
-        writer.migrate().unwrap();
-        let reader = yibao_store::open(url).unwrap();
-        Platform::start(reader, writer, region()).unwrap()
-    });
+    let platform = start_platform(
+        url,
+        chongqing(
+            &["2019.toml", "2023.toml"],
+            &["contribution/2024.toml", "contribution/2026.toml"],
+        ),
+    );
     register_institution(&platform).await;
 
     // Employers and people.
-    let employers: Vec<EmployerRow> = (0..yibao_demo::DEMO_EMPLOYERS)
-        .map(|i| {
-            let e = yibao_demo::demo_employer(i);
-            EmployerRow {
-                line: i as u64 + 2,
-                credit_code: e.credit_code,
-                name: e.name,
-                registered_on: d(2010, 1, 1),
-            }
-        })
-        .collect();
+    let employers = demo_employer_rows();
     platform
         .admin(AdminRequest::ImportEmployers { rows: employers })
         .await
         .unwrap();
     let rows: Vec<ImportRow> = (FIRST_PERSON..FIRST_PERSON + PERSONS)
-        .map(|i| {
-            let r = yibao_demo::demo_enrolment_row(i);
-            ImportRow {
-                line: (i - FIRST_PERSON) as u64 + 2,
-                certno: r.certno,
-                name: r.name,
-                insurance: r.insurance,
-                kind: serde_json::from_value(json!(r.kind)).unwrap(),
-                employer: r.employer,
-                wage_monthly: r.wage_monthly.map(|w| Money::from_yuan(i64::from(w))),
-                tier: r.tier,
-                county_class: r.county_class.map(Into::into),
-                applied_on: r.applied_on,
-            }
-        })
+        .map(|i| demo_import_row((i - FIRST_PERSON) as u64 + 2, i))
         .collect();
     let imported = platform
         .admin(AdminRequest::Import { rows: rows.clone() })
@@ -555,24 +513,10 @@ fn reconcile(url: &str, rows: &[ImportRow], visits: usize, indicators: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_year_reconciles_on_sqlite() {
-    let file = std::env::temp_dir().join(format!("yibao-funds-year-{}.db", std::process::id()));
-    simulate_and_reconcile(&format!("sqlite://{}", file.display())).await;
-    for suffix in ["", "-wal", "-shm", "-writer.lock"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-    }
+    on_sqlite("funds-year", |url| async move { simulate_and_reconcile(&url).await }).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_year_reconciles_on_postgres() {
-    let base =
-        std::env::var("YIBAO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("funds_year_{}", std::process::id());
-    let separator = if base.contains('?') { '&' } else { '?' };
-    simulate_and_reconcile(&format!("{base}{separator}schema={schema}")).await;
-    tokio::task::block_in_place(|| {
-        let mut client = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-            .unwrap();
-    });
+    on_postgres("funds_year", |url| async move { simulate_and_reconcile(&url).await }).await;
 }

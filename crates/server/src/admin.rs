@@ -56,6 +56,10 @@ const COVERAGE: &str = "/admin/api/persons/{certno}/coverage";
 const RESIDENT_CONTRIBUTIONS: &str = "/admin/api/persons/{certno}/resident-contributions";
 const CONTRIBUTION_RUNS: &str = "/admin/api/contribution-runs";
 const INDICATORS: &str = "/admin/api/funds/indicators";
+const PERIOD_CLOSES: &str = "/admin/api/funds/period-closes";
+const EMPLOYER_ARREARS: &str = "/admin/api/employers/{credit_code}/arrears";
+const EMPLOYER_BACK_PAYMENTS: &str = "/admin/api/employers/{credit_code}/back-payments";
+const ARREARS_CHECKS: &str = "/admin/api/arrears-checks";
 const OPENAPI: &str = "/admin/api/openapi.json";
 
 /// Every admin route: method and path, the path as both axum and OpenAPI write it. The router
@@ -68,6 +72,10 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", RESIDENT_CONTRIBUTIONS),
     ("POST", CONTRIBUTION_RUNS),
     ("GET", INDICATORS),
+    ("POST", PERIOD_CLOSES),
+    ("POST", EMPLOYER_ARREARS),
+    ("POST", EMPLOYER_BACK_PAYMENTS),
+    ("POST", ARREARS_CHECKS),
     ("GET", OPENAPI),
 ];
 
@@ -80,6 +88,10 @@ fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
         ("POST", RESIDENT_CONTRIBUTIONS) => post(resident_contribution),
         ("POST", CONTRIBUTION_RUNS) => post(contribution_run),
         ("GET", INDICATORS) => get(indicators),
+        ("POST", PERIOD_CLOSES) => post(close_period),
+        ("POST", EMPLOYER_ARREARS) => post(employer_arrears),
+        ("POST", EMPLOYER_BACK_PAYMENTS) => post(employer_back_pay),
+        ("POST", ARREARS_CHECKS) => post(arrears_check),
         ("GET", OPENAPI) => get(openapi),
         _ => unreachable!("admin route {method} {path} has no handler"),
     }
@@ -589,17 +601,25 @@ async fn resident_contribution(
     UrlPath(certno): UrlPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    ask_with_body(&app, body, |b: ResidentContributionBody| {
+        AdminRequest::ResidentContribution {
+            certno,
+            paid_on: b.paid_on,
+        }
+    })
+    .await
+}
+
+/// Answers a request whose JSON body (`B`, unknown fields refused) makes the admin request.
+async fn ask_with_body<B: serde::de::DeserializeOwned>(
+    app: &AppState,
+    body: Result<Bytes, BytesRejection>,
+    make: impl FnOnce(B) -> AdminRequest,
+) -> Response {
     respond(
         async {
-            let body: ResidentContributionBody = parse_body(body)?;
-            Ok(ask(
-                &app,
-                AdminRequest::ResidentContribution {
-                    certno,
-                    paid_on: body.paid_on,
-                },
-            )
-            .await)
+            let body: B = parse_body(body)?;
+            Ok(ask(app, make(body)).await)
         }
         .await,
     )
@@ -612,13 +632,67 @@ struct ContributionRunBody {
 }
 
 async fn contribution_run(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    respond(
-        async {
-            let body: ContributionRunBody = parse_body(body)?;
-            Ok(ask(&app, AdminRequest::ContributionRun { month: body.month }).await)
-        }
-        .await,
-    )
+    ask_with_body(&app, body, |b: ContributionRunBody| AdminRequest::ContributionRun {
+        month: b.month,
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClosePeriodBody {
+    period: String,
+}
+
+async fn close_period(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    ask_with_body(&app, body, |b: ClosePeriodBody| AdminRequest::ClosePeriod {
+        period: b.period,
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmployerArrearsBody {
+    from_month: String,
+}
+
+async fn employer_arrears(
+    State(app): State<AppState>,
+    UrlPath(credit_code): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    ask_with_body(&app, body, |b: EmployerArrearsBody| AdminRequest::EmployerArrears {
+        credit_code,
+        from_month: b.from_month,
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackPayBody {
+    paid_on: NaiveDate,
+}
+
+async fn employer_back_pay(
+    State(app): State<AppState>,
+    UrlPath(credit_code): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    ask_with_body(&app, body, |b: BackPayBody| AdminRequest::EmployerBackPay {
+        credit_code,
+        paid_on: b.paid_on,
+    })
+    .await
+}
+
+async fn arrears_check(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    // The same body as a contribution run: the month.
+    ask_with_body(&app, body, |b: ContributionRunBody| AdminRequest::ArrearsCheck {
+        month: b.month,
+    })
+    .await
 }
 
 async fn indicators(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {

@@ -251,6 +251,16 @@ impl<'a> BatchCheck<'a> {
                 }
                 Ok(())
             }
+            WriteOp::ClosePeriod { close, entries } => {
+                text(&close.period, "period_closes.period")?;
+                date(close.open_from, "period_closes.open_from")?;
+                time(close.closed_at, "period_closes.closed_at")?;
+                text(&close.summary_json, "period_closes.summary_json")?;
+                for e in entries {
+                    self.ledger(e)?;
+                }
+                Ok(())
+            }
             WriteOp::InsertMessage(r) => {
                 text(&r.msgid, "messages.msgid")?;
                 text(&r.infno, "messages.infno")?;
@@ -449,7 +459,7 @@ macro_rules! reference_table_columns {
 }
 macro_rules! employer_columns {
     () => {
-        "credit_code, name, admdvs, registered_on"
+        "credit_code, name, admdvs, registered_on, arrears_from"
     };
 }
 macro_rules! enrolment_columns {
@@ -498,6 +508,11 @@ pub(crate) const LEDGER_TOTAL_COLUMNS: &str = "book, account, period, debit, cre
 
 pub(crate) const Q_EMPLOYER: &str = concat!("SELECT ", employer_columns!(), " FROM employers WHERE credit_code = $1");
 pub(crate) const Q_ENROLMENT: &str = concat!("SELECT ", enrolment_columns!(), " FROM enrolments WHERE certno = $1");
+pub(crate) const Q_SUSPENDED_OF_EMPLOYER: &str = concat!(
+    "SELECT ",
+    enrolment_columns!(),
+    " FROM enrolments WHERE insurance = $1 AND status = '2' AND employer = $2 ORDER BY certno"
+);
 /// PostgreSQL: many enrolments in one round trip.
 pub(crate) const Q_ENROLMENTS_ANY: &str = concat!(
     "SELECT ",
@@ -554,6 +569,9 @@ pub(crate) const Q_PERSON_BY_CERTNO: &str = concat!("SELECT ", person_columns!()
 pub(crate) const Q_PERSON_COUNT: &str = "SELECT COUNT(*) FROM persons";
 /// PostgreSQL: many persons in one round trip.
 pub(crate) const Q_PERSONS_ANY: &str = concat!("SELECT ", person_columns!(), " FROM persons WHERE person_no = ANY($1)");
+/// PostgreSQL: many persons by citizen ID in one round trip.
+pub(crate) const Q_PERSONS_BY_CERTNO_ANY: &str =
+    concat!("SELECT ", person_columns!(), " FROM persons WHERE certno = ANY($1)");
 pub(crate) const Q_PERSONS: &str = concat!(
     "SELECT ",
     person_columns!(),
@@ -593,6 +611,26 @@ pub(crate) const Q_CHRONIC_FILINGS: &str = concat!(
     "SELECT ",
     filing_columns!(),
     " FROM chronic_filings WHERE person_no = $1 ORDER BY begin_date, filing_id"
+);
+pub(crate) const Q_EMPLOYERS_IN_ARREARS: &str = concat!(
+    "SELECT ",
+    employer_columns!(),
+    " FROM employers WHERE arrears_from IS NOT NULL ORDER BY credit_code"
+);
+/// Persons enrolled and paying in `$1` (a scheme) who pay contributions (not retirees), whose
+/// last regular contribution is before `$2` (`YYYYMM`), or who have none: those a check for
+/// arrears looks at, with that last month.
+pub(crate) const Q_ARREARS_CANDIDATES: &str = "SELECT e.certno, MAX(c.period) FROM enrolments e \
+     LEFT JOIN contributions c ON c.person_no = e.person_no AND c.insurance = e.insurance \
+     AND c.kind IN ('employee', 'flexible', 'recorded') \
+     WHERE e.insurance = $1 AND e.status = '1' AND e.person_kind <> 'retired' \
+     GROUP BY e.certno HAVING COALESCE(MAX(c.period), 0) < $2 ORDER BY e.certno";
+pub(crate) const Q_PERIOD_CLOSES: &str = "SELECT period, through_month, open_from, closed_at, summary_json \
+     FROM period_closes ORDER BY through_month, period";
+pub(crate) const Q_CLOSING_ENTRIES: &str = concat!(
+    "SELECT ",
+    ledger_columns!(),
+    " FROM ledger_entries WHERE origin = 1 ORDER BY entry_id"
 );
 pub(crate) const Q_LEDGER_BALANCES: &str = "SELECT book, CAST(SUM(debit) AS BIGINT), \
      CAST(SUM(credit) AS BIGINT) FROM ledger_entries GROUP BY book ORDER BY book";
@@ -1005,6 +1043,7 @@ pub(crate) fn employer<R: RowAccess + ?Sized>(row: &R) -> Result<EmployerRecord>
         name: c.text(1, "name")?,
         admdvs: c.text(2, "admdvs")?,
         registered_on: c.date(3, "registered_on")?,
+        arrears_from: c.opt_int(4, "arrears_from")?.map(|n| n as i32),
     })
 }
 
@@ -1109,6 +1148,44 @@ pub(crate) fn account_entry<R: RowAccess + ?Sized>(row: &R) -> Result<AccountEnt
         balance_after: Money::from_fen(c.int(5, "balance_after")?),
         reference: c.text(6, "reference")?,
         counterparty: c.opt_text(7, "counterparty")?,
+    })
+}
+
+pub(crate) fn arrears_candidate<R: RowAccess + ?Sized>(row: &R) -> Result<(String, Option<i32>)> {
+    let c = Cols {
+        row,
+        table: "enrolments",
+    };
+    Ok((c.text(0, "certno")?, c.opt_int(1, "max(period)")?.map(|n| n as i32)))
+}
+
+pub(crate) fn period_close<R: RowAccess + ?Sized>(row: &R) -> Result<crate::PeriodCloseRecord> {
+    let c = Cols {
+        row,
+        table: "period_closes",
+    };
+    Ok(crate::PeriodCloseRecord {
+        period: c.text(0, "period")?,
+        through_month: c.i32(1, "through_month")?,
+        open_from: c.date(2, "open_from")?,
+        closed_at: c.time(3, "closed_at")?,
+        summary_json: c.text(4, "summary_json")?,
+    })
+}
+
+pub(crate) fn ledger_entry<R: RowAccess + ?Sized>(row: &R) -> Result<LedgerEntry> {
+    let c = Cols {
+        row,
+        table: "ledger_entries",
+    };
+    Ok(LedgerEntry {
+        posting_id: c.text(0, "posting_id")?,
+        book: c.text(1, "book")?,
+        account: c.text(2, "account")?,
+        debit: c.money(3, "debit")?,
+        credit: c.money(4, "credit")?,
+        settlement_id: c.text(5, "settlement_id")?,
+        posted_at: c.time(6, "posted_at")?,
     })
 }
 

@@ -108,6 +108,15 @@ pub trait Store: Send {
         }
         Ok(out)
     }
+    /// The persons with the citizen IDs `certnos` (at most `MESSAGES_LOOKUP_MAX`), in no
+    /// particular order; one round trip on backends with a network.
+    fn persons_by_certno(&mut self, certnos: &[&str]) -> Result<Vec<PersonRecord>> {
+        let mut out = Vec::with_capacity(certnos.len());
+        for certno in certnos {
+            out.extend(self.person_by_certno(certno)?);
+        }
+        Ok(out)
+    }
     /// The chronic-disease filings of all of `person_nos`, each person's in `chronic_filings` order.
     fn chronic_filings_of(&mut self, person_nos: &[&str]) -> Result<Vec<ChronicFilingRecord>> {
         let mut out = Vec::new();
@@ -184,5 +193,25 @@ pub trait Store: Send {
     /// The per-month totals of every book and account for periods `from..=to` (`YYYYMM`).
     fn ledger_totals(&mut self, from: i32, to: i32) -> Result<Vec<LedgerTotal>>;
     fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>>;
+    /// The enrolments of an employer's staff suspended (`status` 2) in `insurance`, by citizen ID.
+    fn suspended_of_employer(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        employer: &str,
+    ) -> Result<Vec<EnrolmentRecord>>;
+    /// Employers in arrears (`arrears_from` set), by credit code.
+    fn employers_in_arrears(&mut self) -> Result<Vec<EmployerRecord>>;
+    /// The citizen IDs of persons enrolled and paying in `insurance` (retirees excepted) whose
+    /// last regular contribution (`employee`, `flexible` or `recorded`) is for a month before
+    /// `before` (`YYYYMM`), with that month, or none: what an arrears check decides on.
+    fn arrears_candidates(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        before: i32,
+    ) -> Result<Vec<(String, Option<i32>)>>;
+    /// Every closed period, by the month it closes through, then period.
+    fn period_closes(&mut self) -> Result<Vec<PeriodCloseRecord>>;
+    /// Every closing entry (the business entries are read as `ledger_totals`), in posting order.
+    fn closing_entries(&mut self) -> Result<Vec<LedgerEntry>>;
     fn audit_count(&mut self) -> Result<i64>;
 }

@@ -6,6 +6,10 @@
 //! that must hit existing rows (a balance, a visit update, a cancellation, marking fee lines)
 //! check it inside the script with `yibao_expect_keys` (created by the migration), which raises
 //! and so aborts the transaction. On any error the transaction is rolled back.
+//!
+//! Bulk jobs (an enrolment import, a monthly run) write groups of thousands to millions of rows
+//! of one kind: such a group goes by binary `COPY` instead, in the same transaction and order
+//! (see [`COPY_ROWS_MIN`] and `PostgresStore::commit_bulk`).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -34,6 +38,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0003_enrolment.sql"),
     ),
     (4, "family", include_str!("../migrations/postgres/0004_family.sql")),
+    (5, "close", include_str!("../migrations/postgres/0005_close.sql")),
+    (6, "arrears", include_str!("../migrations/postgres/0006_arrears.sql")),
 ];
 
 /// The most rows one rendered statement carries; longer runs are split.
@@ -247,6 +253,7 @@ enum Kind {
     Contributions,
     ContributionRun,
     AccountEntries,
+    ClosePeriod,
 }
 
 fn kind(op: &WriteOp) -> Kind {
@@ -273,6 +280,7 @@ fn kind(op: &WriteOp) -> Kind {
         WriteOp::InsertContributions(_) => Kind::Contributions,
         WriteOp::InsertContributionRun(_) => Kind::ContributionRun,
         WriteOp::InsertAccountEntries(_) => Kind::AccountEntries,
+        WriteOp::ClosePeriod { .. } => Kind::ClosePeriod,
     }
 }
 
@@ -382,7 +390,7 @@ fn accesses(op: &WriteOp) -> Vec<Access> {
             write(Accumulator, &format!("{person_no}\0{year}\0{key}")),
             read(PersonRow, person_no),
         ],
-        WriteOp::InsertLedger(_) => vec![write(Ledger, "")],
+        WriteOp::InsertLedger(_) | WriteOp::ClosePeriod { .. } => vec![write(Ledger, "")],
         WriteOp::InsertMessage(r) => vec![write(Message, &r.msgid)],
         WriteOp::InsertAudit(_) => vec![write(Audit, "")],
         WriteOp::UpsertChronicFiling(r) => {
@@ -521,8 +529,6 @@ fn plan(ops: &[WriteOp]) -> Vec<Group<'_>> {
     groups
 }
 
-/// Renders the batch as one transaction script: `BEGIN;`, one multi-row statement per group (see
-/// [`plan`]), `COMMIT;`.
 /// The largest part of a batch script sent in one round trip.
 const SCRIPT_PART_BYTES_MAX: usize = 64 << 20;
 
@@ -553,19 +559,34 @@ fn script_parts(script: &str, max_bytes: usize) -> Vec<&str> {
     parts
 }
 
+#[cfg(test)]
 pub(crate) fn render_batch(ops: &[WriteOp]) -> Result<String> {
+    render_script(ops, &plan(ops))
+}
+
+/// Renders the batch `ops`, planned as `groups`, as one transaction script: `BEGIN;`, one
+/// multi-row statement per group (see [`plan`]), `COMMIT;`.
+fn render_script(ops: &[WriteOp], groups: &[Group<'_>]) -> Result<String> {
     let mut sql = String::with_capacity(256 * ops.len() + 32);
     sql.push_str("BEGIN;\n");
-    for group in plan(ops) {
+    for group in groups {
         render_group(&mut sql, group.kind, &group.ops)?;
     }
+    render_ledger_totals(&mut sql, ops)?;
+    sql.push_str("COMMIT;\n");
+    Ok(sql)
+}
+
+/// The upsert of the per-month ledger totals the batch's ledger entries add to: last, after every
+/// entry of the batch.
+fn render_ledger_totals(sql: &mut String, ops: &[WriteOp]) -> Result<()> {
     let totals = common::ledger_total_deltas(ops);
     if !totals.is_empty() {
         let items: Vec<&LedgerTotal> = totals.iter().collect();
         let tail = "ON CONFLICT (book, account, period) DO UPDATE SET debit = ledger_totals.debit + \
                     excluded.debit, credit = ledger_totals.credit + excluded.credit";
         insert_rows(
-            &mut sql,
+            sql,
             "ledger_totals",
             common::LEDGER_TOTAL_COLUMNS,
             tail,
@@ -577,20 +598,12 @@ pub(crate) fn render_batch(ops: &[WriteOp]) -> Result<String> {
             },
         )?;
     }
-    sql.push_str("COMMIT;\n");
-    Ok(sql)
+    Ok(())
 }
 
 /// `INSERT INTO table (columns) VALUES (…), (…) tail;` in statements of at most
 /// [`ROWS_PER_STATEMENT`] rows.
-fn insert_rows<T>(
-    sql: &mut String,
-    table: &str,
-    columns: &str,
-    tail: &str,
-    items: &[&T],
-    row: fn(&mut Row<'_>, &T) -> Result<()>,
-) -> Result<()> {
+fn insert_rows<T>(sql: &mut String, table: &str, columns: &str, tail: &str, items: &[&T], row: RowFn<T>) -> Result<()> {
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
         writeln!(sql, "INSERT INTO {table} ({columns}) VALUES").expect("String");
         values(sql, chunk, row)?;
@@ -600,7 +613,7 @@ fn insert_rows<T>(
     Ok(())
 }
 
-fn values<T>(sql: &mut String, items: &[&T], row: fn(&mut Row<'_>, &T) -> Result<()>) -> Result<()> {
+fn values<T>(sql: &mut String, items: &[&T], row: RowFn<T>) -> Result<()> {
     for (n, item) in items.iter().enumerate() {
         if n > 0 {
             sql.push_str(",\n");
@@ -624,7 +637,7 @@ fn keyed_update<T>(
     update: &str,
     what: &str,
     items: &[&T],
-    row: fn(&mut Row<'_>, &T) -> Result<()>,
+    row: RowFn<T>,
 ) -> Result<()> {
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
         writeln!(sql, "WITH v ({cte_columns}) AS (VALUES").expect("String");
@@ -636,13 +649,13 @@ fn keyed_update<T>(
     Ok(())
 }
 
-fn institution_row(r: &mut Row<'_>, x: &InstitutionRecord) -> Result<()> {
+fn institution_row(r: &mut dyn Values, x: &InstitutionRecord) -> Result<()> {
     r.text(&x.code)?.text(&x.name)?.text(&x.hosp_lv)?.text(&x.admdvs)?;
     r.text(&x.paas_id)?.text(&x.secret)?.boolean(x.active)?;
     Ok(())
 }
 
-fn person_row(r: &mut Row<'_>, x: &PersonRecord) -> Result<()> {
+fn person_row(r: &mut dyn Values, x: &PersonRecord) -> Result<()> {
     r.text(&x.person_no)?
         .text(&x.certno)?
         .text(&x.name)?
@@ -659,7 +672,7 @@ fn person_row(r: &mut Row<'_>, x: &PersonRecord) -> Result<()> {
     Ok(())
 }
 
-fn visit_row(r: &mut Row<'_>, x: &VisitRecord) -> Result<()> {
+fn visit_row(r: &mut dyn Values, x: &VisitRecord) -> Result<()> {
     r.text(&x.visit_id)?.text(&x.person_no)?.text(&x.institution)?;
     r.text(x.insurance.code())?
         .text(x.medical_type.code())?
@@ -673,7 +686,7 @@ fn visit_row(r: &mut Row<'_>, x: &VisitRecord) -> Result<()> {
     Ok(())
 }
 
-fn fee_line_row(r: &mut Row<'_>, x: &FeeLineRecord) -> Result<()> {
+fn fee_line_row(r: &mut dyn Values, x: &FeeLineRecord) -> Result<()> {
     r.text(&x.visit_id)?
         .text(&x.sn)?
         .text(&x.batch_no)?
@@ -688,7 +701,7 @@ fn fee_line_row(r: &mut Row<'_>, x: &FeeLineRecord) -> Result<()> {
     Ok(())
 }
 
-fn settlement_row(r: &mut Row<'_>, x: &SettlementRecord) -> Result<()> {
+fn settlement_row(r: &mut dyn Values, x: &SettlementRecord) -> Result<()> {
     r.text(&x.settlement_id)?
         .text(&x.visit_id)?
         .text(&x.person_no)?
@@ -713,7 +726,7 @@ fn settlement_row(r: &mut Row<'_>, x: &SettlementRecord) -> Result<()> {
     Ok(())
 }
 
-fn ledger_row(r: &mut Row<'_>, x: &LedgerEntry) -> Result<()> {
+fn ledger_row(r: &mut dyn Values, x: &LedgerEntry) -> Result<()> {
     r.text(&x.posting_id)?
         .text(&x.book)?
         .text(&x.account)?
@@ -722,7 +735,22 @@ fn ledger_row(r: &mut Row<'_>, x: &LedgerEntry) -> Result<()> {
     Ok(())
 }
 
-fn message_row(r: &mut Row<'_>, x: &MessageRecord) -> Result<()> {
+const PERIOD_CLOSE_COLUMNS: &str = "period, through_month, open_from, closed_at, summary_json";
+
+fn period_close_row(r: &mut dyn Values, x: &crate::PeriodCloseRecord) -> Result<()> {
+    r.text(&x.period)?.int(i64::from(x.through_month))?.date(x.open_from)?;
+    r.time(x.closed_at)?.text(&x.summary_json)?;
+    Ok(())
+}
+
+/// A closing entry: origin 1, which keeps it out of the per-month totals.
+fn closing_entry_row(r: &mut dyn Values, x: &LedgerEntry) -> Result<()> {
+    ledger_row(r, x)?;
+    r.int(1)?;
+    Ok(())
+}
+
+fn message_row(r: &mut dyn Values, x: &MessageRecord) -> Result<()> {
     r.text(&x.msgid)?
         .text(&x.infno)?
         .text(&x.institution)?
@@ -731,7 +759,7 @@ fn message_row(r: &mut Row<'_>, x: &MessageRecord) -> Result<()> {
     Ok(())
 }
 
-fn audit_row(r: &mut Row<'_>, x: &AuditRecord) -> Result<()> {
+fn audit_row(r: &mut dyn Values, x: &AuditRecord) -> Result<()> {
     r.text(&x.msgid)?
         .text(&x.infno)?
         .text(&x.institution)?
@@ -740,7 +768,7 @@ fn audit_row(r: &mut Row<'_>, x: &AuditRecord) -> Result<()> {
     Ok(())
 }
 
-fn filing_row(r: &mut Row<'_>, x: &ChronicFilingRecord) -> Result<()> {
+fn filing_row(r: &mut dyn Values, x: &ChronicFilingRecord) -> Result<()> {
     r.text(&x.filing_id)?
         .text(&x.person_no)?
         .text(&x.disease_code)?
@@ -752,7 +780,7 @@ fn filing_row(r: &mut Row<'_>, x: &ChronicFilingRecord) -> Result<()> {
     Ok(())
 }
 
-fn settlement_list_row(r: &mut Row<'_>, x: &SettlementListRecord) -> Result<()> {
+fn settlement_list_row(r: &mut dyn Values, x: &SettlementListRecord) -> Result<()> {
     r.text(&x.settlement_id)?
         .text(&x.visit_id)?
         .text(&x.person_no)?
@@ -766,15 +794,16 @@ fn settlement_list_row(r: &mut Row<'_>, x: &SettlementListRecord) -> Result<()> 
     Ok(())
 }
 
-fn employer_row(r: &mut Row<'_>, x: &EmployerRecord) -> Result<()> {
+fn employer_row(r: &mut dyn Values, x: &EmployerRecord) -> Result<()> {
     r.text(&x.credit_code)?
         .text(&x.name)?
         .text(&x.admdvs)?
         .date(x.registered_on)?;
+    r.opt_int(x.arrears_from.map(i64::from))?;
     Ok(())
 }
 
-fn enrolment_row(r: &mut Row<'_>, x: &EnrolmentRecord) -> Result<()> {
+fn enrolment_row(r: &mut dyn Values, x: &EnrolmentRecord) -> Result<()> {
     r.text(&x.certno)?
         .text(&x.person_no)?
         .text(x.insurance.code())?
@@ -787,7 +816,7 @@ fn enrolment_row(r: &mut Row<'_>, x: &EnrolmentRecord) -> Result<()> {
     Ok(())
 }
 
-fn contribution_row(r: &mut Row<'_>, x: &ContributionRecord) -> Result<()> {
+fn contribution_row(r: &mut dyn Values, x: &ContributionRecord) -> Result<()> {
     r.text(&x.contribution_id)?.text(&x.run_id)?.text(&x.person_no)?;
     r.opt_text(x.employer.as_deref())?;
     r.text(x.insurance.code())?.int(i64::from(x.period))?.text(&x.kind)?;
@@ -806,7 +835,7 @@ fn contribution_row(r: &mut Row<'_>, x: &ContributionRecord) -> Result<()> {
     Ok(())
 }
 
-fn account_entry_row(r: &mut Row<'_>, x: &AccountEntryRecord) -> Result<()> {
+fn account_entry_row(r: &mut dyn Values, x: &AccountEntryRecord) -> Result<()> {
     r.text(&x.entry_id)?
         .text(&x.person_no)?
         .time(x.posted_at)?
@@ -816,7 +845,7 @@ fn account_entry_row(r: &mut Row<'_>, x: &AccountEntryRecord) -> Result<()> {
     Ok(())
 }
 
-fn reference_table_row(r: &mut Row<'_>, x: &ReferenceTableRecord) -> Result<()> {
+fn reference_table_row(r: &mut dyn Values, x: &ReferenceTableRecord) -> Result<()> {
     r.text(&x.kind)?.text(&x.version)?.time(x.imported_at)?;
     r.bytes(&common::pack(&x.files_json))?;
     Ok(())
@@ -829,7 +858,7 @@ struct AccumulatorRow<'a> {
     value: &'a Accumulator,
 }
 
-fn accumulator_row(r: &mut Row<'_>, x: &AccumulatorRow<'_>) -> Result<()> {
+fn accumulator_row(r: &mut dyn Values, x: &AccumulatorRow<'_>) -> Result<()> {
     let a = x.value;
     r.text(x.person_no)?
         .int(i64::from(x.year))?
@@ -995,6 +1024,20 @@ fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
             let items = collect!(WriteOp::InsertLedger(entries) => entries.iter());
             insert_rows(sql, "ledger_entries", common::LEDGER_COLUMNS, "", &items, ledger_row)
         }
+        Kind::ClosePeriod => {
+            let closes = collect!(WriteOp::ClosePeriod { close, .. } => [close]);
+            insert_rows(
+                sql,
+                "period_closes",
+                PERIOD_CLOSE_COLUMNS,
+                "",
+                &closes,
+                period_close_row,
+            )?;
+            let entries = collect!(WriteOp::ClosePeriod { entries, .. } => entries.iter());
+            let columns = format!("{}, origin", common::LEDGER_COLUMNS);
+            insert_rows(sql, "ledger_entries", &columns, "", &entries, closing_entry_row)
+        }
         Kind::Message => {
             let items = collect!(WriteOp::InsertMessage(r) => [r]);
             insert_rows(sql, "messages", common::MESSAGE_COLUMNS, "", &items, message_row)
@@ -1123,6 +1166,523 @@ fn mark_fee_lines(sql: &mut String, ops: &[&WriteOp]) -> Result<()> {
     Ok(())
 }
 
+/// The run's page of candidates, with the cursor on the persons' side of the join too. The
+/// planner joins the two tables' primary-key orders (a merge join); without the bound, the
+/// persons' side starts at the first person for every page, and a run over a million people
+/// read 500,000 persons a page on average (30 s of reads instead of 6).
+fn run_candidates_query() -> &'static str {
+    static QUERY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    QUERY.get_or_init(|| {
+        let cursor = "AND e.person_no > $3";
+        assert_eq!(common::Q_RUN_CANDIDATES.matches(cursor).count(), 1, "the run's cursor");
+        common::Q_RUN_CANDIDATES.replace(cursor, "AND e.person_no > $3 AND p.person_no > $3")
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row values, for rendered statements and for COPY.
+
+/// A row function: writes one item's columns, in its table's column order.
+type RowFn<T> = fn(&mut dyn Values, &T) -> Result<()>;
+
+/// The values of one row, written column by column: as SQL literals ([`Row`], for rendered
+/// statements) or in COPY's binary format ([`CopyRow`]). The row functions (`person_row`, …)
+/// write through it, so both ways write the same columns from the same code.
+trait Values {
+    fn text(&mut self, v: &str) -> Result<&mut dyn Values>;
+    fn opt_text(&mut self, v: Option<&str>) -> Result<&mut dyn Values>;
+    fn bytes(&mut self, v: &[u8]) -> Result<&mut dyn Values>;
+    fn int(&mut self, v: i64) -> Result<&mut dyn Values>;
+    fn opt_int(&mut self, v: Option<i64>) -> Result<&mut dyn Values>;
+    fn boolean(&mut self, v: bool) -> Result<&mut dyn Values>;
+    fn date(&mut self, v: NaiveDate) -> Result<&mut dyn Values>;
+    fn opt_date(&mut self, v: Option<NaiveDate>) -> Result<&mut dyn Values>;
+    fn time(&mut self, v: NaiveDateTime) -> Result<&mut dyn Values>;
+    fn opt_time(&mut self, v: Option<NaiveDateTime>) -> Result<&mut dyn Values>;
+}
+
+impl Values for Row<'_> {
+    fn text(&mut self, v: &str) -> Result<&mut dyn Values> {
+        Row::text(self, v)?;
+        Ok(self)
+    }
+
+    fn opt_text(&mut self, v: Option<&str>) -> Result<&mut dyn Values> {
+        Row::opt_text(self, v)?;
+        Ok(self)
+    }
+
+    fn bytes(&mut self, v: &[u8]) -> Result<&mut dyn Values> {
+        Row::bytes(self, v)?;
+        Ok(self)
+    }
+
+    fn int(&mut self, v: i64) -> Result<&mut dyn Values> {
+        Row::int(self, v)?;
+        Ok(self)
+    }
+
+    fn opt_int(&mut self, v: Option<i64>) -> Result<&mut dyn Values> {
+        Row::opt_int(self, v)?;
+        Ok(self)
+    }
+
+    fn boolean(&mut self, v: bool) -> Result<&mut dyn Values> {
+        Row::boolean(self, v)?;
+        Ok(self)
+    }
+
+    fn date(&mut self, v: NaiveDate) -> Result<&mut dyn Values> {
+        Row::date(self, v)?;
+        Ok(self)
+    }
+
+    fn opt_date(&mut self, v: Option<NaiveDate>) -> Result<&mut dyn Values> {
+        Row::opt_date(self, v)?;
+        Ok(self)
+    }
+
+    fn time(&mut self, v: NaiveDateTime) -> Result<&mut dyn Values> {
+        Row::time(self, v)?;
+        Ok(self)
+    }
+
+    fn opt_time(&mut self, v: Option<NaiveDateTime>) -> Result<&mut dyn Values> {
+        Row::opt_time(self, v)?;
+        Ok(self)
+    }
+}
+
+/// What starts binary COPY data: the signature, no flags, no header extension.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// What ends binary COPY data: a field count of −1.
+const COPY_TRAILER: [u8; 2] = (-1i16).to_be_bytes();
+
+/// PostgreSQL's epoch for dates and timestamps in the binary format.
+fn pg_epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+}
+
+/// The years a date or time may lie in, as for literals ([`crate::literal`]).
+fn check_year(year: i32) -> Result<()> {
+    if !(1..=9999).contains(&year) {
+        return Err(StoreError::Rejected(format!("年份 {year} 超出 0001–9999")));
+    }
+    Ok(())
+}
+
+/// One row in COPY's binary format: the number of fields, then each field as its length in bytes
+/// (−1 for NULL) and its value in the type's binary form: `text` as UTF-8, `bigint` as 8 bytes
+/// big-endian, `boolean` as one byte, `date` as days and `timestamp` as microseconds from
+/// 2000-01-01 (4 and 8 bytes big-endian), `bytea` as is. Values are delimited by their lengths,
+/// never by quoting: no text is escaped, and none can end its field early. Every integer the
+/// row functions write is a `bigint` column (the schema has no other integer type), which is
+/// what binary COPY needs: it checks lengths, not types.
+struct CopyRow<'a> {
+    out: &'a mut Vec<u8>,
+    /// Where the row's field count goes, once known.
+    start: usize,
+    fields: i16,
+}
+
+impl<'a> CopyRow<'a> {
+    fn open(out: &'a mut Vec<u8>) -> CopyRow<'a> {
+        let start = out.len();
+        out.extend_from_slice(&0i16.to_be_bytes());
+        CopyRow { out, start, fields: 0 }
+    }
+
+    fn field(&mut self, value: &[u8]) -> Result<&mut dyn Values> {
+        let len = i32::try_from(value.len())
+            .map_err(|_| StoreError::Rejected(format!("值长 {} 字节, 超过 PostgreSQL 的上限", value.len())))?;
+        self.count()?;
+        self.out.extend_from_slice(&len.to_be_bytes());
+        self.out.extend_from_slice(value);
+        Ok(self)
+    }
+
+    fn null(&mut self) -> Result<&mut dyn Values> {
+        self.count()?;
+        self.out.extend_from_slice(&(-1i32).to_be_bytes());
+        Ok(self)
+    }
+
+    fn count(&mut self) -> Result<()> {
+        // Tables have a few dozen columns; PostgreSQL allows at most 1,600.
+        self.fields = self
+            .fields
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Rejected("一行的列数过多".into()))?;
+        Ok(())
+    }
+
+    fn close(self) {
+        assert!(self.fields > 0, "a COPY row has at least one field");
+        self.out[self.start..self.start + 2].copy_from_slice(&self.fields.to_be_bytes());
+    }
+}
+
+impl Values for CopyRow<'_> {
+    fn text(&mut self, v: &str) -> Result<&mut dyn Values> {
+        // As for literals: PostgreSQL cannot store NUL in text.
+        if v.contains('\0') {
+            return Err(StoreError::Rejected("文本含有 NUL 字符, PostgreSQL 无法保存".into()));
+        }
+        self.field(v.as_bytes())
+    }
+
+    fn opt_text(&mut self, v: Option<&str>) -> Result<&mut dyn Values> {
+        match v {
+            Some(v) => self.text(v),
+            None => self.null(),
+        }
+    }
+
+    fn bytes(&mut self, v: &[u8]) -> Result<&mut dyn Values> {
+        self.field(v)
+    }
+
+    fn int(&mut self, v: i64) -> Result<&mut dyn Values> {
+        self.field(&v.to_be_bytes())
+    }
+
+    fn opt_int(&mut self, v: Option<i64>) -> Result<&mut dyn Values> {
+        match v {
+            Some(v) => self.int(v),
+            None => self.null(),
+        }
+    }
+
+    fn boolean(&mut self, v: bool) -> Result<&mut dyn Values> {
+        self.field(&[u8::from(v)])
+    }
+
+    fn date(&mut self, v: NaiveDate) -> Result<&mut dyn Values> {
+        check_year(chrono::Datelike::year(&v))?;
+        let days = (v - pg_epoch().date()).num_days();
+        let days = i32::try_from(days).expect("years 1–9999 are within ±4 million days of 2000");
+        self.field(&days.to_be_bytes())
+    }
+
+    fn opt_date(&mut self, v: Option<NaiveDate>) -> Result<&mut dyn Values> {
+        match v {
+            Some(v) => self.date(v),
+            None => self.null(),
+        }
+    }
+
+    fn time(&mut self, v: NaiveDateTime) -> Result<&mut dyn Values> {
+        check_year(chrono::Datelike::year(&v))?;
+        // Whole microseconds, finer parts dropped, as in the literal (see `common::norm_time`).
+        let micros = (common::norm_time(v) - pg_epoch())
+            .num_microseconds()
+            .expect("years 1–9999 are within ±2^63 µs of 2000");
+        self.field(&micros.to_be_bytes())
+    }
+
+    fn opt_time(&mut self, v: Option<NaiveDateTime>) -> Result<&mut dyn Values> {
+        match v {
+            Some(v) => self.time(v),
+            None => self.null(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk commits.
+
+/// A group of at least this many rows, of a kind [`copied`], is written with binary `COPY`
+/// instead of rendered statements. COPY costs a few round trips more per group (and a temporary
+/// table for an upsert or an update), which the service's group commits of a few hundred ops
+/// would not win back; from a few thousand rows on, the server's parsing and planning of
+/// literal rows, and our rendering of them, cost more. Measured per commit (local server,
+/// machine shared with builds): at 1,000 rows statements win (person upserts 39 ms against
+/// 55, balances 23 against 68), at 2,000 they are about even, at 4,000 COPY wins everywhere
+/// (upserts 92 ms against 253, contributions 97 against 238, balances 132 against 196).
+const COPY_ROWS_MIN: usize = 4096;
+
+/// Encoded COPY data handed to the connection at a time: what a bulk group holds in memory beside
+/// the batch itself.
+const COPY_CHUNK_BYTES: usize = 1 << 20;
+
+/// The kinds written with COPY when their group is large: those bulk jobs (the enrolment import,
+/// the monthly contribution run) write by the million.
+fn copied(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Person | Kind::Enrolment | Kind::Balance | Kind::Contributions | Kind::AccountEntries | Kind::Ledger
+    )
+}
+
+/// The rows a group writes.
+fn group_rows(group: &Group<'_>) -> usize {
+    group
+        .ops
+        .iter()
+        .map(|op| match op {
+            WriteOp::InsertContributions(rows) => rows.len(),
+            WriteOp::InsertAccountEntries(rows) => rows.len(),
+            WriteOp::InsertLedger(rows) => rows.len(),
+            WriteOp::InsertFeeLines(rows) => rows.len(),
+            WriteOp::MarkFeeLinesSettled { sns, .. } => sns.len(),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The table a bulk group writes.
+fn bulk_table(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Person | Kind::Balance => "persons",
+        Kind::Enrolment => "enrolments",
+        Kind::Contributions => "contributions",
+        Kind::AccountEntries => "account_entries",
+        Kind::Ledger => "ledger_entries",
+        other => unreachable!("{other:?} is not written by COPY"),
+    }
+}
+
+fn bulk(group: &Group<'_>) -> bool {
+    copied(group.kind) && group_rows(group) >= COPY_ROWS_MIN
+}
+
+/// A COPY write's error: the connection's when it has one (it says whether the server refused
+/// the data, as for any statement).
+fn copy_err(e: std::io::Error) -> StoreError {
+    if e.get_ref().is_some_and(|inner| inner.is::<postgres::Error>()) {
+        let inner = e.into_inner().expect("checked above");
+        return pg_err(*inner.downcast::<postgres::Error>().expect("checked above"));
+    }
+    StoreError::Database(format!("COPY: {e}"))
+}
+
+impl PostgresStore {
+    /// Commits a batch that has a large group: one transaction, the groups in the plan's order,
+    /// the large ones by COPY and the others rendered as in [`render_script`]. On any error the
+    /// transaction is rolled back, as for a script.
+    fn commit_bulk(&mut self, ops: &[WriteOp], groups: &[Group<'_>]) -> Result<()> {
+        self.client.batch_execute("BEGIN").map_err(pg_err)?;
+        if let Err(e) = self.write_bulk(ops, groups) {
+            // The failed statement left the transaction aborted (or the connection is gone, and
+            // the server rolls back by itself).
+            let _ = self.client.batch_execute("ROLLBACK");
+            return Err(e);
+        }
+        // The batch is committed. Statistics are only a help to the planner: a failure to
+        // refresh them is not the batch's.
+        let _ = self.analyze_loaded(groups);
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics of the tables a bulk commit changed by a tenth or more
+    /// (autovacuum's own rule, applied at once instead of up to a minute later). Queries planned
+    /// on the statistics of before a load go wrong by orders of magnitude: right after an
+    /// import of a million people, the run's page of candidates was planned as a sort of every
+    /// enrolment left (seconds a page instead of milliseconds).
+    fn analyze_loaded(&mut self, groups: &[Group<'_>]) -> Result<()> {
+        let mut written: HashMap<&str, usize> = HashMap::new();
+        for group in groups.iter().filter(|g| bulk(g)) {
+            *written.entry(bulk_table(group.kind)).or_default() += group_rows(group);
+        }
+        let names: Vec<&str> = written.keys().copied().collect();
+        let sizes = self
+            .client
+            .query(
+                "SELECT t, COALESCE(c.reltuples, -1)::float8 FROM unnest($1::text[]) AS t \
+                 LEFT JOIN pg_class AS c ON c.oid = to_regclass(t)",
+                &[&names],
+            )
+            .map_err(pg_err)?;
+        let mut stale = Vec::new();
+        for size in &sizes {
+            let table: &str = size.try_get(0).map_err(pg_err)?;
+            let reltuples: f64 = size.try_get(1).map_err(pg_err)?;
+            // reltuples is −1 for a table never analysed.
+            if reltuples < 0.0 || written[table] as f64 >= 0.1 * reltuples {
+                stale.push(table.to_owned());
+            }
+        }
+        if !stale.is_empty() {
+            stale.sort_unstable();
+            self.client
+                .batch_execute(&format!("ANALYZE {}", stale.join(", ")))
+                .map_err(pg_err)?;
+        }
+        Ok(())
+    }
+
+    fn write_bulk(&mut self, ops: &[WriteOp], groups: &[Group<'_>]) -> Result<()> {
+        let mut sql = String::new();
+        for (n, group) in groups.iter().enumerate() {
+            if bulk(group) {
+                self.execute_script(&sql)?;
+                sql.clear();
+                self.copy_group(n, group)?;
+            } else {
+                render_group(&mut sql, group.kind, &group.ops)?;
+            }
+        }
+        render_ledger_totals(&mut sql, ops)?;
+        sql.push_str("COMMIT;\n");
+        self.execute_script(&sql)
+    }
+
+    fn execute_script(&mut self, script: &str) -> Result<()> {
+        for part in script_parts(script, SCRIPT_PART_BYTES_MAX) {
+            if !part.is_empty() {
+                self.client.batch_execute(part).map_err(pg_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the `n`th group of the batch's plan by COPY: straight into the table for inserts;
+    /// into a temporary table first for upserts and updates, which then apply it in one
+    /// statement with the same conflict handling and checks as the rendered statements.
+    fn copy_group(&mut self, n: usize, group: &Group<'_>) -> Result<()> {
+        macro_rules! items {
+            ($pattern:pat => $item:expr) => {
+                group.ops.iter().flat_map(|op| match op {
+                    $pattern => $item,
+                    _ => unreachable!("a group holds ops of one kind"),
+                })
+            };
+        }
+        let expected = group_rows(group);
+        let copied = match group.kind {
+            Kind::Person => {
+                let items = items!(WriteOp::UpsertPerson(r) => [r]);
+                let tail = upsert_tail("person_no", common::PERSON_COLUMNS, 1);
+                self.copy_upsert(n, "persons", common::PERSON_COLUMNS, &tail, items, person_row)?
+            }
+            Kind::Enrolment => {
+                let items = items!(WriteOp::UpsertEnrolment(r) => [r]);
+                let tail = upsert_tail("certno", common::ENROLMENT_COLUMNS, 1);
+                self.copy_upsert(n, "enrolments", common::ENROLMENT_COLUMNS, &tail, items, enrolment_row)?
+            }
+            Kind::Balance => {
+                let items = items!(WriteOp::SetAccountBalance { person_no, balance } =>
+                    [BalanceRow { person_no, balance: balance.fen() }]);
+                self.copy_balances(n, items)?
+            }
+            Kind::Contributions => {
+                let items = items!(WriteOp::InsertContributions(rows) => rows.iter());
+                let cols = common::CONTRIBUTION_COLUMNS;
+                self.copy_rows("contributions", cols, items, contribution_row)?
+            }
+            Kind::AccountEntries => {
+                let items = items!(WriteOp::InsertAccountEntries(rows) => rows.iter());
+                let cols = common::ACCOUNT_ENTRY_COLUMNS;
+                self.copy_rows("account_entries", cols, items, account_entry_row)?
+            }
+            Kind::Ledger => {
+                let items = items!(WriteOp::InsertLedger(entries) => entries.iter());
+                self.copy_rows("ledger_entries", common::LEDGER_COLUMNS, items, ledger_row)?
+            }
+            other => unreachable!("{other:?} is not written by COPY"),
+        };
+        if copied != expected as u64 {
+            return Err(StoreError::Database(format!(
+                "COPY {:?}: 写入 {copied} 行, 应为 {expected} 行",
+                group.kind
+            )));
+        }
+        Ok(())
+    }
+
+    /// `COPY target (columns) FROM STDIN` in the binary format, the rows encoded and sent in
+    /// chunks of about [`COPY_CHUNK_BYTES`]. Returns the number of rows the server took.
+    fn copy_rows<'x, T: 'x>(
+        &mut self,
+        target: &str,
+        columns: &str,
+        items: impl IntoIterator<Item = &'x T>,
+        row: RowFn<T>,
+    ) -> Result<u64> {
+        let sql = format!("COPY {target} ({columns}) FROM STDIN (FORMAT binary)");
+        let mut writer = self.client.copy_in(sql.as_str()).map_err(pg_err)?;
+        let mut buf = Vec::with_capacity(COPY_CHUNK_BYTES + (COPY_CHUNK_BYTES >> 2));
+        buf.extend_from_slice(COPY_HEADER);
+        for item in items {
+            let mut r = CopyRow::open(&mut buf);
+            // On an error the writer is dropped unfinished, which aborts the COPY.
+            row(&mut r, item)?;
+            r.close();
+            if buf.len() >= COPY_CHUNK_BYTES {
+                std::io::Write::write_all(&mut writer, &buf).map_err(copy_err)?;
+                buf.clear();
+            }
+        }
+        buf.extend_from_slice(&COPY_TRAILER);
+        std::io::Write::write_all(&mut writer, &buf).map_err(copy_err)?;
+        writer.finish().map_err(pg_err)
+    }
+
+    /// Creates the temporary table of the `n`th group, dropped at the end of the transaction,
+    /// with the columns `select` selects from `table` (so their types and collations).
+    fn stage(&mut self, n: usize, select: &str, table: &str) -> Result<String> {
+        let name = format!("yibao_stage_{n}");
+        self.client
+            .batch_execute(&format!(
+                "CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {select} FROM {table} WITH NO DATA"
+            ))
+            .map_err(pg_err)?;
+        // Named through pg_temp, so that no table of the schema can stand in for it.
+        Ok(format!("pg_temp.{name}"))
+    }
+
+    /// An upsert by COPY: the rows into a temporary table, then `INSERT … SELECT … tail` (the
+    /// same `ON CONFLICT … DO UPDATE` as the rendered statement) in the rows' order. A group
+    /// never holds a key twice ([`row_keys`]), so one statement may write them all.
+    fn copy_upsert<'x, T: 'x>(
+        &mut self,
+        n: usize,
+        table: &str,
+        columns: &str,
+        tail: &str,
+        items: impl IntoIterator<Item = &'x T>,
+        row: RowFn<T>,
+    ) -> Result<u64> {
+        let stage = self.stage(n, columns, table)?;
+        let copied = self.copy_rows(&stage, columns, items, row)?;
+        self.client
+            .batch_execute(&format!(
+                "INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}{tail}"
+            ))
+            .map_err(pg_err)?;
+        Ok(copied)
+    }
+
+    /// Account balances by COPY: the rows, numbered, into a temporary table, then one `UPDATE …
+    /// FROM` it; the batch fails, as for the rendered statement, unless every person was found
+    /// (naming the first [`ROWS_PER_STATEMENT`] missing, in the batch's order).
+    fn copy_balances<'x>(&mut self, n: usize, items: impl IntoIterator<Item = BalanceRow<'x>>) -> Result<u64> {
+        let stage = self.stage(n, "0::bigint AS n, person_no, account_balance", "persons")?;
+        let numbered: Vec<(i64, BalanceRow<'x>)> = (1..).zip(items).collect();
+        let copied = self.copy_rows(&stage, "n, person_no, account_balance", &numbered, |r, (n, x)| {
+            r.int(*n)?.text(x.person_no)?.int(x.balance)?;
+            Ok(())
+        })?;
+        let mut sql = format!(
+            "WITH u AS (UPDATE persons AS t SET account_balance = s.account_balance FROM {stage} AS s \
+             WHERE t.person_no = s.person_no RETURNING t.person_no)\nSELECT yibao_expect_keys("
+        );
+        push_text(&mut sql, common::MISSING_PERSON)?;
+        write!(
+            sql,
+            ", ARRAY(SELECT s.person_no FROM {stage} AS s WHERE NOT EXISTS \
+             (SELECT 1 FROM u WHERE u.person_no = s.person_no) ORDER BY s.n LIMIT {ROWS_PER_STATEMENT}), \
+             ARRAY[]::text[])"
+        )
+        .expect("String");
+        self.client.batch_execute(&sql).map_err(pg_err)?;
+        Ok(copied)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 impl Store for PostgresStore {
@@ -1197,7 +1757,11 @@ impl Store for PostgresStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let script = render_batch(&batch.ops)?;
+        let groups = plan(&batch.ops);
+        if groups.iter().any(bulk) {
+            return self.commit_bulk(&batch.ops, &groups);
+        }
+        let script = render_script(&batch.ops, &groups)?;
         // One round trip for the usual batch; a huge one (a monthly run, an import) goes in
         // parts of the same transaction, since PostgreSQL refuses a message over 1 GiB.
         for part in script_parts(&script, SCRIPT_PART_BYTES_MAX) {
@@ -1229,6 +1793,10 @@ impl Store for PostgresStore {
 
     fn persons_by_no(&mut self, person_nos: &[&str]) -> Result<Vec<PersonRecord>> {
         self.query_any(common::Q_PERSONS_ANY, person_nos, common::person)
+    }
+
+    fn persons_by_certno(&mut self, certnos: &[&str]) -> Result<Vec<PersonRecord>> {
+        self.query_any(common::Q_PERSONS_BY_CERTNO_ANY, certnos, common::person)
     }
 
     fn chronic_filings_of(&mut self, person_nos: &[&str]) -> Result<Vec<ChronicFilingRecord>> {
@@ -1364,7 +1932,7 @@ impl Store for PostgresStore {
     ) -> Result<Vec<RunCandidate>> {
         let limit = common::non_negative(limit);
         self.query_all(
-            common::Q_RUN_CANDIDATES,
+            run_candidates_query(),
             &[&insurance.code(), &month_first_day, &after, &limit],
             common::run_candidate,
         )
@@ -1408,8 +1976,190 @@ impl Store for PostgresStore {
         self.query_all(common::Q_LEDGER_BALANCES, &[], common::ledger_balance)
     }
 
+    fn suspended_of_employer(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        employer: &str,
+    ) -> Result<Vec<EnrolmentRecord>> {
+        self.query_all(
+            common::Q_SUSPENDED_OF_EMPLOYER,
+            &[&insurance.code(), &employer],
+            common::enrolment,
+        )
+    }
+
+    fn employers_in_arrears(&mut self) -> Result<Vec<EmployerRecord>> {
+        self.query_all(common::Q_EMPLOYERS_IN_ARREARS, &[], common::employer)
+    }
+
+    fn arrears_candidates(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        before: i32,
+    ) -> Result<Vec<(String, Option<i32>)>> {
+        let before = i64::from(before);
+        self.query_all(
+            common::Q_ARREARS_CANDIDATES,
+            &[&insurance.code(), &before],
+            common::arrears_candidate,
+        )
+    }
+
+    fn period_closes(&mut self) -> Result<Vec<crate::PeriodCloseRecord>> {
+        self.query_all(common::Q_PERIOD_CLOSES, &[], common::period_close)
+    }
+
+    fn closing_entries(&mut self) -> Result<Vec<LedgerEntry>> {
+        self.query_all(common::Q_CLOSING_ENTRIES, &[], common::ledger_entry)
+    }
+
     fn audit_count(&mut self) -> Result<i64> {
         self.query_one(common::Q_AUDIT_COUNT, &[], |r| common::count(r, "audit_log"))
+    }
+}
+
+#[cfg(test)]
+mod copy_tests {
+    use super::*;
+
+    /// The fields of one encoded row: `None` for NULL.
+    fn fields(row: &[u8]) -> Vec<Option<Vec<u8>>> {
+        let count = i16::from_be_bytes([row[0], row[1]]);
+        let mut at = 2;
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let len = i32::from_be_bytes(row[at..at + 4].try_into().unwrap());
+            at += 4;
+            if len < 0 {
+                out.push(None);
+            } else {
+                let len = len as usize;
+                out.push(Some(row[at..at + len].to_vec()));
+                at += len;
+            }
+        }
+        assert_eq!(at, row.len(), "nothing after the last field");
+        out
+    }
+
+    fn encode(write: impl FnOnce(&mut dyn Values) -> Result<()>) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut row = CopyRow::open(&mut out);
+        write(&mut row)?;
+        row.close();
+        Ok(out)
+    }
+
+    #[test]
+    fn texts_go_as_they_are_delimited_by_length() {
+        let nasty = [
+            "",
+            "\t",
+            "a\tb\nc\rd",
+            "\\",
+            "\\N",
+            "\\.",
+            "back\\slash\\t\\n",
+            "O'Brien'; DROP TABLE persons; --",
+            "张三·医保 😷",
+            "PGCOPY\n\u{ff}\r\n",
+            "\u{ffff}\u{10ffff}",
+        ];
+        let row = encode(|r| {
+            for t in nasty {
+                r.text(t)?;
+            }
+            r.opt_text(None)?.opt_text(Some(""))?;
+            Ok(())
+        })
+        .unwrap();
+        let got = fields(&row);
+        assert_eq!(got.len(), nasty.len() + 2);
+        for (field, text) in got.iter().zip(nasty) {
+            assert_eq!(field.as_deref(), Some(text.as_bytes()));
+        }
+        // NULL and the empty string stay apart.
+        assert_eq!(got[nasty.len()], None);
+        assert_eq!(got[nasty.len() + 1], Some(Vec::new()));
+    }
+
+    #[test]
+    fn nul_and_years_out_of_range_are_refused() {
+        assert!(matches!(
+            encode(|r| r.text("a\0b").map(drop)),
+            Err(StoreError::Rejected(_))
+        ));
+        let far = NaiveDate::from_ymd_opt(10000, 1, 1).unwrap();
+        assert!(matches!(
+            encode(|r| r.date(far).map(drop)),
+            Err(StoreError::Rejected(_))
+        ));
+        let early = NaiveDate::from_ymd_opt(0, 12, 31)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert!(matches!(
+            encode(|r| r.time(early).map(drop)),
+            Err(StoreError::Rejected(_))
+        ));
+    }
+
+    #[test]
+    fn numbers_dates_and_times_in_the_binary_forms() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let before_epoch = d(1999, 12, 31).and_hms_nano_opt(23, 59, 59, 999_999_500).unwrap();
+        let row = encode(|r| {
+            r.int(-2)?.int(i64::MIN)?.opt_int(None)?.boolean(true)?.boolean(false)?;
+            r.date(d(2000, 1, 1))?.date(d(1999, 12, 31))?.date(d(1, 1, 1))?;
+            r.time(d(2000, 1, 2).and_hms_micro_opt(0, 0, 1, 5).unwrap())?;
+            r.time(before_epoch)?
+                .bytes(&[0, 1, 255])?
+                .opt_date(None)?
+                .opt_time(None)?;
+            Ok(())
+        })
+        .unwrap();
+        let f: Vec<Vec<u8>> = fields(&row).into_iter().map(|f| f.unwrap_or_default()).collect();
+        assert_eq!(f[0], (-2i64).to_be_bytes());
+        assert_eq!(f[1], i64::MIN.to_be_bytes());
+        assert_eq!((f[3].as_slice(), f[4].as_slice()), (&[1u8][..], &[0u8][..]));
+        assert_eq!(f[5], 0i32.to_be_bytes());
+        assert_eq!(f[6], (-1i32).to_be_bytes());
+        assert_eq!(f[7], (-730_119i32).to_be_bytes(), "0001-01-01");
+        assert_eq!(f[8], (86_401_000_005i64).to_be_bytes());
+        // Finer parts dropped as in a literal: 23:59:59.999999, one microsecond before 2000.
+        assert_eq!(f[9], (-1i64).to_be_bytes());
+        assert_eq!(f[10], [0, 1, 255]);
+        assert_eq!(fields(&row)[2], None);
+        assert_eq!(fields(&row)[11..], [None, None]);
+    }
+
+    #[test]
+    fn only_large_groups_of_bulk_kinds_are_copied() {
+        let balance = |i: usize| WriteOp::SetAccountBalance {
+            person_no: format!("P{i}"),
+            balance: yibao_money::Money::from_fen(1),
+        };
+        let ops: Vec<WriteOp> = (0..COPY_ROWS_MIN).map(balance).collect();
+        assert!(plan(&ops).iter().all(bulk));
+        assert!(!plan(&ops[1..]).iter().any(bulk));
+        let lines: Vec<WriteOp> = (0..COPY_ROWS_MIN)
+            .map(|i| {
+                WriteOp::InsertAudit(AuditRecord {
+                    msgid: format!("M{i}"),
+                    infno: "2207".into(),
+                    institution: "H1".into(),
+                    infcode: 0,
+                    duration_us: 1,
+                    at: NaiveDate::from_ymd_opt(2024, 1, 1)
+                        .unwrap()
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap(),
+                    message: String::new(),
+                })
+            })
+            .collect();
+        assert!(!plan(&lines).iter().any(bulk), "audit lines are not a bulk kind");
     }
 }
 

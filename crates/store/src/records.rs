@@ -293,6 +293,8 @@ pub struct EmployerRecord {
     pub name: String,
     pub admdvs: String,
     pub registered_on: NaiveDate,
+    /// The first unpaid month (`YYYYMM`) while the employer is in arrears (单位欠费).
+    pub arrears_from: Option<i32>,
 }
 
 /// A person's enrolment: the columns a contribution run selects on and the whole enrolment
@@ -393,6 +395,21 @@ pub struct AccountEntryRecord {
     pub counterparty: Option<String>,
 }
 
+/// A closed accounting period (结账). Its closing entries are kept with it (see
+/// [`WriteOp::ClosePeriod`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeriodCloseRecord {
+    /// `2026-03` for a month, `2026` for a year.
+    pub period: String,
+    /// The last month the close covers, `YYYYMM`.
+    pub through_month: i32,
+    /// The first day still open: business ledger entries dated before it are refused.
+    pub open_from: NaiveDate,
+    pub closed_at: NaiveDateTime,
+    /// What the close reported (each book's income, expense and the amount carried), JSON.
+    pub summary_json: String,
+}
+
 /// Debits and credits of one account of one book in one month, as kept beside the entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerTotal {
@@ -453,6 +470,13 @@ pub enum WriteOp {
     InsertContributions(Vec<ContributionRecord>),
     InsertContributionRun(ContributionRunRecord),
     InsertAccountEntries(Vec<AccountEntryRecord>),
+    /// Closes a period: records it and inserts its closing entries (which, unlike
+    /// `InsertLedger`'s, do not add to the per-month totals). A period closes once; after it,
+    /// business entries dated before `open_from` are refused.
+    ClosePeriod {
+        close: PeriodCloseRecord,
+        entries: Vec<LedgerEntry>,
+    },
 }
 
 /// Writes that become durable together.

@@ -12,9 +12,9 @@ use yibao_settle::Accumulator;
 use crate::common::{self, date_text, groups_text, time_text, RowAccess};
 use crate::{
     AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord,
-    Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord, SettlementTotals, Store,
-    StoreError, VisitRecord, WriteBatch, WriteOp,
+    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PeriodCloseRecord,
+    PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
+    SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -23,6 +23,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "drg", include_str!("../migrations/sqlite/0002_drg.sql")),
     (3, "enrolment", include_str!("../migrations/sqlite/0003_enrolment.sql")),
     (4, "family", include_str!("../migrations/sqlite/0004_family.sql")),
+    (5, "close", include_str!("../migrations/sqlite/0005_close.sql")),
+    (6, "arrears", include_str!("../migrations/sqlite/0006_arrears.sql")),
 ];
 
 /// How long a writer waits for another connection's write lock before failing.
@@ -153,6 +155,19 @@ static UPSERT_ACCUMULATOR: LazyLock<String> = LazyLock::new(|| {
     )
 });
 static INSERT_LEDGER: LazyLock<String> = LazyLock::new(|| insert_sql("ledger_entries", common::LEDGER_COLUMNS));
+/// A closing entry: origin 1, outside the per-month totals.
+static INSERT_CLOSING_ENTRY: LazyLock<String> = LazyLock::new(|| {
+    let params: Vec<String> = (1..=common::LEDGER_COLUMNS.split(',').count())
+        .map(|i| format!("?{i}"))
+        .collect();
+    format!(
+        "INSERT INTO ledger_entries ({}, origin) VALUES ({}, 1)",
+        common::LEDGER_COLUMNS,
+        params.join(", ")
+    )
+});
+const INSERT_PERIOD_CLOSE: &str = "INSERT INTO period_closes (period, through_month, open_from, closed_at, \
+     summary_json) VALUES (?1, ?2, ?3, ?4, ?5)";
 static INSERT_MESSAGE: LazyLock<String> = LazyLock::new(|| insert_sql("messages", common::MESSAGE_COLUMNS));
 static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| insert_sql("audit_log", common::AUDIT_COLUMNS));
 static UPSERT_FILING: LazyLock<String> =
@@ -534,6 +549,34 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                 )?;
             }
         }
+        WriteOp::ClosePeriod { close, entries } => {
+            run(
+                conn,
+                INSERT_PERIOD_CLOSE,
+                params![
+                    close.period,
+                    close.through_month,
+                    date_text(close.open_from),
+                    time_text(close.closed_at),
+                    close.summary_json,
+                ],
+            )?;
+            for e in entries {
+                run(
+                    conn,
+                    &INSERT_CLOSING_ENTRY,
+                    params![
+                        e.posting_id,
+                        e.book,
+                        e.account,
+                        e.debit.fen(),
+                        e.credit.fen(),
+                        e.settlement_id,
+                        time_text(e.posted_at),
+                    ],
+                )?;
+            }
+        }
         WriteOp::InsertMessage(r) => {
             run(
                 conn,
@@ -604,7 +647,13 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
             run(
                 conn,
                 &UPSERT_EMPLOYER,
-                params![r.credit_code, r.name, r.admdvs, date_text(r.registered_on)],
+                params![
+                    r.credit_code,
+                    r.name,
+                    r.admdvs,
+                    date_text(r.registered_on),
+                    r.arrears_from
+                ],
             )?;
         }
         WriteOp::UpsertEnrolment(r) => {
@@ -963,6 +1012,40 @@ impl Store for SqliteStore {
 
     fn ledger_balances(&mut self) -> Result<Vec<(String, yibao_money::Money, yibao_money::Money)>> {
         self.query_all(common::Q_LEDGER_BALANCES, [], |r| common::ledger_balance(r))
+    }
+
+    fn suspended_of_employer(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        employer: &str,
+    ) -> Result<Vec<EnrolmentRecord>> {
+        self.query_all(
+            common::Q_SUSPENDED_OF_EMPLOYER,
+            params![insurance.code(), employer],
+            |r| common::enrolment(r),
+        )
+    }
+
+    fn employers_in_arrears(&mut self) -> Result<Vec<EmployerRecord>> {
+        self.query_all(common::Q_EMPLOYERS_IN_ARREARS, [], |r| common::employer(r))
+    }
+
+    fn arrears_candidates(
+        &mut self,
+        insurance: yibao_codes::InsuranceType,
+        before: i32,
+    ) -> Result<Vec<(String, Option<i32>)>> {
+        self.query_all(common::Q_ARREARS_CANDIDATES, params![insurance.code(), before], |r| {
+            common::arrears_candidate(r)
+        })
+    }
+
+    fn period_closes(&mut self) -> Result<Vec<PeriodCloseRecord>> {
+        self.query_all(common::Q_PERIOD_CLOSES, [], |r| common::period_close(r))
+    }
+
+    fn closing_entries(&mut self) -> Result<Vec<LedgerEntry>> {
+        self.query_all(common::Q_CLOSING_ENTRIES, [], |r| common::ledger_entry(r))
     }
 
     fn audit_count(&mut self) -> Result<i64> {

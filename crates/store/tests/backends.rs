@@ -206,6 +206,7 @@ suites!(
     fee_lines_keep_their_order_and_lifecycle,
     settlement_filters_and_totals_for_reconciliation,
     ledger_balances_sum_per_book,
+    a_closed_period_refuses_business_entries,
     unbalanced_postings_are_rejected,
     visits_of_a_person_by_date_newest_first,
     persons_listing_and_lookups,
@@ -214,6 +215,8 @@ suites!(
     times_are_kept_to_the_microsecond,
     order_within_a_batch_is_kept,
     a_large_batch_commits_whole,
+    a_bulk_batch_round_trips,
+    a_failing_bulk_batch_writes_nothing,
     an_empty_batch_is_fine,
     bad_stored_values_are_reported_as_corrupt,
 );
@@ -485,7 +488,7 @@ mod cases {
         assert_eq!(s.person_count().unwrap(), 2);
         assert_eq!(s.institution("H1").unwrap(), Some(institution("H1")));
         if let Some(n) = h.raw_count("SELECT COUNT(*) FROM schema_migrations") {
-            assert_eq!(n, 4, "one row per migration");
+            assert_eq!(n, 6, "one row per migration");
         }
     }
 
@@ -586,6 +589,7 @@ mod cases {
             name: "重庆某某有限公司".into(),
             admdvs: "500100".into(),
             registered_on: d(2010, 5, 1),
+            arrears_from: None,
         };
         let enrolment = |certno: &str, person_no: &str, employer: Option<&str>| EnrolmentRecord {
             certno: certno.into(),
@@ -644,6 +648,24 @@ mod cases {
         );
         assert_eq!(s.employer(&employer.credit_code).unwrap(), Some(employer.clone()));
         assert_eq!(s.employer("nope").unwrap(), None);
+        // P1 (in service, employee scheme) paid through 2024-01: looked at from 2024-02 on.
+        assert_eq!(
+            s.arrears_candidates(InsuranceType::EmployeeBasic, 202401).unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            s.arrears_candidates(InsuranceType::EmployeeBasic, 202402).unwrap(),
+            vec![(e1.certno.clone(), Some(202401))]
+        );
+        assert_eq!(s.employers_in_arrears().unwrap(), vec![]);
+        let in_arrears = EmployerRecord {
+            arrears_from: Some(202403),
+            ..employer.clone()
+        };
+        commit(s, vec![WriteOp::UpsertEmployer(in_arrears.clone())]);
+        assert_eq!(s.employers_in_arrears().unwrap(), vec![in_arrears]);
+        commit(s, vec![WriteOp::UpsertEmployer(employer.clone())]);
+        assert_eq!(s.employers_in_arrears().unwrap(), vec![]);
         assert_eq!(s.enrolment(&e1.certno).unwrap(), Some(e1.clone()));
         assert_eq!(s.enrolment_of_person("P2").unwrap(), Some(e2.clone()));
         assert_eq!(s.enrolment_count().unwrap(), 2);
@@ -1412,6 +1434,76 @@ mod cases {
         assert_eq!(s.settlement_totals(&h2).unwrap().count, 1);
     }
 
+    pub fn a_closed_period_refuses_business_entries(h: &mut Harness) {
+        let s = h.store();
+        let m = Money::from_fen;
+        commit(
+            s,
+            vec![
+                WriteOp::InsertLedger(posting("J1", "310100", 700, "S1", t(2026, 1, 15, 9, 0, 0))),
+                WriteOp::InsertLedger(posting("J2", "310100", 300, "S2", t(2026, 2, 3, 9, 0, 0))),
+            ],
+        );
+        let totals_before = s.ledger_totals(0, 999_912).unwrap();
+        // Closing January: the expense is carried into fund balance by a closing posting.
+        let closing = |account: &str, debit: i64, credit: i64| LedgerEntry {
+            posting_id: "CLOSE-2026-01".into(),
+            book: "310100".into(),
+            account: account.into(),
+            debit: m(debit),
+            credit: m(credit),
+            settlement_id: "CLOSE-2026-01".into(),
+            posted_at: t(2026, 1, 31, 23, 59, 59),
+        };
+        let entries = vec![closing("medical_expense", 0, 700), closing("fund_balance", 700, 0)];
+        let close = PeriodCloseRecord {
+            period: "2026-01".into(),
+            through_month: 202601,
+            open_from: d(2026, 2, 1),
+            closed_at: t(2026, 2, 1, 8, 0, 0),
+            summary_json: r#"{"books":[]}"#.into(),
+        };
+        commit(
+            s,
+            vec![WriteOp::ClosePeriod {
+                close: close.clone(),
+                entries: entries.clone(),
+            }],
+        );
+        assert_eq!(s.period_closes().unwrap(), vec![close.clone()]);
+        assert_eq!(s.closing_entries().unwrap(), entries);
+        // Closing entries stay out of the per-month totals, and every book still balances.
+        assert_eq!(s.ledger_totals(0, 999_912).unwrap(), totals_before);
+        assert_eq!(
+            s.ledger_balances().unwrap(),
+            vec![("310100".to_owned(), m(1700), m(1700))]
+        );
+
+        // A business entry dated in the closed month is refused, with the rest of its batch.
+        let late = rejected(
+            s,
+            vec![
+                WriteOp::InsertAudit(audit("M-late")),
+                WriteOp::InsertLedger(posting("J3", "310100", 5, "S3", t(2026, 1, 31, 23, 0, 0))),
+            ],
+        );
+        assert!(late.contains("closed period"), "{late}");
+        assert_eq!(s.audit_count().unwrap(), 0, "nothing of the batch was written");
+        // The first open day is fine; the same period cannot be closed twice.
+        commit(
+            s,
+            vec![WriteOp::InsertLedger(posting(
+                "J4",
+                "310100",
+                5,
+                "S4",
+                t(2026, 2, 1, 0, 0, 0),
+            ))],
+        );
+        rejected(s, vec![WriteOp::ClosePeriod { close, entries }]);
+        assert_eq!(s.closing_entries().unwrap().len(), 2);
+    }
+
     pub fn ledger_balances_sum_per_book(h: &mut Harness) {
         let s = h.store();
         assert_eq!(s.ledger_balances().unwrap(), vec![]);
@@ -1962,6 +2054,233 @@ mod cases {
                 Money::from_fen(300 * 7000)
             )]
         );
+    }
+
+    /// More rows of one kind than the PostgreSQL backend writes with statements (it copies
+    /// groups of 4,096 rows and more): persons, enrolments, contributions, balances, account
+    /// entries and ledger entries, with texts that need care in any encoding.
+    const BULK_ROWS: usize = 4_500;
+
+    fn bulk_text(i: usize) -> String {
+        let nasty = [
+            "",
+            "tab\there",
+            "back\\slash \\N \\\\ \\t",
+            "line\nbreak\r\nand CR\r",
+            "张三·医保 😷",
+            "O'Brien; DROP TABLE persons; --",
+            "\\.",
+            "PGCOPY\n\u{ff}\r\n",
+        ];
+        format!(
+            "{}{}",
+            nasty[i % nasty.len()],
+            if i.is_multiple_of(3) {
+                String::new()
+            } else {
+                i.to_string()
+            }
+        )
+    }
+
+    fn bulk_people(names_from: usize) -> (Vec<PersonRecord>, Vec<EnrolmentRecord>) {
+        let mut persons = Vec::with_capacity(BULK_ROWS);
+        let mut enrolments = Vec::with_capacity(BULK_ROWS);
+        for i in 0..BULK_ROWS {
+            let no = format!("B{i:06}");
+            let certno = format!("5001{i:014}");
+            persons.push(PersonRecord {
+                name: bulk_text(names_from + i),
+                employer_name: bulk_text(names_from + i + 1),
+                tier: i
+                    .is_multiple_of(2)
+                    .then_some(if i.is_multiple_of(4) { Tier::One } else { Tier::Two }),
+                benefits_from: i.is_multiple_of(4).then(|| d(1999, 12, 31)),
+                family_payer: i.is_multiple_of(5).then(|| bulk_text(i)),
+                account_balance: Money::from_fen(i as i64 * 101 - 7),
+                birth_date: d(1 + (i % 9999) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32),
+                ..person(&no, &certno)
+            });
+            enrolments.push(EnrolmentRecord {
+                certno: certno.clone(),
+                person_no: no,
+                insurance: InsuranceType::EmployeeBasic,
+                status: "1".into(),
+                status_from: d(2024, 1, 1),
+                person_kind: bulk_text(i),
+                employer: i.is_multiple_of(2).then(|| "91500000MA5U000000".to_owned()),
+                wage_base: (!i.is_multiple_of(3)).then(|| Money::from_fen(i as i64 * 1000)),
+                doc_json: format!(r#"{{"certno":"{certno}","note":{:?}}}"#, bulk_text(i)),
+                updated_at: d(1999, 12, 31)
+                    .and_hms_micro_opt(23, 59, 59, i as u32 % 1_000_000)
+                    .unwrap(),
+            });
+        }
+        (persons, enrolments)
+    }
+
+    fn bulk_employer() -> EmployerRecord {
+        EmployerRecord {
+            credit_code: "91500000MA5U000000".into(),
+            name: "重庆某某有限公司".into(),
+            admdvs: "500100".into(),
+            registered_on: d(2010, 5, 1),
+            arrears_from: None,
+        }
+    }
+
+    fn bulk_run(persons: &[PersonRecord], run: &str) -> (Vec<ContributionRecord>, Vec<AccountEntryRecord>) {
+        let at = t(2024, 1, 31, 0, 0, 0);
+        let contributions = persons
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ContributionRecord {
+                contribution_id: format!("{run}-{i:08}"),
+                run_id: run.into(),
+                person_no: p.person_no.clone(),
+                employer: i.is_multiple_of(2).then(|| "91500000MA5U000000".to_owned()),
+                insurance: InsuranceType::EmployeeBasic,
+                period: 202401,
+                kind: "employee".into(),
+                base: Money::from_fen(i as i64),
+                employer_amount: Money::from_fen(-(i as i64)),
+                individual_amount: Money::from_fen(i64::MAX - i as i64),
+                pooled_amount: Money::from_fen(i64::MIN + i as i64),
+                account_amount: Money::from_fen(3),
+                subsidy_amount: Money::ZERO,
+                large_expense_amount: Money::from_fen(5),
+                posted_at: at,
+            })
+            .collect();
+        let entries = persons
+            .iter()
+            .enumerate()
+            .map(|(i, p)| AccountEntryRecord {
+                entry_id: format!("{run}-{i:08}-A"),
+                person_no: p.person_no.clone(),
+                posted_at: at,
+                kind: "credit".into(),
+                amount: Money::from_fen(3),
+                balance_after: Money::from_fen(i as i64 + 3),
+                reference: bulk_text(i),
+                counterparty: (i % 2 == 1).then(|| bulk_text(i + 1)),
+            })
+            .collect();
+        (contributions, entries)
+    }
+
+    pub fn a_bulk_batch_round_trips(h: &mut Harness) {
+        let s = h.store();
+        let (persons, enrolments) = bulk_people(0);
+        let mut ops = vec![WriteOp::UpsertEmployer(bulk_employer())];
+        for (p, e) in persons.iter().zip(&enrolments) {
+            ops.push(WriteOp::UpsertPerson(p.clone()));
+            ops.push(WriteOp::UpsertEnrolment(e.clone()));
+        }
+        commit(s, ops);
+        assert_eq!(s.person_count().unwrap(), BULK_ROWS as i64);
+        for (p, e) in persons.iter().zip(&enrolments).step_by(7) {
+            assert_eq!(s.person(&p.person_no).unwrap().as_ref(), Some(p));
+            assert_eq!(s.enrolment(&e.certno).unwrap().as_ref(), Some(e));
+        }
+        // Upserted again, over themselves, with other names.
+        let (renamed, _) = bulk_people(3);
+        commit(s, renamed.iter().cloned().map(WriteOp::UpsertPerson).collect());
+        assert_eq!(s.person_count().unwrap(), BULK_ROWS as i64);
+        let nos: Vec<&str> = renamed.iter().map(|p| p.person_no.as_str()).collect();
+        let mut read = Vec::new();
+        for chunk in nos.chunks(MESSAGES_LOOKUP_MAX) {
+            read.extend(s.persons_by_no(chunk).unwrap());
+        }
+        read.sort_by(|a, b| a.person_no.cmp(&b.person_no));
+        assert_eq!(read, renamed);
+        // A run: contributions, balances, account entries and postings, as the monthly run writes.
+        let (contributions, entries) = bulk_run(&renamed, "R1");
+        let at = t(2024, 1, 31, 0, 0, 0);
+        let postings: Vec<LedgerEntry> = (0..BULK_ROWS)
+            .flat_map(|i| posting(&format!("J{i}"), "310100", i as i64 + 1, &bulk_text(i), at))
+            .collect();
+        let mut ops = vec![WriteOp::InsertContributions(contributions.clone())];
+        for (i, p) in renamed.iter().enumerate() {
+            ops.push(WriteOp::SetAccountBalance {
+                person_no: p.person_no.clone(),
+                balance: Money::from_fen(i as i64 + 3),
+            });
+        }
+        ops.push(WriteOp::InsertAccountEntries(entries.clone()));
+        ops.push(WriteOp::InsertLedger(postings));
+        commit(s, ops);
+        for (i, p) in renamed.iter().enumerate().step_by(11) {
+            let stored = s.person(&p.person_no).unwrap().unwrap();
+            assert_eq!(stored.account_balance, Money::from_fen(i as i64 + 3));
+            assert_eq!(stored.name, p.name);
+            assert_eq!(
+                s.contributions_of_person(&p.person_no).unwrap(),
+                [contributions[i].clone()]
+            );
+            assert_eq!(s.account_entries_of_person(&p.person_no).unwrap(), [entries[i].clone()]);
+        }
+        let total = Money::from_fen((1..=BULK_ROWS as i64).sum());
+        assert_eq!(s.ledger_balances().unwrap(), vec![("310100".to_owned(), total, total)]);
+        let totals = s.ledger_totals(202401, 202401).unwrap();
+        assert_eq!(totals.len(), 2, "{totals:?}");
+        assert!(totals.iter().all(|t| t.debit + t.credit == total), "{totals:?}");
+    }
+
+    pub fn a_failing_bulk_batch_writes_nothing(h: &mut Harness) {
+        let s = h.store();
+        let (persons, enrolments) = bulk_people(0);
+        commit(s, vec![WriteOp::UpsertEmployer(bulk_employer())]);
+        let before = s.person_count().unwrap();
+        // A certificate number twice, near the end: a duplicate key while copying.
+        let mut dup = persons.clone();
+        dup[BULK_ROWS - 2].certno = dup[10].certno.clone();
+        let mut ops: Vec<WriteOp> = dup.into_iter().map(WriteOp::UpsertPerson).collect();
+        ops.extend(enrolments.iter().cloned().map(WriteOp::UpsertEnrolment));
+        rejected(s, ops);
+        assert_eq!(s.person_count().unwrap(), before);
+        assert_eq!(s.enrolment_count().unwrap(), 0);
+
+        let mut ops: Vec<WriteOp> = persons.iter().cloned().map(WriteOp::UpsertPerson).collect();
+        ops.extend(enrolments.iter().cloned().map(WriteOp::UpsertEnrolment));
+        commit(s, ops);
+        // Contribution ids twice (a pure insert), then a balance of nobody: each fails whole.
+        let (mut contributions, entries) = bulk_run(&persons, "R1");
+        contributions[BULK_ROWS - 1].contribution_id = contributions[0].contribution_id.clone();
+        let mut ops = vec![WriteOp::InsertContributions(contributions)];
+        ops.extend(persons.iter().map(|p| WriteOp::SetAccountBalance {
+            person_no: p.person_no.clone(),
+            balance: Money::from_fen(1),
+        }));
+        ops.push(WriteOp::InsertAccountEntries(entries.clone()));
+        rejected(s, ops);
+        let (contributions, _) = bulk_run(&persons, "R1");
+        let mut ops = vec![WriteOp::InsertContributions(contributions)];
+        ops.extend(persons.iter().map(|p| WriteOp::SetAccountBalance {
+            person_no: p.person_no.clone(),
+            balance: Money::from_fen(1),
+        }));
+        ops.push(WriteOp::SetAccountBalance {
+            person_no: "NOBODY".into(),
+            balance: Money::from_fen(1),
+        });
+        ops.push(WriteOp::InsertAccountEntries(entries));
+        let m = rejected(s, ops);
+        assert!(m.contains("NOBODY"), "{m}");
+        for p in persons.iter().step_by(13) {
+            assert_eq!(s.person(&p.person_no).unwrap().as_ref(), Some(p), "balance unchanged");
+            assert_eq!(s.contributions_of_person(&p.person_no).unwrap(), vec![]);
+            assert_eq!(s.account_entries_of_person(&p.person_no).unwrap(), vec![]);
+        }
+        // An account entry of a person who does not exist: a foreign key, while copying.
+        let (_, mut entries) = bulk_run(&persons, "R2");
+        entries[BULK_ROWS / 2].person_no = "NOBODY".into();
+        rejected(s, vec![WriteOp::InsertAccountEntries(entries)]);
+        assert_eq!(s.account_entries_of_person(&persons[0].person_no).unwrap(), vec![]);
+        // And the store goes on.
+        let (contributions, _) = bulk_run(&persons, "R3");
+        commit(s, vec![WriteOp::InsertContributions(contributions)]);
+        assert_eq!(s.contributions_of_person(&persons[1].person_no).unwrap().len(), 1);
     }
 
     pub fn an_empty_batch_is_fine(h: &mut Harness) {
