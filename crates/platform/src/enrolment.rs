@@ -890,8 +890,8 @@ fn contribution_run(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Resu
         .map(|e| e.credit_code)
         .collect();
     let run_id = ctx.ids.issue('R');
-    let mut balances = rustc_hash::FxHashMap::default();
-    let charged = charge_employees(state, ctx, policy, month, &run_id, &mut balances, &|row| {
+    // One month: each person is credited once, so no balances to carry between months.
+    let charged = charge_employees(state, ctx, policy, month, &run_id, None, &|row| {
         !row.employer.as_ref().is_some_and(|e| in_arrears.contains(e))
     })?;
     let totals = &charged.totals;
@@ -962,15 +962,16 @@ impl Charged {
 
 /// Charges every employee-scheme candidate enrolled and paying during `month` that `select`
 /// keeps, as the monthly run does: contributions with ids `{run_id}-00000001…`, account credits
-/// on the current balances. Nothing is queued. `balances` carries the balances credited by
-/// earlier months charged in the same request (not yet in the cache or the store).
+/// on the current balances. Nothing is queued. `balances`, when several months are charged in
+/// one request, carries the balances credited by the earlier ones (not yet in the cache or the
+/// store).
 fn charge_employees(
     state: &mut State,
     ctx: &AdminCtx,
     policy: &ContributionPolicy,
     month: YearMonth,
     run_id: &str,
-    balances: &mut rustc_hash::FxHashMap<String, Money>,
+    mut balances: Option<&mut rustc_hash::FxHashMap<String, Money>>,
     select: &dyn Fn(&RunCandidate) -> bool,
 ) -> Result<Charged, PlatformError> {
     let first_day = month.first_day();
@@ -1036,12 +1037,14 @@ fn charge_employees(
                 posted_at: ctx.now,
             });
             if !account_credit.is_zero() {
-                let before = match balances.get(&row.person_no) {
-                    Some(b) => *b,
-                    None => state.cached_balance(&row.person_no).unwrap_or(row.account_balance),
-                };
+                let carried = balances.as_deref().and_then(|b| b.get(&row.person_no).copied());
+                let before = carried
+                    .or_else(|| state.cached_balance(&row.person_no))
+                    .unwrap_or(row.account_balance);
                 let balance = before + account_credit;
-                balances.insert(row.person_no.clone(), balance);
+                if let Some(b) = balances.as_deref_mut() {
+                    b.insert(row.person_no.clone(), balance);
+                }
                 out.account_ops.push((row.person_no.clone(), balance));
                 out.account_entries.push(AccountEntryRecord {
                     entry_id: format!("{contribution_id}-A"),
@@ -1143,7 +1146,7 @@ fn employer_back_pay(
         {
             let policy = ctx.policy_on(month.first_day())?;
             let id = format!("{back_pay_id}-{month}");
-            let charged = charge_employees(state, ctx, policy, month, &id, &mut balances, &|row| {
+            let charged = charge_employees(state, ctx, policy, month, &id, Some(&mut balances), &|row| {
                 row.employer.as_deref() == Some(credit_code)
             })?;
             // A month its staff were suspended in owes nothing.

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "family", include_str!("../migrations/postgres/0004_family.sql")),
     (5, "close", include_str!("../migrations/postgres/0005_close.sql")),
     (6, "arrears", include_str!("../migrations/postgres/0006_arrears.sql")),
+    (
+        7,
+        "person_fillfactor",
+        include_str!("../migrations/postgres/0007_person_fillfactor.sql"),
+    ),
 ];
 
 /// The most rows one rendered statement carries; longer runs are split.

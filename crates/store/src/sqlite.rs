@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "family", include_str!("../migrations/sqlite/0004_family.sql")),
     (5, "close", include_str!("../migrations/sqlite/0005_close.sql")),
     (6, "arrears", include_str!("../migrations/sqlite/0006_arrears.sql")),
+    (
+        7,
+        "person_fillfactor",
+        include_str!("../migrations/sqlite/0007_person_fillfactor.sql"),
+    ),
 ];
 
 /// How long a writer waits for another connection's write lock before failing.
