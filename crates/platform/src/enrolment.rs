@@ -1203,18 +1203,9 @@ fn arrears_check(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Result<
     let grace = policy.employee.suspend_after_missed_months;
     // Paid through a month before `month - grace` at the latest: the store narrows the persons
     // down, enrolment decides (it knows when each relationship began).
-    let mut cutoff = month;
-    for _ in 0..grace {
-        cutoff = YearMonth::new(
-            if cutoff.month == 1 {
-                cutoff.year - 1
-            } else {
-                cutoff.year
-            },
-            if cutoff.month == 1 { 12 } else { cutoff.month - 1 },
-        )
-        .expect("a valid month");
-    }
+    let months_index = month.year * 12 + month.month as i32 - 1 - grace as i32;
+    let cutoff =
+        YearMonth::new(months_index.div_euclid(12), months_index.rem_euclid(12) as u32 + 1).expect("a valid month");
     let candidates = state
         .store
         .arrears_candidates(InsuranceType::EmployeeBasic, period_of(cutoff))

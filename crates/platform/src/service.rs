@@ -650,56 +650,29 @@ pub fn settle(
             value,
         });
     }
-    let person = person_entry(state, request.person_no)?;
-    person.record.account_balance -= s.account_pay;
-    assert!(
-        !person.record.account_balance.is_negative(),
-        "an account never goes negative"
-    );
-    let balance = person.record.account_balance;
-    state.pending.push(WriteOp::SetAccountBalance {
-        person_no: request.person_no.to_owned(),
-        balance,
-    });
-    if !s.account_pay.is_zero() {
-        state
-            .pending
-            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
-                entry_id: ctx.ids.issue('A'),
-                person_no: request.person_no.to_owned(),
-                posted_at: ctx.now,
-                kind: "payment".into(),
-                amount: -s.account_pay,
-                balance_after: balance,
-                reference: settled.settlement_id.clone(),
-                counterparty: None,
-            }]));
-    }
+    move_account(
+        state,
+        ctx,
+        request.person_no,
+        -s.account_pay,
+        "payment",
+        &settled.settlement_id,
+        None,
+    )?;
     if !s.mutual_aid_pay.is_zero() {
         let payer = &family_account
             .as_ref()
             .expect("mutual aid is paid only from a bound account")
             .payer;
-        let payer_entry = person_entry(state, payer)?;
-        payer_entry.record.account_balance -= s.mutual_aid_pay;
-        let payer_balance = payer_entry.record.account_balance;
-        assert!(!payer_balance.is_negative(), "an account never goes negative");
-        state.pending.push(WriteOp::SetAccountBalance {
-            person_no: payer.clone(),
-            balance: payer_balance,
-        });
-        state
-            .pending
-            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
-                entry_id: ctx.ids.issue('A'),
-                person_no: payer.clone(),
-                posted_at: ctx.now,
-                kind: "family_payment".into(),
-                amount: -s.mutual_aid_pay,
-                balance_after: payer_balance,
-                reference: settled.settlement_id.clone(),
-                counterparty: Some(request.person_no.to_owned()),
-            }]));
+        move_account(
+            state,
+            ctx,
+            payer,
+            -s.mutual_aid_pay,
+            "family_payment",
+            &settled.settlement_id,
+            Some(request.person_no),
+        )?;
     }
     let entry = state.visit(request.visit_id)?.expect("checked above");
     let mut sns = Vec::new();
@@ -747,6 +720,43 @@ pub fn settle(
     state.pending.push(WriteOp::InsertLedger(postings));
     debug_assert_eq!(s.field_total(SettlementField::PersonalAccount), Money::ZERO);
     Ok(settled)
+}
+
+/// Moves a person's account balance by `amount` (negative when it pays) and queues the new
+/// balance and, for a nonzero amount, the history entry naming the business record and, for
+/// family mutual aid, the member paid for.
+fn move_account(
+    state: &mut State,
+    ctx: &Ctx,
+    person_no: &str,
+    amount: Money,
+    kind: &str,
+    reference: &str,
+    counterparty: Option<&str>,
+) -> Result<(), PlatformError> {
+    let person = person_entry(state, person_no)?;
+    person.record.account_balance += amount;
+    let balance = person.record.account_balance;
+    assert!(!balance.is_negative(), "an account never goes negative");
+    state.pending.push(WriteOp::SetAccountBalance {
+        person_no: person_no.to_owned(),
+        balance,
+    });
+    if !amount.is_zero() {
+        state
+            .pending
+            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
+                entry_id: ctx.ids.issue('A'),
+                person_no: person_no.to_owned(),
+                posted_at: ctx.now,
+                kind: kind.to_owned(),
+                amount,
+                balance_after: balance,
+                reference: reference.to_owned(),
+                counterparty: counterparty.map(str::to_owned),
+            }]));
+    }
+    Ok(())
 }
 
 /// What a settlement was computed from, as stored with it (`inputs_json`).
@@ -901,47 +911,25 @@ pub fn cancel_settlement(
             value,
         });
     }
-    let person = person_entry(state, person_no)?;
-    person.record.account_balance += record.account_pay;
-    let balance = person.record.account_balance;
-    state.pending.push(WriteOp::SetAccountBalance {
-        person_no: person_no.to_owned(),
-        balance,
-    });
-    if !record.account_pay.is_zero() {
-        state
-            .pending
-            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
-                entry_id: ctx.ids.issue('A'),
-                person_no: person_no.to_owned(),
-                posted_at: ctx.now,
-                kind: "reversal".into(),
-                amount: record.account_pay,
-                balance_after: balance,
-                reference: settlement_id.to_owned(),
-                counterparty: None,
-            }]));
-    }
+    move_account(
+        state,
+        ctx,
+        person_no,
+        record.account_pay,
+        "reversal",
+        settlement_id,
+        None,
+    )?;
     if let Some(payer) = mutual_aid_payer {
-        let payer_entry = person_entry(state, &payer)?;
-        payer_entry.record.account_balance += record.mutual_aid_pay;
-        let payer_balance = payer_entry.record.account_balance;
-        state.pending.push(WriteOp::SetAccountBalance {
-            person_no: payer.clone(),
-            balance: payer_balance,
-        });
-        state
-            .pending
-            .push(WriteOp::InsertAccountEntries(vec![AccountEntryRecord {
-                entry_id: ctx.ids.issue('A'),
-                person_no: payer,
-                posted_at: ctx.now,
-                kind: "reversal".into(),
-                amount: record.mutual_aid_pay,
-                balance_after: payer_balance,
-                reference: settlement_id.to_owned(),
-                counterparty: Some(person_no.to_owned()),
-            }]));
+        move_account(
+            state,
+            ctx,
+            &payer,
+            record.mutual_aid_pay,
+            "reversal",
+            settlement_id,
+            Some(person_no),
+        )?;
     }
     if let Some(entry) = state.visit(&record.visit_id)? {
         let mut sns = Vec::new();

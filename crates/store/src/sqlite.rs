@@ -178,6 +178,24 @@ static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| insert_sql("audit_log",
 static UPSERT_FILING: LazyLock<String> =
     LazyLock::new(|| upsert_sql("chronic_filings", common::FILING_COLUMNS, "filing_id", 1));
 
+/// Inserts one ledger entry with `sql` (a business or a closing entry: the same columns).
+fn insert_ledger_entry(conn: &Connection, sql: &str, e: &LedgerEntry) -> Result<()> {
+    run(
+        conn,
+        sql,
+        params![
+            e.posting_id,
+            e.book,
+            e.account,
+            e.debit.fen(),
+            e.credit.fen(),
+            e.settlement_id,
+            time_text(e.posted_at),
+        ],
+    )?;
+    Ok(())
+}
+
 static UPSERT_SETTLEMENT_LIST: LazyLock<String> =
     LazyLock::new(|| upsert_sql("settlement_lists", common::SETTLEMENT_LIST_COLUMNS, "settlement_id", 1));
 static UPSERT_REFERENCE_TABLE: LazyLock<String> =
@@ -539,19 +557,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
         }
         WriteOp::InsertLedger(entries) => {
             for e in entries {
-                run(
-                    conn,
-                    &INSERT_LEDGER,
-                    params![
-                        e.posting_id,
-                        e.book,
-                        e.account,
-                        e.debit.fen(),
-                        e.credit.fen(),
-                        e.settlement_id,
-                        time_text(e.posted_at),
-                    ],
-                )?;
+                insert_ledger_entry(conn, &INSERT_LEDGER, e)?;
             }
         }
         WriteOp::ClosePeriod { close, entries } => {
@@ -567,19 +573,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                 ],
             )?;
             for e in entries {
-                run(
-                    conn,
-                    &INSERT_CLOSING_ENTRY,
-                    params![
-                        e.posting_id,
-                        e.book,
-                        e.account,
-                        e.debit.fen(),
-                        e.credit.fen(),
-                        e.settlement_id,
-                        time_text(e.posted_at),
-                    ],
-                )?;
+                insert_ledger_entry(conn, &INSERT_CLOSING_ENTRY, e)?;
             }
         }
         WriteOp::InsertMessage(r) => {
