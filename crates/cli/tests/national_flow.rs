@@ -1727,6 +1727,262 @@ fn spec_samples(db: &str) {
     assert_eq!(answer.json["inf_refmsgid"], "");
 }
 
+// =============================================================================================
+// Files: 9101 upload, 3202 detail reconciliation, 1301 catalog download, 9102 download.
+
+/// 9101 with the file as Base64 in the JSON envelope: the `file_qury_no`.
+fn upload_json(his: &His, filename: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let answer = his.call(
+        "9101",
+        json!({ "fsUploadIn": { "in": encoded, "filename": filename, "fixmedins_code": his.code() } }),
+    );
+    let out = answer.output();
+    assert_eq!(out["filename"], filename);
+    assert_eq!(out["fixmedins_code"], his.code());
+    assert!(str_of(out, "dld_endtime") > now_text().as_str(), "{out}");
+    str_of(out, "file_qury_no").to_owned()
+}
+
+/// 9101 as a multipart form (parts `jsonStr` and `file`), as the official demo sends it.
+fn upload_form(his: &His, part_filename: &str, bytes: &[u8]) -> Reply {
+    let msgid = his.msgid();
+    let envelope = his.envelope(
+        "9101",
+        &msgid,
+        json!({ "fsUploadIn": { "fixmedins_code": his.code() } }),
+    );
+    let boundary = "----yibao-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"jsonStr\"\r\n\r\n{envelope}\r\n").as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{part_filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut headers = his.auth_headers();
+    headers.push((
+        "content-type".into(),
+        format!("multipart/form-data; boundary={boundary}"),
+    ));
+    let reply = http(&his.addr, "POST", NATIONAL_PATH, &headers, &body);
+    let json: Value = serde_json::from_slice(&reply.body).expect("9101 answers JSON");
+    check_answer_form(&json);
+    Reply {
+        raw: reply.body,
+        json,
+        msgid,
+    }
+}
+
+/// 9102: the file's bytes (checked to be sent as a file), or the refusal's JSON answer.
+fn download(his: &His, file_qury_no: &str) -> Result<Vec<u8>, Value> {
+    let msgid = his.msgid();
+    let envelope = his.envelope(
+        "9102",
+        &msgid,
+        json!({ "fsDownloadIn": { "file_qury_no": file_qury_no, "fixmedins_code": his.code() } }),
+    );
+    let body = serde_json::to_vec(&envelope).unwrap();
+    let reply = http(&his.addr, "POST", NATIONAL_PATH, &his.auth_headers(), &body);
+    assert_eq!(reply.status, 200);
+    if reply.header("content-type") == Some("application/octet-stream") {
+        let disposition = reply.header("content-disposition").expect("content-disposition");
+        assert!(disposition.starts_with("attachment; filename="), "{disposition}");
+        Ok(reply.body)
+    } else {
+        let json: Value = serde_json::from_slice(&reply.body).expect("a refusal is JSON");
+        check_answer_form(&json);
+        Err(json)
+    }
+}
+
+/// 3202 over yesterday to tomorrow with the institution's totals: the answer's output.
+fn reconcile_detail(his: &His, file_qury_no: &str, count: i64, totals: Totals, cash: Money) -> Value {
+    let day = chrono::Duration::days(1);
+    his.call(
+        "3202",
+        json!({ "data": {
+            "setl_optins": DEMO_ADMDVS, "file_qury_no": file_qury_no, "clr_type": "11",
+            "stmt_begndate": (today() - day).to_string(), "stmt_enddate": (today() + day).to_string(),
+            "medfee_sumamt": amount_json(totals.medfee), "fund_pay_sumamt": amount_json(totals.fund),
+            "cash_payamt": amount_json(cash), "fixmedins_setl_cnt": count,
+        } }),
+    )
+    .output()
+    .clone()
+}
+
+fn detail_line(setl_id: &str, mdtrt_id: &str, p: &DemoPerson, t: Totals, refund: bool) -> String {
+    let sign = |m: Money| if refund { Money::ZERO - m } else { m };
+    format!(
+        "{setl_id}\t{mdtrt_id}\t{}\t{}\t{}\t{}\t{}\n",
+        p.person_no,
+        sign(t.medfee),
+        sign(t.fund),
+        sign(t.account),
+        if refund { 1 } else { 0 }
+    )
+}
+
+/// The whole file cycle an institution goes through: its 表200 up by 9101 (JSON and multipart),
+/// 3202 against the centre's settlements with the 表201 answer fetched by 9102, and a catalog
+/// download. Files are the institution's own: another cannot fetch them.
+fn file_exchange(db: &str) {
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+    let other = His::new(&server, 1);
+    let items = items();
+    let p = employee_with_account();
+    let q = resident_adult();
+
+    // Two settlements today; the second is cancelled (2208).
+    let (m1, total1) = outpatient_visit(&his, &p, &items, "F1-");
+    let s1 = settle_outpatient(&his, &p, &m1, total1);
+    let (m2, total2) = outpatient_visit(&his, &q, &items, "F2-");
+    let s2 = settle_outpatient(&his, &q, &m2, total2);
+    let (id1, id2) = (
+        str_of(&s1.output()["setlinfo"], "setl_id").to_owned(),
+        str_of(&s2.output()["setlinfo"], "setl_id").to_owned(),
+    );
+    his.call("2208", cancel_input(&q, &m2, &id2)).output();
+    let (t1, t2) = (
+        Totals::of(&s1.output()["setlinfo"]),
+        Totals::of(&s2.output()["setlinfo"]),
+    );
+    let cash1 = money(&s1.output()["setlinfo"]["psn_cash_pay"], "psn_cash_pay");
+
+    // The institution's own file agrees: every row balanced, and the totals too.
+    let good = format!(
+        "setl_id\tmdtrt_id\tpsn_no\tmedfee_sumamt\tfund_pay_sumamt\tacct_pay\trefd_setl_flag\n{}{}{}",
+        detail_line(&id1, &m1, &p, t1, false),
+        detail_line(&id2, &m2, &q, t2, false),
+        detail_line(&id2, &m2, &q, t2, true),
+    );
+    let zipped = yibao_fsi::files::zip_text("200.txt", &good).unwrap();
+    let file_no = upload_json(&his, "H_200.zip", &zipped);
+    assert_eq!(
+        download(&his, &file_no).unwrap(),
+        zipped,
+        "9102 returns the upload as sent"
+    );
+    let out = reconcile_detail(&his, &file_no, 1, t1, cash1);
+    assert_eq!(out["stmtinfo"]["stmt_rslt"], "0", "{out}");
+    let result = download(&his, str_of(&out["fileinfo"], "file_qury_no")).unwrap();
+    let rows = yibao_fsi::files::file_text(&result).unwrap();
+    let lines: Vec<&str> = rows.lines().collect();
+    assert_eq!(lines.len(), 3, "{rows}");
+    assert!(
+        lines[0].starts_with(&format!("{}\t{m1}\t{id1}\t{}\t0\t0\tnull\t", p.person_no, s1.msgid)),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[2].contains(&format!("\t0\t1\tnull\t-{}\t", t2.medfee)),
+        "the refund row: {}",
+        lines[2]
+    );
+
+    // A file that disagrees: one amount off, the refund row missing, a settlement the centre
+    // never made. Each row says which.
+    let mut off = t1;
+    off.medfee += Money::from_yuan(1);
+    let bad = format!(
+        "{}{}{}",
+        detail_line(&id1, &m1, &p, off, false),
+        detail_line(&id2, &m2, &q, t2, false),
+        detail_line("NOSUCHSETTLEMENT", &m1, &p, t1, false),
+    );
+    let bad_no = upload_json(&his, "H_200_bad.txt", bad.as_bytes());
+    let out = reconcile_detail(&his, &bad_no, 1, t1, cash1);
+    assert_eq!(out["stmtinfo"]["stmt_rslt"], "1", "{out}");
+    assert_eq!(
+        str_of(&out["stmtinfo"], "stmt_rslt_dscr").split(';').next().unwrap(),
+        "明细4行: 平1 中心多1 医药机构多1 不一致1"
+    );
+    let result = download(&his, str_of(&out["fileinfo"], "file_qury_no")).unwrap();
+    let text = yibao_fsi::files::file_text(&result).unwrap();
+    let by_result: Vec<(String, String)> = text
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            (cells[4].to_owned(), cells[6].to_owned())
+        })
+        .collect();
+    let expected = [
+        ("3", format!("医疗费总额中心{}机构{}", t1.medfee, off.medfee)),
+        ("0", "null".to_owned()),
+        ("1", "医药机构无此结算".to_owned()),
+        ("2", "中心无此结算".to_owned()),
+    ];
+    assert_eq!(
+        by_result,
+        expected.map(|(code, memo)| (code.to_owned(), memo)).to_vec(),
+        "{text}"
+    );
+
+    // The multipart form keeps the same file; its name comes from the part.
+    let form = upload_form(&his, "表200.zip", &zipped);
+    let form_no = str_of(form.output(), "file_qury_no").to_owned();
+    assert_eq!(form.output()["filename"], "表200.zip");
+    assert_eq!(download(&his, &form_no).unwrap(), zipped);
+
+    // Another institution cannot learn of, fetch, or reconcile against these files.
+    let refusal = download(&other, &file_no).unwrap_err();
+    assert_eq!(
+        refusal["err_msg"],
+        format!("input.fsDownloadIn.file_qury_no: 文件查询号{file_no}不存在")
+    );
+    let day = chrono::Duration::days(1);
+    other
+        .call(
+            "3202",
+            json!({ "data": {
+                "setl_optins": DEMO_ADMDVS, "file_qury_no": file_no,
+                "stmt_begndate": (today() - day).to_string(), "stmt_enddate": (today() + day).to_string(),
+                "medfee_sumamt": "0", "fund_pay_sumamt": "0", "cash_payamt": "0", "fixmedins_setl_cnt": 0,
+            } }),
+        )
+        .refused(&format!("input.data.file_qury_no: 文件查询号{file_no}不存在"));
+    // A malformed 表200 is refused naming the line and column.
+    let broken = upload_json(&his, "broken.txt", b"S1\tM1\tP1\tabc\t0\t0\t0\n");
+    his.call(
+        "3202",
+        json!({ "data": {
+            "setl_optins": DEMO_ADMDVS, "file_qury_no": broken,
+            "stmt_begndate": today().to_string(), "stmt_enddate": today().to_string(),
+            "medfee_sumamt": "0", "fund_pay_sumamt": "0", "cash_payamt": "0", "fixmedins_setl_cnt": 0,
+        } }),
+    )
+    .refused("input.data.file_qury_no(第1行medfee_sumamt): 应为金额(元,至多2位小数)");
+
+    // 1301 answers with a file of the region's drugs; 1307 is not a catalog the region holds.
+    let catalog = his.call("1301", json!({ "data": { "ver": "0" } }));
+    let count = catalog.output()["recordCounts"].as_u64().expect("recordCounts");
+    assert!(count > 100, "{count} drugs");
+    let file = download(&his, str_of(catalog.output(), "file_qury_no")).unwrap();
+    let text = yibao_fsi::files::file_text(&file).unwrap();
+    assert_eq!(text.lines().count() as u64, count);
+    assert!(
+        text.lines().all(|l| l.starts_with('X') || l.starts_with('Z')),
+        "drug codes only"
+    );
+    assert_eq!(
+        text.lines().next().unwrap().split('\t').count(),
+        6,
+        "hilist_code, hilist_name, chrgitm_lv, selfpay_prop, pric_uplmt_amt, lmt_used_flag"
+    );
+    his.call("1307", json!({ "data": { "ver": "0" } })).refused(
+        "infno: 本统筹区医保目录不含1307目录(提供1301西药中成药、1302中药饮片、1305/1321医疗服务项目、1306医用耗材)",
+    );
+}
+
 macro_rules! on_both_backends {
     ($($(#[$attr:meta])* $scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -1981,6 +2237,7 @@ fn settlement_list_flow(db: &str) {
 }
 
 on_both_backends!(
+    file_exchange,
     chronic_visit,
     settlement_list_flow,
     outpatient_flow,

@@ -38,6 +38,7 @@
 
 mod envelope;
 mod error;
+pub mod files;
 pub mod limits;
 pub mod output;
 pub mod read;

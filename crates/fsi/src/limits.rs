@@ -76,3 +76,6 @@ pub const VERSION_CHARS: usize = 50;
 pub const SIGN_IN_FIELD_CHARS: usize = 20;
 /// Sign-in `ip` (spec 20; 46 accepted, the longest textual IPv6 address).
 pub const IP_CHARS: usize = 46;
+
+/// 文件名 (`filename` of 9101/9102), 200 per the spec.
+pub const FILENAME_CHARS: usize = 200;

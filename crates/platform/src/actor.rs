@@ -40,8 +40,25 @@ pub struct Refusal {
     pub started: Instant,
 }
 
+/// What a national-interface transaction answers: the JSON envelope, or for 9102 the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NationalAnswer {
+    Json(Vec<u8>),
+    File(crate::exchange::DownloadedFile),
+}
+
+impl NationalAnswer {
+    /// The JSON body; a file answer is not JSON (callers that only speak JSON get an empty body).
+    pub fn into_json(self) -> Vec<u8> {
+        match self {
+            NationalAnswer::Json(body) => body,
+            NationalAnswer::File(_) => Vec::new(),
+        }
+    }
+}
+
 pub enum Job {
-    National(Box<NationalRequest>, oneshot::Sender<Vec<u8>>),
+    National(Box<NationalRequest>, oneshot::Sender<NationalAnswer>),
     Refused(Refusal),
     UpsertInstitutions(Vec<InstitutionRecord>, oneshot::Sender<Result<(), PlatformError>>),
     /// Administrative writes (seeding, enrolment imports), applied as they are.
@@ -64,7 +81,7 @@ struct Pending {
 }
 
 enum Reply {
-    Body(oneshot::Sender<Vec<u8>>, Vec<u8>),
+    Body(oneshot::Sender<NationalAnswer>, NationalAnswer),
     Done(oneshot::Sender<Result<(), PlatformError>>),
     Value(
         oneshot::Sender<Result<serde_json::Value, PlatformError>>,
@@ -306,7 +323,7 @@ fn answer(pending: Vec<Pending>, committed: Result<(), String>) {
                     "系统暂时无法保存数据,本次交易未生效,请稍后重试",
                 )
                 .to_json_bytes();
-                let _ = tx.send(body);
+                let _ = tx.send(NationalAnswer::Json(body));
             }
             (Reply::Done(tx), Ok(())) => {
                 let _ = tx.send(Ok(()));
@@ -337,14 +354,20 @@ fn handle(
     now: NaiveDateTime,
     refmsgid: &str,
     seen: &Seen,
-) -> (Vec<u8>, Option<Vec<u8>>) {
+) -> (NationalAnswer, Option<Vec<u8>>) {
     let envelope = &request.envelope;
+    if let TransactionInput::FileDownload(download) = &request.input {
+        return (
+            file_download(state, region, ids, request, now, refmsgid, download),
+            None,
+        );
+    }
     let changes = national::changes_state(&request.input);
     if changes {
         // The same msgid answers what it answered the first time, and changes nothing again.
         if let Some(body) = replay(envelope, seen) {
             audit(state, request, now, 0, "重复报文,返回原应答");
-            return (body, None);
+            return (NationalAnswer::Json(body), None);
         }
     }
     let result = match state.institutions.get(&envelope.fixmedins_code) {
@@ -355,6 +378,7 @@ fn handle(
                 now,
                 institution: &envelope.fixmedins_code,
                 msgid: &envelope.msgid,
+                infno: &envelope.infno,
             };
             national::dispatch(state, &ctx, &request.input)
         }
@@ -389,7 +413,48 @@ fn handle(
         remembered = Some(body.clone());
     }
     audit(state, request, now, infcode, &message);
-    (body, remembered)
+    (NationalAnswer::Json(body), remembered)
+}
+
+/// 9102: the file itself, or a refusal in the interface's form. Audited like any transaction.
+fn file_download(
+    state: &mut State,
+    region: &Region,
+    ids: &IdGenerator,
+    request: &NationalRequest,
+    now: NaiveDateTime,
+    refmsgid: &str,
+    input: &yibao_fsi::Input9102,
+) -> NationalAnswer {
+    let envelope = &request.envelope;
+    let result = match state.institutions.get(&envelope.fixmedins_code) {
+        Some(i) if i.active => {
+            let ctx = Ctx {
+                region,
+                ids,
+                now,
+                institution: &envelope.fixmedins_code,
+                msgid: &envelope.msgid,
+                infno: &envelope.infno,
+            };
+            crate::exchange::download(state, &ctx, input)
+        }
+        _ => Err(PlatformError::field(
+            "fixmedins_code",
+            format!("定点医药机构编号{}未登记或已暂停", envelope.fixmedins_code),
+        )),
+    };
+    match result {
+        Ok(file) => {
+            audit(state, request, now, 0, "");
+            NationalAnswer::File(file)
+        }
+        Err(e) => {
+            let text = e.to_string();
+            audit(state, request, now, -1, &text);
+            NationalAnswer::Json(Response::error(refmsgid.to_owned(), request.received_at, now, &text).to_json_bytes())
+        }
+    }
 }
 
 /// Where an earlier answer to a msgid can be: earlier in this batch, in the batch being

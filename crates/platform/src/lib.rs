@@ -11,13 +11,14 @@ pub mod actor;
 mod close;
 mod enrolment;
 mod error;
+pub mod exchange;
 pub mod ids;
 pub mod ledger;
 mod national;
 pub mod service;
 mod state;
 
-pub use actor::{mask, now, Job, NationalRequest, Refusal, BATCH_REQUESTS_MAX};
+pub use actor::{mask, now, Job, NationalAnswer, NationalRequest, Refusal, BATCH_REQUESTS_MAX};
 pub use enrolment::{AdminRequest, EmployerRow, ImportRow, IMPORT_ROWS_MAX};
 pub use error::{ErrorKind, PlatformError};
 pub use service::Region;
@@ -67,8 +68,9 @@ impl Platform {
         rx.await.map_err(|_| PlatformError::internal("平台线程已停止".into()))
     }
 
-    /// Runs a national-interface transaction; the answer is the response body.
-    pub async fn national(&self, request: NationalRequest) -> Result<Vec<u8>, PlatformError> {
+    /// Runs a national-interface transaction; the answer is the response body (or, for 9102, the
+    /// file).
+    pub async fn national(&self, request: NationalRequest) -> Result<NationalAnswer, PlatformError> {
         self.ask(|tx| Job::National(Box::new(request), tx)).await
     }
 

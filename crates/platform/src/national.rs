@@ -20,14 +20,13 @@ pub fn changes_state(input: &T) -> bool {
         T::SignIn(_)
             | T::SignOut(_)
             | T::PersonInfo(_)
-            | T::CatalogDownload(_)
+            | T::FileDownload(_)
             | T::CatalogQuery(_)
             | T::Dictionary(_)
             | T::BenefitCheck(_)
             | T::OutpatientPreSettle(_)
             | T::InpatientPreSettle(_)
             | T::ReconcileTotals(_)
-            | T::ReconcileDetail(_)
             | T::VisitQuery(_)
             | T::DiagnosisQuery(_)
             | T::SettlementQuery(_)
@@ -46,7 +45,14 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
         T::SignOut(_) => Ok(Some(json!({ "signoutoutb": { "sign_time": datetime_text(ctx.now) } }))),
         T::PersonInfo(i) => person_info(state, ctx, i).map(Some),
         T::BenefitCheck(i) => benefit_check(state, ctx, i).map(Some),
-        T::CatalogDownload(_) | T::CatalogQuery(_) => catalog_rows(ctx, input).map(Some),
+        T::CatalogQuery(_) => catalog_rows(ctx, input).map(Some),
+        T::CatalogDownload(_) => crate::exchange::catalog_download(state, ctx, ctx.infno).map(Some),
+        T::FileUpload(i) => crate::exchange::upload(state, ctx, i).map(Some),
+        // Answered with the file itself, by `Platform::download`, not with an output node.
+        T::FileDownload(_) => Err(PlatformError::field(
+            "infno",
+            "9102文件下载的应答是文件,不经此路径".to_owned(),
+        )),
         T::Dictionary(i) => Ok(Some(json!({ "list": dictionary(&i.r#type) }))),
         T::Registration(i) => {
             let visit = service::register(
@@ -524,8 +530,8 @@ fn benefit_check(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2001) -> Resu
 }
 
 fn catalog_rows(ctx: &Ctx, input: &T) -> Result<Value, PlatformError> {
-    // Catalog rows in code order; 1312 may name one code. The full download as a file (9102) is
-    // not served: the rows come inline, at most CATALOG_ROWS_MAX per call.
+    // 1312: catalog rows in code order, one code or all, at most CATALOG_ROWS_MAX per call. The
+    // full downloads (1301–1321) are files ([`crate::exchange::catalog_download`]).
     const CATALOG_ROWS_MAX: usize = 1000;
     let wanted = match input {
         T::CatalogQuery(q) => q.hilist_code.clone(),
@@ -793,47 +799,8 @@ fn reconcile_totals(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3201) -> R
 }
 
 fn reconcile_detail(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3202) -> Result<Value, PlatformError> {
-    const DETAIL_ROWS_MAX: i64 = 10_000;
-    let mut f = filter(ctx, None, i.clr_type.clone(), i.stmt_begndate, i.stmt_enddate);
-    f.in_force_only = false;
-    let rows = state
-        .store
-        .settlements(&f, DETAIL_ROWS_MAX)
-        .map_err(|e| PlatformError::internal(e.to_string()))?;
-    f.in_force_only = true;
-    let t = state
-        .store
-        .settlement_totals(&f)
-        .map_err(|e| PlatformError::internal(e.to_string()))?;
-    let balanced = t.count == i.fixmedins_setl_cnt
-        && t.total == i.medfee_sumamt
-        && t.fund_total == i.fund_pay_sumamt
-        && t.cash_pay == i.cash_payamt;
-    let detail: Vec<Value> = rows
-        .iter()
-        .map(|s| {
-            json!({
-                "psn_no": s.person_no,
-                "mdtrt_id": s.visit_id,
-                "setl_id": s.settlement_id,
-                "msgid": s.msgid,
-                "stmt_rslt": "0",
-                "refd_setl_flag": if s.status == SettlementStatus::Cancelled { "1" } else { "0" },
-                "memo": Value::Null,
-                "medfee_sumamt": amount_number(s.total),
-                "fund_pay_sumamt": amount_number(s.fund_total),
-                "acct_pay": amount_number(s.account_pay + s.mutual_aid_pay),
-            })
-        })
-        .collect();
-    Ok(json!({
-        "stmtinfo": {
-            "setl_optins": i.setl_optins,
-            "stmt_rslt": if balanced { "0" } else { "1" },
-            "stmt_rslt_dscr": format!("中心{}笔 医疗费总额{} 基金支付{} 现金{}", t.count, t.total, t.fund_total, t.cash_pay),
-        },
-        "result": detail,
-    }))
+    let f = filter(ctx, None, i.clr_type.clone(), i.stmt_begndate, i.stmt_enddate);
+    crate::exchange::reconcile_detail(state, ctx, i, f)
 }
 
 fn visit_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5201) -> Result<Value, PlatformError> {

@@ -57,6 +57,8 @@ pub struct Ctx<'a> {
     /// The calling institution (`fixmedins_code`), authenticated by the server.
     pub institution: &'a str,
     pub msgid: &'a str,
+    /// The transaction code as sent (`1301`, `2203A`): some transactions share one input type.
+    pub infno: &'a str,
 }
 
 /// A fee line as uploaded.

@@ -10,7 +10,10 @@ mod auth;
 pub mod demo;
 
 pub use admin::{AdminAccess, ADMIN_PREFIX};
-pub use auth::{sign, Credentials, SIGNATURE_SKEW_SECONDS_MAX};
+pub use auth::{
+    oauth_token, sign, sign_api, Credentials, OAuthError, TokenGrant, OAUTH_FORM_BYTES_MAX, SIGNATURE_SKEW_SECONDS_MAX,
+    TOKENS_LIVE_MAX, TOKENS_PER_INSTITUTION_MAX, TOKEN_LIFETIME_SECONDS,
+};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -24,7 +27,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use yibao_fsi::{parse_envelope, TransactionInput, ENVELOPE_BYTES_MAX};
-use yibao_platform::{NationalRequest, Platform, Refusal};
+use yibao_platform::exchange::DownloadedFile;
+use yibao_platform::{NationalAnswer, NationalRequest, Platform, Refusal};
 
 /// Where the national interface is served.
 pub const NATIONAL_PATH: &str = "/fsi/api/rsfComIfsService/callService";
@@ -43,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route(NATIONAL_PATH, post(call_service))
         .route(&format!("{NATIONAL_PATH}/{{infno}}"), post(call_service_with_infno))
         .route("/health", get(|| async { "ok" }))
+        .route("/auth/oauth/token", post(auth::oauth_token))
         .layer(DefaultBodyLimit::max(ENVELOPE_BYTES_MAX))
         // Added after the layer above: the admin routes have their own limit and guard.
         .nest(ADMIN_PREFIX, admin::router(state.clone()))
@@ -112,7 +117,16 @@ async fn national(
             return refuse("", path_infno.as_deref().unwrap_or(""), "", message).await;
         }
     };
-    let envelope = match parse_envelope(&body, path_infno.as_deref()) {
+    // 9101 may come as a multipart form: the envelope in part `jsonStr`, the file in another.
+    let form = match multipart_boundary(&headers) {
+        Some(boundary) => match read_upload_form(body.clone(), boundary).await {
+            Ok(form) => Some(form),
+            Err(message) => return refuse("", path_infno.as_deref().unwrap_or(""), "", message).await,
+        },
+        None => None,
+    };
+    let envelope_bytes = form.as_ref().map_or(&body[..], |f| &f.envelope[..]);
+    let envelope = match parse_envelope(envelope_bytes, path_infno.as_deref()) {
         Ok(e) => e,
         Err(e) => return refuse("", path_infno.as_deref().unwrap_or(""), "", e.to_string()).await,
     };
@@ -137,7 +151,11 @@ async fn national(
             }
         }
     }
-    let input = match TransactionInput::parse(&envelope.infno, &envelope.input) {
+    let parsed = match form {
+        Some(form) => upload_input(&envelope, form),
+        None => TransactionInput::parse(&envelope.infno, &envelope.input),
+    };
+    let input = match parsed {
         Ok(i) => i,
         Err(e) => {
             return refuse(
@@ -156,12 +174,133 @@ async fn national(
         started,
     };
     match app.platform.national(request).await {
-        Ok(body) => json_response(body),
+        Ok(NationalAnswer::Json(body)) => json_response(body),
+        Ok(NationalAnswer::File(file)) => file_response(file),
         Err(e) => {
             let body = yibao_fsi::Response::error(String::new(), received_at, yibao_platform::now(), &e.to_string());
             json_response(body.to_json_bytes())
         }
     }
+}
+
+/// A 9102 answer: the file, as the national gateways send it.
+fn file_response(file: DownloadedFile) -> Response {
+    // `filename` must be plain ASCII in the header; the exact name goes in `filename*` (RFC 6266).
+    let ascii: String = file
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::with_capacity(file.filename.len() * 3);
+    for b in file.filename.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        file.bytes,
+    )
+        .into_response()
+}
+
+/// The most parts a 9101 form may have (the envelope, the file, and a few a client adds).
+const FORM_PARTS_MAX: usize = 8;
+
+/// A 9101 multipart form: the envelope's JSON and the file with the name its part gave.
+struct UploadForm {
+    envelope: Bytes,
+    file: Vec<u8>,
+    part_filename: Option<String>,
+}
+
+fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        return None;
+    }
+    multer::parse_boundary(content_type).ok()
+}
+
+/// Reads the parts of a 9101 form. The envelope is the part `jsonStr`; the file is the part
+/// `file` or `in` (both names are seen in clients). The whole body is already within the
+/// interface's size limit.
+async fn read_upload_form(body: Bytes, boundary: String) -> Result<UploadForm, String> {
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let (mut envelope, mut file, mut part_filename) = (None, None, None);
+    let mut parts = 0;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(format!("body: multipart表单格式错误({e})")),
+        };
+        parts += 1;
+        if parts > FORM_PARTS_MAX {
+            return Err(format!("body: multipart表单超过{FORM_PARTS_MAX}个部分"));
+        }
+        let name = field.name().unwrap_or("").to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| format!("body: multipart表单读取失败({e})"))?;
+        match name.as_str() {
+            "jsonStr" => envelope = Some(bytes),
+            "file" | "in" => {
+                file = Some(bytes.to_vec());
+                part_filename = filename;
+            }
+            _ => {}
+        }
+    }
+    Ok(UploadForm {
+        envelope: envelope.ok_or("body.jsonStr: multipart表单缺少报文部分jsonStr")?,
+        file: file.ok_or("body.file: multipart表单缺少文件部分file(或in)")?,
+        part_filename,
+    })
+}
+
+/// The 9101 input of a form: the file from its part, the name from the envelope's
+/// `fsUploadIn.filename` or else the part's file name.
+fn upload_input(envelope: &yibao_fsi::Envelope, form: UploadForm) -> Result<TransactionInput, yibao_fsi::FsiError> {
+    if envelope.infno != "9101" {
+        return Err(yibao_fsi::FsiError::new(
+            "infno",
+            format!("multipart表单只用于9101文件上传,不能用于{}", envelope.infno),
+        ));
+    }
+    let node = envelope.input.get("fsUploadIn");
+    let text = |name: &str| {
+        node.and_then(|n| n.get(name))
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty() && *v != "null")
+            .map(str::to_owned)
+    };
+    let filename = text("filename")
+        .or(form.part_filename)
+        .ok_or_else(|| yibao_fsi::FsiError::missing("input.fsUploadIn.filename"))?;
+    let input = yibao_fsi::Input9101::new(
+        form.file,
+        &filename,
+        text("fixmedins_code"),
+        "input.fsUploadIn.filename",
+    )?;
+    Ok(TransactionInput::FileUpload(input))
 }
 
 /// Runs the service until the process is stopped.

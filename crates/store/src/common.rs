@@ -10,9 +10,9 @@ use yibao_settle::Accumulator;
 
 use crate::{
     AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord,
-    ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
-    SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp,
+    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord,
+    PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
+    SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp, EXCHANGE_FILE_BYTES_MAX,
 };
 
 /// Dates as SQLite stores them.
@@ -351,6 +351,24 @@ impl<'a> BatchCheck<'a> {
                 }
                 Ok(())
             }
+            WriteOp::InsertExchangeFile(r) => {
+                text(&r.file_no, "exchange_files.file_no")?;
+                text(&r.institution, "exchange_files.institution")?;
+                text(&r.filename, "exchange_files.filename")?;
+                text(&r.origin, "exchange_files.origin")?;
+                time(r.created_at, "exchange_files.created_at")?;
+                time(r.expires_at, "exchange_files.expires_at")?;
+                if r.bytes.len() > EXCHANGE_FILE_BYTES_MAX {
+                    return Err(rejected(format!(
+                        "exchange_files.bytes: {}字节,超过上限{EXCHANGE_FILE_BYTES_MAX}字节",
+                        r.bytes.len()
+                    )));
+                }
+                if r.expires_at <= r.created_at {
+                    return Err(rejected("exchange_files.expires_at 应晚于 created_at".to_owned()));
+                }
+                Ok(())
+            }
             WriteOp::UpsertReferenceTable(r) => {
                 text(&r.kind, "reference_tables.kind")?;
                 text(&r.version, "reference_tables.version")?;
@@ -457,6 +475,11 @@ macro_rules! reference_table_columns {
         "kind, version, imported_at, files_json"
     };
 }
+macro_rules! exchange_file_columns {
+    () => {
+        "file_no, institution, filename, origin, bytes, created_at, expires_at"
+    };
+}
 macro_rules! employer_columns {
     () => {
         "credit_code, name, admdvs, registered_on, arrears_from"
@@ -501,11 +524,19 @@ pub(crate) const ACCUMULATOR_COLUMNS: &str = accumulator_columns!();
 pub(crate) const SETTLEMENT_LIST_COLUMNS: &str = settlement_list_columns!();
 pub(crate) const REFERENCE_TABLE_COLUMNS: &str = reference_table_columns!();
 pub(crate) const EMPLOYER_COLUMNS: &str = employer_columns!();
+pub(crate) const EXCHANGE_FILE_COLUMNS: &str = exchange_file_columns!();
 pub(crate) const ENROLMENT_COLUMNS: &str = enrolment_columns!();
 pub(crate) const CONTRIBUTION_COLUMNS: &str = contribution_columns!();
 pub(crate) const ACCOUNT_ENTRY_COLUMNS: &str = account_entry_columns!();
 pub(crate) const LEDGER_TOTAL_COLUMNS: &str = "book, account, period, debit, credit";
 
+pub(crate) const Q_EXCHANGE_FILE: &str = concat!(
+    "SELECT ",
+    exchange_file_columns!(),
+    " FROM exchange_files WHERE file_no = $1"
+);
+/// Run before inserting exchanged files, with the batch's earliest `created_at`.
+pub(crate) const PURGE_EXCHANGE_FILES: &str = "DELETE FROM exchange_files WHERE expires_at < $1";
 pub(crate) const Q_EMPLOYER: &str = concat!("SELECT ", employer_columns!(), " FROM employers WHERE credit_code = $1");
 pub(crate) const Q_ENROLMENT: &str = concat!("SELECT ", enrolment_columns!(), " FROM enrolments WHERE certno = $1");
 pub(crate) const Q_SUSPENDED_OF_EMPLOYER: &str = concat!(
@@ -764,6 +795,9 @@ impl<R: RowAccess + ?Sized> Cols<'_, R> {
     }
     pub fn time(&self, i: usize, column: &str) -> Result<NaiveDateTime> {
         self.required(column, self.row.time(i))
+    }
+    pub fn blob(&self, i: usize, column: &str) -> Result<Vec<u8>> {
+        self.required(column, self.row.blob(i))
     }
     pub fn opt_time(&self, i: usize, column: &str) -> Result<Option<NaiveDateTime>> {
         self.optional(column, self.row.time(i))
@@ -1030,6 +1064,22 @@ pub(crate) fn reference_table<R: RowAccess + ?Sized>(row: &R) -> Result<Referenc
         version: c.text(1, "version")?,
         imported_at: c.time(2, "imported_at")?,
         files_json: c.packed(3, "files_json")?,
+    })
+}
+
+pub(crate) fn exchange_file<R: RowAccess + ?Sized>(row: &R) -> Result<ExchangeFileRecord> {
+    let c = Cols {
+        row,
+        table: "exchange_files",
+    };
+    Ok(ExchangeFileRecord {
+        file_no: c.text(0, "file_no")?,
+        institution: c.text(1, "institution")?,
+        filename: c.text(2, "filename")?,
+        origin: c.text(3, "origin")?,
+        bytes: c.blob(4, "bytes")?,
+        created_at: c.time(5, "created_at")?,
+        expires_at: c.time(6, "expires_at")?,
     })
 }
 

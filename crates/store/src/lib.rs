@@ -159,6 +159,9 @@ pub trait Store: Send {
     /// is in force, by institution.
     fn settlement_lists(&mut self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SettlementListRecord>>;
     fn settlement_list(&mut self, settlement_id: &str) -> Result<Option<SettlementListRecord>>;
+    /// An exchanged file by its `file_qury_no` (expired or not: the caller tells the institution
+    /// which).
+    fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>>;
     /// The most recently imported reference table set of a kind (`chs-drg`).
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>>;
     fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>>;

@@ -23,8 +23,8 @@ use crate::common::{self, groups_text, RowAccess};
 use crate::literal::{push_text, Row};
 use crate::{
     AccountEntryRecord, AuditRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PersonRecord,
-    ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
+    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord,
+    PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
     SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "person_fillfactor",
         include_str!("../migrations/postgres/0007_person_fillfactor.sql"),
+    ),
+    (
+        8,
+        "exchange_files",
+        include_str!("../migrations/postgres/0008_exchange_files.sql"),
     ),
 ];
 
@@ -259,6 +264,7 @@ enum Kind {
     ContributionRun,
     AccountEntries,
     ClosePeriod,
+    ExchangeFile,
 }
 
 fn kind(op: &WriteOp) -> Kind {
@@ -286,6 +292,7 @@ fn kind(op: &WriteOp) -> Kind {
         WriteOp::InsertContributionRun(_) => Kind::ContributionRun,
         WriteOp::InsertAccountEntries(_) => Kind::AccountEntries,
         WriteOp::ClosePeriod { .. } => Kind::ClosePeriod,
+        WriteOp::InsertExchangeFile(_) => Kind::ExchangeFile,
     }
 }
 
@@ -315,6 +322,7 @@ enum Res {
     Enrolment,
     Contribution,
     AccountEntry,
+    ExchangeFile,
 }
 
 /// One access: (what, key, written).
@@ -408,6 +416,8 @@ fn accesses(op: &WriteOp) -> Vec<Access> {
             ]
         }
         WriteOp::UpsertReferenceTable(r) => vec![write(ReferenceTable, &format!("{}\0{}", r.kind, r.version))],
+        // The purge before the insert touches every expired file: one group at a time.
+        WriteOp::InsertExchangeFile(r) => vec![write(ExchangeFile, ""), read(InstitutionRow, &r.institution)],
         WriteOp::UpsertEmployer(r) => vec![write(Employer, &r.credit_code)],
         WriteOp::UpsertEnrolment(r) => {
             let mut out = vec![
@@ -850,6 +860,15 @@ fn account_entry_row(r: &mut dyn Values, x: &AccountEntryRecord) -> Result<()> {
     Ok(())
 }
 
+fn exchange_file_row(r: &mut dyn Values, x: &ExchangeFileRecord) -> Result<()> {
+    r.text(&x.file_no)?
+        .text(&x.institution)?
+        .text(&x.filename)?
+        .text(&x.origin)?;
+    r.bytes(&x.bytes)?.time(x.created_at)?.time(x.expires_at)?;
+    Ok(())
+}
+
 fn reference_table_row(r: &mut dyn Values, x: &ReferenceTableRecord) -> Result<()> {
     r.text(&x.kind)?.text(&x.version)?.time(x.imported_at)?;
     r.bytes(&common::pack(&x.files_json))?;
@@ -1062,6 +1081,22 @@ fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
             let cols = common::SETTLEMENT_LIST_COLUMNS;
             let tail = upsert_tail("settlement_id", cols, 1);
             insert_rows(sql, "settlement_lists", cols, &tail, &items, settlement_list_row)
+        }
+        Kind::ExchangeFile => {
+            let items = collect!(WriteOp::InsertExchangeFile(r) => [r]);
+            if let Some(earliest) = items.iter().map(|r| r.created_at).min() {
+                sql.push_str("DELETE FROM exchange_files WHERE expires_at < ");
+                crate::literal::push_time(sql, earliest)?;
+                sql.push_str(";\n");
+            }
+            insert_rows(
+                sql,
+                "exchange_files",
+                common::EXCHANGE_FILE_COLUMNS,
+                "",
+                &items,
+                exchange_file_row,
+            )
         }
         Kind::ReferenceTable => {
             let items = collect!(WriteOp::UpsertReferenceTable(r) => [r]);
@@ -1906,6 +1941,10 @@ impl Store for PostgresStore {
 
     fn settlement_list(&mut self, settlement_id: &str) -> Result<Option<SettlementListRecord>> {
         self.query_opt(common::Q_SETTLEMENT_LIST, &[&settlement_id], common::settlement_list)
+    }
+
+    fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>> {
+        self.query_opt(common::Q_EXCHANGE_FILE, &[&file_no], common::exchange_file)
     }
 
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {

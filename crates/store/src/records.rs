@@ -286,6 +286,25 @@ pub struct ReferenceTableRecord {
     pub files_json: String,
 }
 
+/// A file exchanged with an institution through 9101 文件上传 / 9102 文件下载: one it uploaded
+/// (a 表200 for 3202) or one the platform produced for it (a 表201 answer, a catalog download).
+/// Only the institution it belongs to may download it, until `expires_at` (`dld_endtime`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeFileRecord {
+    /// 文件查询号 `file_qury_no` (30).
+    pub file_no: String,
+    pub institution: String,
+    pub filename: String,
+    /// `upload`, `reconciliation` or `catalog`.
+    pub origin: String,
+    pub bytes: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// The largest exchanged file the store keeps.
+pub const EXCHANGE_FILE_BYTES_MAX: usize = 8 * 1024 * 1024;
+
 /// An employer (参保单位), identified by its unified social credit code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmployerRecord {
@@ -477,6 +496,9 @@ pub enum WriteOp {
         close: PeriodCloseRecord,
         entries: Vec<LedgerEntry>,
     },
+    /// Keeps an exchanged file; files expired before its `created_at` are removed in the same
+    /// write, so the table holds only files that can still be downloaded.
+    InsertExchangeFile(ExchangeFileRecord),
 }
 
 /// Writes that become durable together.

@@ -12,9 +12,9 @@ use yibao_settle::Accumulator;
 use crate::common::{self, date_text, groups_text, time_text, RowAccess};
 use crate::{
     AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord, PeriodCloseRecord,
-    PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
-    SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord,
+    PeriodCloseRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter,
+    SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "person_fillfactor",
         include_str!("../migrations/sqlite/0007_person_fillfactor.sql"),
+    ),
+    (
+        8,
+        "exchange_files",
+        include_str!("../migrations/sqlite/0008_exchange_files.sql"),
     ),
 ];
 
@@ -200,6 +205,13 @@ static UPSERT_SETTLEMENT_LIST: LazyLock<String> =
     LazyLock::new(|| upsert_sql("settlement_lists", common::SETTLEMENT_LIST_COLUMNS, "settlement_id", 1));
 static UPSERT_REFERENCE_TABLE: LazyLock<String> =
     LazyLock::new(|| upsert_sql("reference_tables", common::REFERENCE_TABLE_COLUMNS, "kind, version", 2));
+
+static INSERT_EXCHANGE_FILE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO exchange_files ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        common::EXCHANGE_FILE_COLUMNS
+    )
+});
 
 static UPSERT_EMPLOYER: LazyLock<String> =
     LazyLock::new(|| upsert_sql("employers", common::EMPLOYER_COLUMNS, "credit_code", 1));
@@ -733,6 +745,22 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                 )?;
             }
         }
+        WriteOp::InsertExchangeFile(r) => {
+            run(conn, common::PURGE_EXCHANGE_FILES, params![time_text(r.created_at)])?;
+            run(
+                conn,
+                &INSERT_EXCHANGE_FILE,
+                params![
+                    r.file_no,
+                    r.institution,
+                    r.filename,
+                    r.origin,
+                    r.bytes,
+                    time_text(r.created_at),
+                    time_text(r.expires_at)
+                ],
+            )?;
+        }
         WriteOp::UpsertReferenceTable(r) => {
             run(
                 conn,
@@ -945,6 +973,10 @@ impl Store for SqliteStore {
         self.query_opt(common::Q_SETTLEMENT_LIST, [settlement_id], |r| {
             common::settlement_list(r)
         })
+    }
+
+    fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>> {
+        self.query_opt(common::Q_EXCHANGE_FILE, [file_no], |r| common::exchange_file(r))
     }
 
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {

@@ -219,6 +219,7 @@ suites!(
     a_failing_bulk_batch_writes_nothing,
     an_empty_batch_is_fine,
     bad_stored_values_are_reported_as_corrupt,
+    exchanged_files_round_trip_and_expire,
 );
 
 #[test]
@@ -488,8 +489,48 @@ mod cases {
         assert_eq!(s.person_count().unwrap(), 2);
         assert_eq!(s.institution("H1").unwrap(), Some(institution("H1")));
         if let Some(n) = h.raw_count("SELECT COUNT(*) FROM schema_migrations") {
-            assert_eq!(n, 7, "one row per migration");
+            assert_eq!(n, 8, "one row per migration");
         }
+    }
+
+    pub fn exchanged_files_round_trip_and_expire(h: &mut Harness) {
+        let s = h.store();
+        seed(s);
+        let file = |no: &str, created_at: NaiveDateTime, bytes: Vec<u8>| ExchangeFileRecord {
+            file_no: no.into(),
+            institution: "H1".into(),
+            filename: "200.zip".into(),
+            origin: "upload".into(),
+            bytes,
+            created_at,
+            expires_at: created_at + chrono::Duration::days(1),
+        };
+        // Every byte value survives, NUL and the quote included.
+        let all_bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        let f1 = file("F1", t(2024, 3, 1, 8, 0, 0), all_bytes);
+        commit(s, vec![WriteOp::InsertExchangeFile(f1.clone())]);
+        assert_eq!(s.exchange_file("F1").unwrap(), Some(f1.clone()));
+        assert_eq!(s.exchange_file("F9").unwrap(), None);
+
+        // Keeping a file a day after F1 expired removes F1.
+        let f2 = file("F2", t(2024, 3, 3, 8, 0, 0), b"PK".to_vec());
+        commit(s, vec![WriteOp::InsertExchangeFile(f2.clone())]);
+        assert_eq!(s.exchange_file("F1").unwrap(), None);
+        assert_eq!(s.exchange_file("F2").unwrap(), Some(f2.clone()));
+
+        // A file for an unknown institution, a file number twice, or an oversized file refuses
+        // the batch.
+        let mut stranger = file("F3", t(2024, 3, 3, 9, 0, 0), b"x".to_vec());
+        stranger.institution = "H9".into();
+        commit_err(s, vec![WriteOp::InsertExchangeFile(stranger)]);
+        commit_err(s, vec![WriteOp::InsertExchangeFile(f2.clone())]);
+        let huge = file("F4", t(2024, 3, 3, 9, 0, 0), vec![0; EXCHANGE_FILE_BYTES_MAX + 1]);
+        match commit_err(s, vec![WriteOp::InsertExchangeFile(huge)]) {
+            StoreError::Rejected(m) => assert!(m.contains("exchange_files.bytes"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.exchange_file("F3").unwrap(), None);
+        assert_eq!(s.exchange_file("F4").unwrap(), None);
     }
 
     pub fn settlement_lists_and_reference_tables(h: &mut Harness) {

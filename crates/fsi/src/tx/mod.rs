@@ -5,6 +5,7 @@
 
 mod catalog;
 mod fees;
+mod file;
 mod filing;
 mod inpatient;
 mod outpatient;
@@ -16,6 +17,7 @@ mod sign;
 
 pub use catalog::{Input1301, Input1312, Input1901, CATALOG_DOWNLOAD_INFNOS, PAGE_NUM_MAX};
 pub use fees::{FeeItem, InpatientFeeDetail, Input2204, Input2301, OutpatientFeeDetail};
+pub use file::{Input9101, Input9102};
 pub use filing::{FilingTarget, Input2503, Input2504, Input2601};
 pub use inpatient::{
     AdmissionChange, AdmissionInfo, DischargeInfo, FeeRevocation, InpatientDiagnosis, Input2302, Input2303, Input2304,
@@ -78,6 +80,10 @@ pub enum TransactionInput {
     SignIn(Input9001),
     /// 9002 签退.
     SignOut(Input9002),
+    /// 9101 文件上传.
+    FileUpload(Input9101),
+    /// 9102 文件下载 (answered with the file, not JSON).
+    FileDownload(Input9102),
     /// 1101 人员信息获取.
     PersonInfo(Input1101),
     /// 1301–1311, 1313–1315, 1320, 1321 目录下载 (the code says which catalog).
@@ -152,10 +158,10 @@ pub enum TransactionInput {
 
 /// Every transaction code [`TransactionInput::parse`] understands.
 pub const SUPPORTED_INFNOS: &[&str] = &[
-    "9001", "9002", "1101", "1301", "1302", "1303", "1304", "1305", "1306", "1307", "1308", "1309", "1310", "1311",
-    "1312", "1313", "1314", "1315", "1320", "1321", "1901", "2001", "2201", "2202", "2203", "2203A", "2204", "2205",
-    "2206", "2207", "2208", "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405", "2503",
-    "2504", "2601", "3201", "3202", "4101", "4101A", "5201", "5202", "5203", "5204", "5205", "5206",
+    "9001", "9002", "9101", "9102", "1101", "1301", "1302", "1303", "1304", "1305", "1306", "1307", "1308", "1309",
+    "1310", "1311", "1312", "1313", "1314", "1315", "1320", "1321", "1901", "2001", "2201", "2202", "2203", "2203A",
+    "2204", "2205", "2206", "2207", "2208", "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404",
+    "2405", "2503", "2504", "2601", "3201", "3202", "4101", "4101A", "5201", "5202", "5203", "5204", "5205", "5206",
 ];
 
 impl TransactionInput {
@@ -166,6 +172,8 @@ impl TransactionInput {
         Ok(match infno {
             "9001" => T::SignIn(Input9001::parse(input)?),
             "9002" => T::SignOut(Input9002::parse(input)?),
+            "9101" => T::FileUpload(Input9101::parse(input)?),
+            "9102" => T::FileDownload(Input9102::parse(input)?),
             "1101" => T::PersonInfo(Input1101::parse(input)?),
             code if CATALOG_DOWNLOAD_INFNOS.contains(&code) => T::CatalogDownload(Input1301::parse(input)?),
             "1312" => T::CatalogQuery(Input1312::parse(input)?),

@@ -52,6 +52,16 @@ pub fn valid_inputs() -> Vec<(&'static str, Value)> {
             json!({"signOut": {"sign_no": "79faf82271944fe3", "opter_no": "01"}}),
         ),
         (
+            "9101",
+            json!({"fsUploadIn": {"in": "UEsDBBQAAAAIAA==", "filename": "H50010300001_200.zip",
+            "fixmedins_code": "H50010300001"}}),
+        ),
+        (
+            "9102",
+            json!({"fsDownloadIn": {"file_qury_no": "500100F17000000000000000000001", "filename": "H50010300001_201.zip",
+            "fixmedins_code": "H50010300001"}}),
+        ),
+        (
             "1101",
             json!({"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "11010519491231002X",
             "card_sn": "", "begntime": "", "psn_cert_type": "1", "certno": "11010519491231002X", "psn_name": "张三"}}),

@@ -49,7 +49,7 @@ pub async fn call(platform: &Platform, serial: &mut u32, infno: &str, input: Val
         received_at: now,
         started: Instant::now(),
     };
-    serde_json::from_slice(&platform.national(request).await.unwrap()).unwrap()
+    serde_json::from_slice(&platform.national(request).await.unwrap().into_json()).unwrap()
 }
 
 /// The Chongqing region as the tests use it: the benefit policy versions and contribution policy
