@@ -347,3 +347,33 @@ fn unwind(v: Value) {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// An uploaded 表200 is whatever bytes the institution sent: arbitrary bytes, a truncated or
+    /// corrupted ZIP, or tab-separated text with any cells. Reading it never panics, and a
+    /// refusal names the file's field.
+    #[test]
+    fn arbitrary_exchanged_files_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..2048),
+        text in "[A-Z0-9\t\n.\\-]{0,400}",
+        cut in 0usize..400,
+        flip in any::<(usize, u8)>(),
+    ) {
+        let check_file = |result: Result<Vec<yibao_fsi::files::DetailRow>, yibao_fsi::FsiError>| {
+            if let Err(e) = result {
+                prop_assert!(e.field.starts_with("input.data.file_qury_no"), "{e}");
+            }
+            Ok(())
+        };
+        check_file(yibao_fsi::files::read_detail_file(&bytes))?;
+        check_file(yibao_fsi::files::read_detail_file(text.as_bytes()))?;
+        let mut zipped = yibao_fsi::files::zip_text("200.txt", &text).unwrap();
+        let at = flip.0 % zipped.len();
+        zipped[at] ^= flip.1;
+        check_file(yibao_fsi::files::read_detail_file(&zipped))?;
+        zipped.truncate(cut.min(zipped.len()));
+        check_file(yibao_fsi::files::read_detail_file(&zipped))?;
+    }
+}

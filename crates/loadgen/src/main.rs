@@ -43,7 +43,9 @@ struct Args {
     seed: u64,
 }
 
-#[tokio::main]
+/// One thread: the clients spend most of their time waiting on the server, and a single-threaded
+/// runtime wakes tasks without cross-thread handoffs, leaving the other cores to the server.
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = Args::parse();
     let config = yibao_loadgen::Config {

@@ -370,23 +370,9 @@ fn handle(
             return (NationalAnswer::Json(body), None);
         }
     }
-    let result = match state.institutions.get(&envelope.fixmedins_code) {
-        Some(i) if i.active => {
-            let ctx = Ctx {
-                region,
-                ids,
-                now,
-                institution: &envelope.fixmedins_code,
-                msgid: &envelope.msgid,
-                infno: &envelope.infno,
-            };
-            national::dispatch(state, &ctx, &request.input)
-        }
-        _ => Err(PlatformError::field(
-            "fixmedins_code",
-            format!("定点医药机构编号{}未登记或已暂停", envelope.fixmedins_code),
-        )),
-    };
+    let result = as_institution(state, region, ids, envelope, now, |state, ctx| {
+        national::dispatch(state, ctx, &request.input)
+    });
     let (infcode, message, store_answer, response) = match result {
         Ok(output) => (
             0,
@@ -416,6 +402,34 @@ fn handle(
     (NationalAnswer::Json(body), remembered)
 }
 
+/// Runs `work` for the envelope's institution, which must be registered and active.
+fn as_institution<T>(
+    state: &mut State,
+    region: &Region,
+    ids: &IdGenerator,
+    envelope: &Envelope,
+    now: NaiveDateTime,
+    work: impl FnOnce(&mut State, &Ctx) -> Result<T, PlatformError>,
+) -> Result<T, PlatformError> {
+    match state.institutions.get(&envelope.fixmedins_code) {
+        Some(i) if i.active => {
+            let ctx = Ctx {
+                region,
+                ids,
+                now,
+                institution: &envelope.fixmedins_code,
+                msgid: &envelope.msgid,
+                infno: &envelope.infno,
+            };
+            work(state, &ctx)
+        }
+        _ => Err(PlatformError::field(
+            "fixmedins_code",
+            format!("定点医药机构编号{}未登记或已暂停", envelope.fixmedins_code),
+        )),
+    }
+}
+
 /// 9102: the file itself, or a refusal in the interface's form. Audited like any transaction.
 fn file_download(
     state: &mut State,
@@ -427,23 +441,9 @@ fn file_download(
     input: &yibao_fsi::Input9102,
 ) -> NationalAnswer {
     let envelope = &request.envelope;
-    let result = match state.institutions.get(&envelope.fixmedins_code) {
-        Some(i) if i.active => {
-            let ctx = Ctx {
-                region,
-                ids,
-                now,
-                institution: &envelope.fixmedins_code,
-                msgid: &envelope.msgid,
-                infno: &envelope.infno,
-            };
-            crate::exchange::download(state, &ctx, input)
-        }
-        _ => Err(PlatformError::field(
-            "fixmedins_code",
-            format!("定点医药机构编号{}未登记或已暂停", envelope.fixmedins_code),
-        )),
-    };
+    let result = as_institution(state, region, ids, envelope, now, |state, ctx| {
+        crate::exchange::download(state, ctx, input)
+    });
     match result {
         Ok(file) => {
             audit(state, request, now, 0, "");

@@ -167,6 +167,10 @@ async fn national(
             .await
         }
     };
+    // The typed input is all the platform reads: the raw JSON tree is dropped here, on a
+    // request thread, instead of on the one platform thread that every request passes through.
+    let mut envelope = envelope;
+    envelope.input = serde_json::Value::Null;
     let request = NationalRequest {
         envelope,
         input,
