@@ -16,18 +16,36 @@ use yibao_settle::{FeeLine, Settlement};
 
 /// A decimal JSON number `value × 10^-scale` with exactly `scale` decimals.
 fn fixed(value: i64, scale: u32) -> Value {
-    let sign = if value < 0 { "-" } else { "" };
+    // Digits written by hand: every answer carries dozens of amounts, and `format!` with a
+    // width was a visible share of the platform thread.
     let abs = value.unsigned_abs();
     let unit = 10u64.pow(scale);
-    let text = if scale == 0 {
-        format!("{sign}{abs}")
-    } else {
-        format!("{sign}{}.{:0width$}", abs / unit, abs % unit, width = scale as usize)
-    };
+    let mut text = String::with_capacity(24);
+    if value < 0 {
+        text.push('-');
+    }
+    let whole = abs / unit;
+    let mut width = 1;
+    while width < 20 && whole >= 10u64.pow(width) {
+        width += 1;
+    }
+    push_digits(&mut text, whole, width);
+    if scale > 0 {
+        text.push('.');
+        push_digits(&mut text, abs % unit, scale);
+    }
     // Always a well-formed number; a string is the lossless fallback should that ever change.
     Number::from_str(&text)
         .map(Value::Number)
         .unwrap_or(Value::String(text))
+}
+
+/// The last `width` decimal digits of `value`, leading zeros kept.
+fn push_digits(text: &mut String, value: u64, width: u32) {
+    for p in (0..width).rev() {
+        let digit = (value / 10u64.pow(p) % 10) as u8;
+        text.push(char::from(b'0' + digit));
+    }
 }
 
 /// An amount as a JSON number with two decimals: `34790.00`.
@@ -367,5 +385,32 @@ mod tests {
             "-2.5000"
         );
         assert_eq!(fixed(i64::MIN, 2).to_string(), "-92233720368547758.08");
+        // The hand-written digits agree with `format!` across widths and scales.
+        for value in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            999_999,
+            1_000_000,
+            i64::MAX,
+            -1,
+            -100,
+            i64::MIN + 1,
+        ] {
+            for scale in [0u32, 2, 4, 6] {
+                let (abs, unit) = (value.unsigned_abs(), 10u64.pow(scale));
+                let sign = if value < 0 { "-" } else { "" };
+                let expected = if scale == 0 {
+                    format!("{sign}{abs}")
+                } else {
+                    format!("{sign}{}.{:0w$}", abs / unit, abs % unit, w = scale as usize)
+                };
+                assert_eq!(fixed(value, scale).to_string(), expected, "{value} at scale {scale}");
+            }
+        }
     }
 }

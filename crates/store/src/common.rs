@@ -36,7 +36,32 @@ pub(crate) fn date_text(d: NaiveDate) -> String {
 }
 
 pub(crate) fn time_text(t: NaiveDateTime) -> String {
-    norm_time(t).format(TIME_FORMAT).to_string()
+    // Written digit by digit rather than by `format(TIME_FORMAT)`: chrono parses the format
+    // string on every call, and every stored row has a time or two (measured: about 4% of the
+    // commit thread). `time_text_matches_chrono` holds the two to the same text.
+    let t = norm_time(t);
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        // Outside four digits chrono's form (a sign, a wider year) is the reference.
+        return t.format(TIME_FORMAT).to_string();
+    }
+    let mut out = String::with_capacity(26);
+    let mut push = |value: u32, width: u32, after: Option<char>| {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + (value / 10u32.pow(p) % 10) as u8));
+        }
+        if let Some(c) = after {
+            out.push(c);
+        }
+    };
+    push(year as u32, 4, Some('-'));
+    push(t.month(), 2, Some('-'));
+    push(t.day(), 2, Some(' '));
+    push(t.hour(), 2, Some(':'));
+    push(t.minute(), 2, Some(':'));
+    push(t.second(), 2, Some('.'));
+    push(t.nanosecond() / 1_000, 6, None);
+    out
 }
 
 fn first_day() -> NaiveDate {
@@ -1299,6 +1324,17 @@ pub(crate) fn count<R: RowAccess + ?Sized>(row: &R, table: &'static str) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn time_text_matches_chrono(days in -800_000i32..3_700_000, seconds in 0u32..86_400, nanos in 0u32..2_000_000_000) {
+            let date = NaiveDate::from_num_days_from_ce_opt(days).unwrap_or(NaiveDate::MIN);
+            let Some(t) = date.and_hms_nano_opt(seconds / 3600, seconds / 60 % 60, seconds % 60, nanos) else {
+                return Ok(());
+            };
+            proptest::prop_assert_eq!(time_text(t), norm_time(t).format(TIME_FORMAT).to_string());
+        }
+    }
 
     #[test]
     fn times_keep_microseconds_only() {
