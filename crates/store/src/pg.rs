@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange_files",
         include_str!("../migrations/postgres/0008_exchange_files.sql"),
     ),
+    (
+        9,
+        "unread_indexes",
+        include_str!("../migrations/postgres/0009_unread_indexes.sql"),
+    ),
 ];
 
 /// The most rows one rendered statement carries; longer runs are split.

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange_files",
         include_str!("../migrations/sqlite/0008_exchange_files.sql"),
     ),
+    (
+        9,
+        "unread_indexes",
+        include_str!("../migrations/sqlite/0009_unread_indexes.sql"),
+    ),
 ];
 
 /// How long a writer waits for another connection's write lock before failing.
@@ -138,15 +143,23 @@ static UPSERT_INSTITUTION: LazyLock<String> =
 static UPSERT_PERSON: LazyLock<String> =
     LazyLock::new(|| upsert_sql("persons", common::PERSON_COLUMNS, "person_no", 1));
 static INSERT_VISIT: LazyLock<String> = LazyLock::new(|| insert_sql("visits", common::VISIT_COLUMNS));
+/// Replaces a visit's columns, except the ones `visits_person_begin` is keyed by (person, begin
+/// time) and the institution, which [`UPDATE_VISIT_KEYS`] sets only when they differ. SQLite
+/// maintains an index whenever one of its columns is assigned, even to the same value; that
+/// index is keyed by person, so assigning them on each of a visit's updates (2203, settlement,
+/// cancellation) dirtied a page of its own in each batch.
 static UPDATE_VISIT: LazyLock<String> = LazyLock::new(|| {
     let sets: Vec<String> = common::VISIT_COLUMNS
         .split(',')
+        .map(str::trim)
         .enumerate()
-        .skip(1)
-        .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
+        .filter(|(_, c)| !matches!(*c, "visit_id" | "person_no" | "institution" | "begin_time"))
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
         .collect();
     format!("UPDATE visits SET {} WHERE visit_id = ?1", sets.join(", "))
 });
+static UPDATE_VISIT_KEYS: &str = "UPDATE visits SET person_no = ?2, institution = ?3, begin_time = ?4 \
+     WHERE visit_id = ?1 AND (person_no <> ?2 OR institution <> ?3 OR begin_time <> ?4)";
 static INSERT_FEE_LINE: LazyLock<String> = LazyLock::new(|| {
     let n = column_count(common::FEE_LINE_COLUMNS);
     format!(
@@ -490,6 +503,11 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
         WriteOp::UpdateVisit(r) => {
             let changed = run(conn, &UPDATE_VISIT, rusqlite::params_from_iter(visit_params(r)))?;
             expect_one(changed, common::MISSING_VISIT, &r.visit_id)?;
+            run(
+                conn,
+                UPDATE_VISIT_KEYS,
+                params![r.visit_id, r.person_no, r.institution, time_text(r.begin_time)],
+            )?;
         }
         WriteOp::InsertFeeLines(lines) => {
             for r in lines {
