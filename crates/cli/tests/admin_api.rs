@@ -550,6 +550,155 @@ fn postgres_admin_flow() {
     admin_flow(db.url());
 }
 
+/// A national-interface 9001 from `code`, signed with x-tif headers from `paas_id`/`secret`:
+/// the answer's `infcode` and `err_msg`.
+fn sign_in(server: &Server, code: &str, paas_id: &str, secret: &str) -> (i64, String) {
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let nonce = unique("n");
+    let headers = vec![
+        ("x-tif-paasid".to_owned(), paas_id.to_owned()),
+        ("x-tif-timestamp".to_owned(), timestamp.clone()),
+        ("x-tif-nonce".to_owned(), nonce.clone()),
+        (
+            "x-tif-signature".to_owned(),
+            yibao_server::sign(&timestamp, secret, &nonce),
+        ),
+    ];
+    let msgid = format!(
+        "{code}{}{:04}",
+        chrono::Local::now().format("%Y%m%d%H%M%S"),
+        rand_serial()
+    );
+    let body = json!({
+        "infno": "9001", "msgid": msgid, "fixmedins_code": code, "inf_time": "",
+        "input": { "signIn": { "opter_no": "01", "ip": "127.0.0.1" } },
+    });
+    let reply = http(
+        &server.addr,
+        "POST",
+        "/fsi/api/rsfComIfsService/callService",
+        &headers,
+        body.to_string().as_bytes(),
+    );
+    let answer: Value = serde_json::from_slice(&reply.body).expect("JSON");
+    (
+        answer["infcode"].as_i64().expect("infcode"),
+        answer["err_msg"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+fn rand_serial() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) % 10_000
+}
+
+/// A region registers its own institutions: `PUT /admin/api/institutions/{code}` takes effect
+/// for the national interface at once (new credentials, new secret, suspension), the list never
+/// shows secrets, and bad fields and a taken `paas_id` are refused by name.
+fn institution_registry(database: &str) {
+    let server = Server::start(
+        database,
+        &Options {
+            admin_token: Some(TOKEN.into()),
+            ..Options::default()
+        },
+    );
+    let admin = Admin {
+        server: &server,
+        token: Some(TOKEN.into()),
+    };
+    let code = "H50011200077";
+    let body = |secret: &str, active: bool| {
+        json!({ "name": "渝北区第七人民医院", "hosp_lv": "05", "admdvs": "500112",
+                "paas_id": "yb-h50011200077", "secret": secret, "active": active })
+    };
+    // Unknown before registration.
+    let (infcode, message) = sign_in(&server, code, "yb-h50011200077", "first-secret-1");
+    assert_eq!((infcode, message.as_str()), (-1, "非法用户: x-tif-paasid未登记"));
+
+    let path = format!("/admin/api/institutions/{code}");
+    let created = admin.call("PUT", &path, Some(&body("first-secret-1", true)));
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["institution"]["code"], code);
+    assert!(created.body["institution"].get("secret").is_none(), "{}", created.body);
+    assert_eq!(sign_in(&server, code, "yb-h50011200077", "first-secret-1").0, 0);
+
+    // A new secret replaces the old one at once.
+    assert_eq!(
+        admin.call("PUT", &path, Some(&body("second-secret-2", true))).status,
+        200
+    );
+    assert_eq!(
+        sign_in(&server, code, "yb-h50011200077", "first-secret-1").1,
+        "签名不一致"
+    );
+    assert_eq!(sign_in(&server, code, "yb-h50011200077", "second-secret-2").0, 0);
+
+    // Suspended: refused, then resumed.
+    assert_eq!(
+        admin.call("PUT", &path, Some(&body("second-secret-2", false))).status,
+        200
+    );
+    assert_eq!(
+        sign_in(&server, code, "yb-h50011200077", "second-secret-2").1,
+        "非法用户: 机构已暂停"
+    );
+    assert_eq!(
+        admin.call("PUT", &path, Some(&body("second-secret-2", true))).status,
+        200
+    );
+    assert_eq!(sign_in(&server, code, "yb-h50011200077", "second-secret-2").0, 0);
+
+    // The list: every institution, this one among them, no secrets anywhere.
+    let list = admin.ok("GET", "/admin/api/institutions", None);
+    let rows = list["institutions"].as_array().expect("institutions");
+    assert!(rows.len() > 1, "the demo institutions and the new one");
+    assert!(rows.iter().all(|r| r.get("secret").is_none()));
+    let ours = rows.iter().find(|r| r["code"] == code).expect("registered");
+    assert_eq!(ours["active"], true);
+    assert_eq!(ours["hosp_lv"], "05");
+
+    // Refusals name the field; another institution's paas_id is taken.
+    let mut taken = body("third-secret-3", true);
+    taken["paas_id"] = json!("yb-h50011200077");
+    assert_error(
+        &admin.call("PUT", "/admin/api/institutions/H50011200078", Some(&taken)),
+        409,
+        Some("paas_id"),
+    );
+    for (field, value) in [
+        ("hosp_lv", json!("15")),
+        ("admdvs", json!("5001")),
+        ("secret", json!("short")),
+        ("paas_id", json!("has space")),
+        ("name", json!("")),
+    ] {
+        let mut wrong = body("third-secret-3", true);
+        wrong[field] = value;
+        assert_error(&admin.call("PUT", &path, Some(&wrong)), 400, Some(field));
+    }
+    assert_error(
+        &admin.call("PUT", "/admin/api/institutions/X1", Some(&body("third-secret-3", true))),
+        400,
+        Some("code"),
+    );
+    // Nothing refused changed the institution.
+    assert_eq!(sign_in(&server, code, "yb-h50011200077", "second-secret-2").0, 0);
+}
+
+#[test]
+fn sqlite_institution_registry() {
+    let db = TestDb::sqlite("yibao_admin_api");
+    institution_registry(db.url());
+}
+
+#[test]
+fn postgres_institution_registry() {
+    let db = TestDb::postgres("admin_api");
+    institution_registry(db.url());
+}
+
 /// The OpenAPI description parses, and lists exactly the server's routes, each of which is
 /// routed (answers something other than the unknown-path 404).
 #[test]

@@ -20,7 +20,7 @@ use axum::extract::{DefaultBodyLimit, Path as UrlPath, RawQuery, Request, State}
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -60,6 +60,8 @@ const PERIOD_CLOSES: &str = "/admin/api/funds/period-closes";
 const EMPLOYER_ARREARS: &str = "/admin/api/employers/{credit_code}/arrears";
 const EMPLOYER_BACK_PAYMENTS: &str = "/admin/api/employers/{credit_code}/back-payments";
 const ARREARS_CHECKS: &str = "/admin/api/arrears-checks";
+const INSTITUTIONS: &str = "/admin/api/institutions";
+const INSTITUTION: &str = "/admin/api/institutions/{code}";
 const OPENAPI: &str = "/admin/api/openapi.json";
 
 /// Every admin route: method and path, the path as both axum and OpenAPI write it. The router
@@ -76,6 +78,8 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", EMPLOYER_ARREARS),
     ("POST", EMPLOYER_BACK_PAYMENTS),
     ("POST", ARREARS_CHECKS),
+    ("GET", INSTITUTIONS),
+    ("PUT", INSTITUTION),
     ("GET", OPENAPI),
 ];
 
@@ -92,6 +96,8 @@ fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
         ("POST", EMPLOYER_ARREARS) => post(employer_arrears),
         ("POST", EMPLOYER_BACK_PAYMENTS) => post(employer_back_pay),
         ("POST", ARREARS_CHECKS) => post(arrears_check),
+        ("GET", INSTITUTIONS) => get(list_institutions),
+        ("PUT", INSTITUTION) => put(register_institution),
         ("GET", OPENAPI) => get(openapi),
         _ => unreachable!("admin route {method} {path} has no handler"),
     }
@@ -834,4 +840,151 @@ mod tests {
         let bytes = runtime.block_on(axum::body::to_bytes(body, usize::MAX)).expect("body");
         serde_json::from_slice(&bytes).expect("JSON body")
     }
+}
+
+// =============================================================================================
+// Designated institutions (定点医药机构) and their interface credentials.
+
+/// The longest `paas_id` (`x-tif-paasid`, `_api_access_key`, OAuth2 client id) accepted: the
+/// gateways' header limit.
+pub const PAAS_ID_CHARS_MAX: usize = 128;
+/// The shortest and longest interface secret accepted.
+pub const SECRET_CHARS_MIN: usize = 8;
+pub const SECRET_CHARS_MAX: usize = 128;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstitutionBody {
+    name: String,
+    hosp_lv: String,
+    admdvs: String,
+    paas_id: String,
+    secret: String,
+    #[serde(default = "active_by_default")]
+    active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+/// An institution as the list shows it: everything but the secret.
+fn institution_view(i: &yibao_store::InstitutionRecord) -> Value {
+    json!({
+        "code": i.code, "name": i.name, "hosp_lv": i.hosp_lv, "admdvs": i.admdvs,
+        "paas_id": i.paas_id, "active": i.active,
+    })
+}
+
+/// The record a registration asks for, or the field it gets wrong.
+fn institution_record(code: &str, b: InstitutionBody) -> Result<yibao_store::InstitutionRecord, Refusal> {
+    let field = |name: &str, message: String| bad_request(Some(name.to_owned()), message);
+    let bytes = code.as_bytes();
+    if bytes.len() != 12 || !matches!(bytes[0], b'H' | b'P') || !bytes[1..].iter().all(u8::is_ascii_digit) {
+        return Err(field(
+            "code",
+            "定点医药机构编号应为H(医疗机构)或P(药店)加11位数字,如H50010200001".into(),
+        ));
+    }
+    let name = b.name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(field("name", "机构名称应为1至200个字符,不含控制字符".into()));
+    }
+    let level_ok = b.hosp_lv.len() == 2
+        && b.hosp_lv.bytes().all(|c| c.is_ascii_digit())
+        && (1..=14).contains(&b.hosp_lv.parse::<u8>().unwrap_or(0));
+    if !level_ok {
+        return Err(field("hosp_lv", "医院等级应为01至14的两位代码(药店为11)".into()));
+    }
+    if b.admdvs.len() != 6 || !b.admdvs.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(field("admdvs", "医保区划应为6位数字".into()));
+    }
+    let visible = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic());
+    if !visible(&b.paas_id) || b.paas_id.len() > PAAS_ID_CHARS_MAX {
+        return Err(field(
+            "paas_id",
+            format!("接入标识应为1至{PAAS_ID_CHARS_MAX}个可见ASCII字符"),
+        ));
+    }
+    if !visible(&b.secret) || !(SECRET_CHARS_MIN..=SECRET_CHARS_MAX).contains(&b.secret.len()) {
+        return Err(field(
+            "secret",
+            format!("接入密钥应为{SECRET_CHARS_MIN}至{SECRET_CHARS_MAX}个可见ASCII字符"),
+        ));
+    }
+    Ok(yibao_store::InstitutionRecord {
+        code: code.to_owned(),
+        name: name.to_owned(),
+        hosp_lv: b.hosp_lv,
+        admdvs: b.admdvs,
+        paas_id: b.paas_id,
+        secret: b.secret,
+        active: b.active,
+    })
+}
+
+/// `GET /admin/api/institutions`: every registered institution, in code order, without secrets.
+async fn list_institutions(State(app): State<AppState>) -> Response {
+    match app.platform.institutions().await {
+        Ok(mut list) => {
+            list.sort_by(|a, b| a.code.cmp(&b.code));
+            let rows: Vec<Value> = list.iter().map(institution_view).collect();
+            json_body(StatusCode::OK, &json!({ "institutions": rows }))
+        }
+        Err(e) => platform_error(e),
+    }
+}
+
+/// `PUT /admin/api/institutions/{code}`: registers an institution or replaces its details,
+/// credentials and status. Its requests are authenticated with the new credentials as soon as
+/// the answer arrives (tokens issued before stay valid unless the secret changed or the
+/// institution was suspended). A `paas_id` may belong to one institution only.
+async fn register_institution(
+    State(app): State<AppState>,
+    UrlPath(code): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond(
+        async {
+            let body: InstitutionBody = parse_body(body)?;
+            let record = institution_record(&code, body)?;
+            let existing = app
+                .platform
+                .institutions()
+                .await
+                .map_err(|e| Box::new(platform_error(e)))?;
+            if let Some(other) = existing
+                .iter()
+                .find(|i| i.paas_id == record.paas_id && i.code != record.code)
+            {
+                return Err(Box::new(error_response(
+                    StatusCode::CONFLICT,
+                    format!("接入标识{}已由机构{}使用", record.paas_id, other.code),
+                    Some("paas_id".into()),
+                )));
+            }
+            let created = !existing.iter().any(|i| i.code == record.code);
+            let view = institution_view(&record);
+            app.platform
+                .upsert_institutions(vec![record])
+                .await
+                .map_err(|e| Box::new(platform_error(e)))?;
+            // The new credentials take effect for the next request: the verifier is rebuilt
+            // from the platform's list, which now holds the durable record.
+            if let Some(credentials) = &app.credentials {
+                let institutions = app
+                    .platform
+                    .institutions()
+                    .await
+                    .map_err(|e| Box::new(platform_error(e)))?;
+                credentials
+                    .write()
+                    .expect("credentials lock")
+                    .replace_institutions(institutions);
+            }
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(json_body(status, &json!({ "institution": view })))
+        }
+        .await,
+    )
 }
