@@ -1928,7 +1928,8 @@ fn file_exchange(db: &str) {
     );
 
     // The multipart form keeps the same file; its name comes from the part.
-    let form = upload_form(&his, "表200.zip", &zipped);
+    // A client that sends its local path keeps only the name.
+    let form = upload_form(&his, "/home/his/out/表200.zip", &zipped);
     let form_no = str_of(form.output(), "file_qury_no").to_owned();
     assert_eq!(form.output()["filename"], "表200.zip");
     assert_eq!(download(&his, &form_no).unwrap(), zipped);

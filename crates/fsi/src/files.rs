@@ -154,6 +154,10 @@ pub fn read_detail_file(bytes: &[u8]) -> Result<Vec<DetailRow>, FsiError> {
             if cell.is_empty() || cell == "null" {
                 return Err(FsiError::missing(at(column)));
             }
+            // The cell is echoed into the 表201, a tab- and line-separated file.
+            if cell.chars().any(char::is_control) {
+                return Err(FsiError::new(at(column), "不能含控制字符"));
+            }
             if cell.chars().count() > crate::limits::ID_CHARS {
                 return Err(FsiError::new(
                     at(column),
@@ -260,6 +264,10 @@ mod tests {
             (
                 "S1\tM1\tP1\t1\t0\t0\t2",
                 "input.data.file_qury_no(第1行refd_setl_flag): 应为0或1",
+            ),
+            (
+                "S1\u{7}X\tM1\tP1\t1\t0\t0\t0",
+                "input.data.file_qury_no(第1行setl_id): 不能含控制字符",
             ),
         ];
         for (text, expected) in cases {

@@ -10,7 +10,7 @@ use yibao_codes::ItemKind;
 use yibao_fsi::files::{self, DetailResult, DetailRow, ResultRow};
 use yibao_fsi::output::{datetime_text, price_number, ratio_number};
 use yibao_money::Money;
-use yibao_store::{ExchangeFileRecord, SettlementFilter, SettlementRecord, SettlementStatus, WriteOp};
+use yibao_store::{ExchangeFileRecord, SettlementFilter, SettlementRecord, WriteOp, EXCHANGE_FILE_BYTES_MAX};
 
 use crate::service::Ctx;
 use crate::state::State;
@@ -32,9 +32,37 @@ pub struct DownloadedFile {
     pub bytes: Vec<u8>,
 }
 
+/// Live files one institution may hold, and their bytes: what one institution keeps (a loop of
+/// uploads or catalog downloads) cannot fill the disk for the others.
+pub const FILES_PER_INSTITUTION_MAX: i64 = 1_000;
+pub const FILE_BYTES_PER_INSTITUTION_MAX: i64 = 256 * 1024 * 1024;
+
 /// Queues a file for the institution and says where to fetch it (`file_qury_no`, `filename`,
-/// `dld_endtime`).
-fn keep(state: &mut State, ctx: &Ctx, filename: String, origin: &str, bytes: Vec<u8>) -> (String, String, String) {
+/// `dld_endtime`). Refused, changing nothing, when the file is larger than the store keeps or
+/// the institution's files would pass their limits (files of the batch being built are not
+/// counted yet: a batch is at most a few hundred requests).
+fn keep(
+    state: &mut State,
+    ctx: &Ctx,
+    filename: String,
+    origin: &str,
+    bytes: Vec<u8>,
+) -> Result<(String, String, String), PlatformError> {
+    if bytes.len() > EXCHANGE_FILE_BYTES_MAX {
+        return Err(PlatformError::rule(format!(
+            "文件{}字节,超过平台保存上限{EXCHANGE_FILE_BYTES_MAX}字节,请缩短对账期间",
+            bytes.len()
+        )));
+    }
+    let (count, used) = state
+        .store
+        .exchange_file_usage(ctx.institution, ctx.now)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    if count >= FILES_PER_INSTITUTION_MAX || used + bytes.len() as i64 > FILE_BYTES_PER_INSTITUTION_MAX {
+        return Err(PlatformError::rule(format!(
+            "本机构未过期文件{count}个共{used}字节,已达上限({FILES_PER_INSTITUTION_MAX}个或{FILE_BYTES_PER_INSTITUTION_MAX}字节),请待文件过期后再试"
+        )));
+    }
     let file_no = ctx.ids.issue('F');
     let expires_at = ctx.now + Duration::days(EXCHANGE_FILE_KEEP_DAYS);
     state.pending.push(WriteOp::InsertExchangeFile(ExchangeFileRecord {
@@ -46,7 +74,7 @@ fn keep(state: &mut State, ctx: &Ctx, filename: String, origin: &str, bytes: Vec
         created_at: ctx.now,
         expires_at,
     }));
-    (file_no, filename, datetime_text(expires_at))
+    Ok((file_no, filename, datetime_text(expires_at)))
 }
 
 /// 9101 文件上传.
@@ -59,7 +87,7 @@ pub fn upload(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input9101) -> Result<
             ));
         }
     }
-    let (file_no, filename, until) = keep(state, ctx, i.filename.clone(), ORIGIN_UPLOAD, i.bytes.clone());
+    let (file_no, filename, until) = keep(state, ctx, i.filename.clone(), ORIGIN_UPLOAD, i.bytes.clone())?;
     Ok(json!({
         "file_qury_no": file_no,
         "filename": filename,
@@ -111,39 +139,39 @@ struct Amounts {
     account: Money,
 }
 
-/// One row the centre expects in the institution's file: a settlement, and for a cancelled one
-/// its refund row with the amounts negated.
+/// One row the centre expects in the institution's file: a settlement made in the period, or
+/// the refund of one cancelled in the period (whenever it was made), with the amounts negated.
 struct CentreRow<'a> {
     settlement: &'a SettlementRecord,
     refund: bool,
     amounts: Amounts,
 }
 
-fn centre_rows(settlements: &[SettlementRecord]) -> Vec<CentreRow<'_>> {
-    let mut rows = Vec::with_capacity(settlements.len());
-    for s in settlements {
-        let amounts = Amounts {
-            total: s.total,
-            fund: s.fund_total,
-            account: s.account_pay + s.mutual_aid_pay,
-        };
+fn centre_rows<'a>(settled: &'a [SettlementRecord], cancelled: &'a [SettlementRecord]) -> Vec<CentreRow<'a>> {
+    let amounts = |s: &SettlementRecord| Amounts {
+        total: s.total,
+        fund: s.fund_total,
+        account: s.account_pay + s.mutual_aid_pay,
+    };
+    let mut rows = Vec::with_capacity(settled.len() + cancelled.len());
+    for s in settled {
         rows.push(CentreRow {
             settlement: s,
             refund: false,
-            amounts,
+            amounts: amounts(s),
         });
-        if s.status == SettlementStatus::Cancelled {
-            let zero = Money::ZERO;
-            rows.push(CentreRow {
-                settlement: s,
-                refund: true,
-                amounts: Amounts {
-                    total: zero - amounts.total,
-                    fund: zero - amounts.fund,
-                    account: zero - amounts.account,
-                },
-            });
-        }
+    }
+    for s in cancelled {
+        let a = amounts(s);
+        rows.push(CentreRow {
+            settlement: s,
+            refund: true,
+            amounts: Amounts {
+                total: Money::ZERO - a.total,
+                fund: Money::ZERO - a.fund,
+                account: Money::ZERO - a.account,
+            },
+        });
     }
     rows
 }
@@ -189,11 +217,11 @@ fn centre_result(centre: &CentreRow, result: DetailResult, memo: Option<String>)
         psn_no: s.person_no.clone(),
         mdtrt_id: s.visit_id.clone(),
         setl_id: s.settlement_id.clone(),
-        msgid: Some(if centre.refund {
-            s.cancel_msgid.clone().unwrap_or_default()
+        msgid: if centre.refund {
+            s.cancel_msgid.clone()
         } else {
-            s.msgid.clone()
-        }),
+            Some(s.msgid.clone())
+        },
         stmt_rslt: result,
         refd_setl_flag: centre.refund,
         memo,
@@ -267,15 +295,25 @@ pub fn reconcile_detail(
     let theirs = files::read_detail_file(&file.bytes)?;
     let mut every = filter.clone();
     every.in_force_only = false;
-    let settlements = state
+    let too_many = || {
+        PlatformError::field(
+            "input.data.stmt_enddate",
+            format!("对账期间结算或退费超过{DETAIL_SETTLEMENTS_MAX}笔,请缩短对账期间"),
+        )
+    };
+    let settled = state
         .store
         .settlements(&every, DETAIL_SETTLEMENTS_MAX + 1)
         .map_err(|e| PlatformError::internal(e.to_string()))?;
-    if settlements.len() as i64 > DETAIL_SETTLEMENTS_MAX {
-        return Err(PlatformError::field(
-            "input.data.stmt_enddate",
-            format!("对账期间结算超过{DETAIL_SETTLEMENTS_MAX}笔,请缩短对账期间"),
-        ));
+    if settled.len() as i64 > DETAIL_SETTLEMENTS_MAX {
+        return Err(too_many());
+    }
+    let cancelled = state
+        .store
+        .settlements_cancelled(&every, DETAIL_SETTLEMENTS_MAX + 1)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    if cancelled.len() as i64 > DETAIL_SETTLEMENTS_MAX {
+        return Err(too_many());
     }
     let mut in_force = filter;
     in_force.in_force_only = true;
@@ -283,7 +321,7 @@ pub fn reconcile_detail(
         .store
         .settlement_totals(&in_force)
         .map_err(|e| PlatformError::internal(e.to_string()))?;
-    let centre = centre_rows(&settlements);
+    let centre = centre_rows(&settled, &cancelled);
     let rows = match_rows(&centre, &theirs);
     let count = |r: DetailResult| rows.iter().filter(|row| row.stmt_rslt == r).count();
     let (balanced, only_centre, only_institution, differs) = (
@@ -299,7 +337,7 @@ pub fn reconcile_detail(
     let all_rows_agree = balanced == rows.len();
     let name = format!("{}_201.txt", i.file_qury_no);
     let zipped = files::result_file(&name, &rows)?;
-    let (file_no, filename, until) = keep(state, ctx, format!("{name}.zip"), ORIGIN_RECONCILIATION, zipped);
+    let (file_no, filename, until) = keep(state, ctx, format!("{name}.zip"), ORIGIN_RECONCILIATION, zipped)?;
     Ok(json!({
         "stmtinfo": {
             "setl_optins": i.setl_optins,
@@ -363,7 +401,7 @@ pub fn catalog_download(state: &mut State, ctx: &Ctx, infno: &str) -> Result<Val
     }
     let name = format!("{infno}_{}.txt", ctx.now.format("%Y%m%d%H%M%S"));
     let zipped = files::zip_text(&name, &text)?;
-    let (file_no, filename, until) = keep(state, ctx, format!("{name}.zip"), ORIGIN_CATALOG, zipped);
+    let (file_no, filename, until) = keep(state, ctx, format!("{name}.zip"), ORIGIN_CATALOG, zipped)?;
     Ok(json!({
         "file_qury_no": file_no,
         "filename": filename,

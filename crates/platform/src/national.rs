@@ -20,6 +20,9 @@ pub fn changes_state(input: &T) -> bool {
         T::SignIn(_)
             | T::SignOut(_)
             | T::PersonInfo(_)
+            // A catalog download makes a fresh file each time: replaying an old answer could
+            // hand back a file number that has expired.
+            | T::CatalogDownload(_)
             | T::FileDownload(_)
             | T::CatalogQuery(_)
             | T::Dictionary(_)

@@ -935,6 +935,12 @@ async fn list_institutions(State(app): State<AppState>) -> Response {
     }
 }
 
+/// Registrations one at a time: the `paas_id` check, the write and the refresh of the
+/// verifier's credentials happen together, so two registrations cannot both take one `paas_id`,
+/// and an earlier list of institutions is never installed over a later one (a rotated secret
+/// would come back). The store's unique index on `paas_id` refuses a duplicate as well.
+static REGISTRATION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `PUT /admin/api/institutions/{code}`: registers an institution or replaces its details,
 /// credentials and status. Its requests are authenticated with the new credentials as soon as
 /// the answer arrives (tokens issued before stay valid unless the secret changed or the
@@ -948,6 +954,7 @@ async fn register_institution(
         async {
             let body: InstitutionBody = parse_body(body)?;
             let record = institution_record(&code, body)?;
+            let _registration = REGISTRATION.lock().await;
             let existing = app
                 .platform
                 .institutions()

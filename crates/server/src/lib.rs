@@ -258,7 +258,10 @@ async fn read_upload_form(body: Bytes, boundary: String) -> Result<UploadForm, S
             return Err(format!("body: multipart表单超过{FORM_PARTS_MAX}个部分"));
         }
         let name = field.name().unwrap_or("").to_owned();
-        let filename = field.file_name().map(str::to_owned);
+        // Browsers and some clients send the whole client-side path (`C:\\HIS\\200.zip`).
+        let filename = field
+            .file_name()
+            .map(|name| name.rsplit(['/', '\\']).next().unwrap_or(name).to_owned());
         let bytes = field
             .bytes()
             .await

@@ -719,12 +719,24 @@ const SETTLEMENT_TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(total), 0) A
 /// first instant, last instant, the insurance code if filtered, the clearing type if filtered,
 /// and for the listing the limit.
 pub(crate) fn settlement_query(filter: &SettlementFilter, totals: bool) -> String {
+    settlement_query_on(filter, totals, "settled_at")
+}
+
+/// [`settlement_query`] with the dates applying to `cancelled_at`: the settlements cancelled in
+/// the period, whenever they were made (`Store::settlements_cancelled`).
+pub(crate) fn cancelled_settlement_query(filter: &SettlementFilter) -> String {
+    settlement_query_on(filter, false, "cancelled_at")
+}
+
+fn settlement_query_on(filter: &SettlementFilter, totals: bool, date_column: &str) -> String {
     let mut sql = if totals {
         format!("{SETTLEMENT_TOTALS} FROM settlements")
     } else {
         format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements")
     };
-    sql.push_str(" WHERE institution = $1 AND settled_at >= $2 AND settled_at <= $3");
+    sql.push_str(&format!(
+        " WHERE institution = $1 AND {date_column} >= $2 AND {date_column} <= $3"
+    ));
     let mut n = 3;
     if filter.insurance.is_some() {
         n += 1;
@@ -739,7 +751,7 @@ pub(crate) fn settlement_query(filter: &SettlementFilter, totals: bool) -> Strin
     }
     if !totals {
         n += 1;
-        sql.push_str(&format!(" ORDER BY settled_at, settlement_id LIMIT ${n}"));
+        sql.push_str(&format!(" ORDER BY {date_column}, settlement_id LIMIT ${n}"));
     }
     sql
 }

@@ -148,6 +148,9 @@ pub trait Store: Send {
     fn settlements(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>>;
     /// Count and sums of the settlements matching the filter.
     fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals>;
+    /// Settlements the filter's institution cancelled within its dates (by `cancelled_at`,
+    /// whenever they were made), oldest cancellation first; `in_force_only` is ignored.
+    fn settlements_cancelled(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>>;
     fn message(&mut self, msgid: &str) -> Result<Option<MessageRecord>>;
     /// The processed messages among `msgids` (at most `MESSAGES_LOOKUP_MAX`), in no particular
     /// order: one round trip for a whole batch of requests.
@@ -162,6 +165,8 @@ pub trait Store: Send {
     /// An exchanged file by its `file_qury_no` (expired or not: the caller tells the institution
     /// which).
     fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>>;
+    /// How many files an institution holds that have not expired at `now`, and their bytes.
+    fn exchange_file_usage(&mut self, institution: &str, now: chrono::NaiveDateTime) -> Result<(i64, i64)>;
     /// The most recently imported reference table set of a kind (`chs-drg`).
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>>;
     fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>>;

@@ -55,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "unread_indexes",
         include_str!("../migrations/postgres/0009_unread_indexes.sql"),
     ),
+    (
+        10,
+        "institution_keys",
+        include_str!("../migrations/postgres/0010_institution_keys.sql"),
+    ),
 ];
 
 /// The most rows one rendered statement carries; longer runs are split.
@@ -150,6 +155,25 @@ impl RowAccess for postgres::Row {
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 impl PostgresStore {
+    /// Settlements by a listing query of [`common::settlement_query`]'s shape (institution, two
+    /// instants, optional insurance and clearing type, limit).
+    fn settlements_by(&mut self, filter: &SettlementFilter, limit: i64, sql: &str) -> Result<Vec<SettlementRecord>> {
+        let Some((lo, hi)) = common::day_range(filter.from, filter.to) else {
+            return Ok(Vec::new());
+        };
+        let insurance = filter.insurance.map(|i| i.code());
+        let limit = common::non_negative(limit);
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&filter.institution, &lo, &hi];
+        if let Some(insurance) = &insurance {
+            params.push(insurance);
+        }
+        if let Some(clearing_type) = &filter.clearing_type {
+            params.push(clearing_type);
+        }
+        params.push(&limit);
+        self.query_all(sql, &params, common::settlement)
+    }
+
     /// Connects by URL (`postgres://user@host:port/db`, libpq's URL form, plus our `schema=`).
     /// Plain TCP or Unix socket, no TLS.
     pub fn connect(url: &str) -> Result<PostgresStore> {
@@ -1895,21 +1919,15 @@ impl Store for PostgresStore {
     }
 
     fn settlements(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>> {
-        let Some((lo, hi)) = common::day_range(filter.from, filter.to) else {
-            return Ok(Vec::new());
+        self.settlements_by(filter, limit, &common::settlement_query(filter, false))
+    }
+
+    fn settlements_cancelled(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>> {
+        let every = SettlementFilter {
+            in_force_only: false,
+            ..filter.clone()
         };
-        let insurance = filter.insurance.map(|i| i.code());
-        let limit = common::non_negative(limit);
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&filter.institution, &lo, &hi];
-        if let Some(insurance) = &insurance {
-            params.push(insurance);
-        }
-        if let Some(clearing_type) = &filter.clearing_type {
-            params.push(clearing_type);
-        }
-        params.push(&limit);
-        let sql = common::settlement_query(filter, false);
-        self.query_all(&sql, &params, common::settlement)
+        self.settlements_by(&every, limit, &common::cancelled_settlement_query(&every))
     }
 
     fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals> {
@@ -1950,6 +1968,14 @@ impl Store for PostgresStore {
 
     fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>> {
         self.query_opt(common::Q_EXCHANGE_FILE, &[&file_no], common::exchange_file)
+    }
+
+    fn exchange_file_usage(&mut self, institution: &str, now: NaiveDateTime) -> Result<(i64, i64)> {
+        const Q: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(octet_length(bytes)), 0) AS BIGINT) \
+                         FROM exchange_files WHERE institution = $1 AND expires_at >= $2";
+        let stmt = self.statement(Q)?;
+        let row = self.client.query_one(&stmt, &[&institution, &now]).map_err(pg_err)?;
+        Ok((row.get(0), row.get(1)))
     }
 
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "unread_indexes",
         include_str!("../migrations/sqlite/0009_unread_indexes.sql"),
     ),
+    (
+        10,
+        "institution_keys",
+        include_str!("../migrations/sqlite/0010_institution_keys.sql"),
+    ),
 ];
 
 /// How long a writer waits for another connection's write lock before failing.
@@ -949,6 +954,18 @@ impl Store for SqliteStore {
         self.query_all(&sql, rusqlite::params_from_iter(params), |r| common::settlement(r))
     }
 
+    fn settlements_cancelled(&mut self, filter: &SettlementFilter, limit: i64) -> Result<Vec<SettlementRecord>> {
+        let every = SettlementFilter {
+            in_force_only: false,
+            ..filter.clone()
+        };
+        let Some(params) = filter_params(&every, Some(limit)) else {
+            return Ok(Vec::new());
+        };
+        let sql = common::cancelled_settlement_query(&every);
+        self.query_all(&sql, rusqlite::params_from_iter(params), |r| common::settlement(r))
+    }
+
     fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals> {
         let Some(params) = filter_params(filter, None) else {
             return Ok(SettlementTotals::default());
@@ -995,6 +1012,14 @@ impl Store for SqliteStore {
 
     fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>> {
         self.query_opt(common::Q_EXCHANGE_FILE, [file_no], |r| common::exchange_file(r))
+    }
+
+    fn exchange_file_usage(&mut self, institution: &str, now: chrono::NaiveDateTime) -> Result<(i64, i64)> {
+        const Q: &str = "SELECT COUNT(*), COALESCE(SUM(length(bytes)), 0) FROM exchange_files \
+                         WHERE institution = ?1 AND expires_at >= ?2";
+        self.conn
+            .query_row(Q, params![institution, time_text(now)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_err)
     }
 
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {

@@ -489,7 +489,7 @@ mod cases {
         assert_eq!(s.person_count().unwrap(), 2);
         assert_eq!(s.institution("H1").unwrap(), Some(institution("H1")));
         if let Some(n) = h.raw_count("SELECT COUNT(*) FROM schema_migrations") {
-            assert_eq!(n, 9, "one row per migration");
+            assert_eq!(n, 10, "one row per migration");
         }
     }
 
@@ -1389,6 +1389,15 @@ mod cases {
             cancel_msgid: "C5".into(),
         });
         commit(s, ops);
+        // S3, made in December, is cancelled in February; S5 was cancelled in January.
+        commit(
+            s,
+            vec![WriteOp::CancelSettlement {
+                settlement_id: "S3".into(),
+                cancelled_at: t(2024, 2, 3, 9, 0, 0),
+                cancel_msgid: "C3".into(),
+            }],
+        );
 
         let january = SettlementFilter {
             institution: "H1".into(),
@@ -1421,6 +1430,28 @@ mod cases {
             ..january.clone()
         };
         assert_eq!(ids(s, &in_force, 100), ["S1", "S7", "S2"]);
+        // Refunds by the day they happened, whenever the settlement was made.
+        let cancelled = |s: &mut dyn Store, f: &SettlementFilter| -> Vec<String> {
+            s.settlements_cancelled(f, 100)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.settlement_id)
+                .collect()
+        };
+        assert_eq!(cancelled(s, &in_force), ["S5"], "in_force_only does not apply");
+        let february = SettlementFilter {
+            from: d(2024, 2, 1),
+            to: d(2024, 2, 29),
+            ..january.clone()
+        };
+        assert_eq!(cancelled(s, &february), ["S3"]);
+        assert_eq!(ids(s, &february, 100), ["S4"], "made in February: S4 only");
+        let december = SettlementFilter {
+            from: d(2023, 12, 1),
+            to: d(2023, 12, 31),
+            ..january.clone()
+        };
+        assert!(cancelled(s, &december).is_empty());
         assert_eq!(
             s.settlement_totals(&in_force).unwrap().total,
             Money::from_fen(1000 + 2000 + 64000)

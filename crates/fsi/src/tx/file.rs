@@ -105,11 +105,12 @@ fn check_filename(name: &str, path: &str) -> Result<(), FsiError> {
 fn decode_bytes(value: &Value, path: &str) -> Result<Vec<u8>, FsiError> {
     match value {
         Value::String(text) => {
-            // Base64 grows 4/3: refuse before decoding what could not fit anyway.
-            if text.len() > FILE_BYTES_MAX / 3 * 4 + 8 {
+            // MIME Base64 wraps lines: the breaks do not count. Base64 grows 4/3, so what is
+            // longer could not fit anyway and is refused before decoding.
+            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            if compact.len() > FILE_BYTES_MAX.div_ceil(3) * 4 {
                 return Err(FsiError::new(path, format!("文件超过上限{FILE_BYTES_MAX}字节")));
             }
-            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
             base64::engine::general_purpose::STANDARD
                 .decode(compact.as_bytes())
                 .map_err(|_| FsiError::new(path, "应为Base64编码的文件内容或字节数组"))
@@ -150,6 +151,24 @@ mod tests {
         assert_eq!(Input9101::parse(&unsigned).unwrap().bytes, vec![80, 75, 255]);
         let signed = json!({"fsUploadIn": {"in": [80, 75, -1], "filename": "a.zip"}});
         assert_eq!(Input9101::parse(&signed).unwrap().bytes, vec![80, 75, 255]);
+    }
+
+    #[test]
+    fn wrapped_base64_counts_without_its_line_breaks() {
+        use base64::Engine;
+        let file = vec![7u8; FILE_BYTES_MAX];
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&file);
+        // MIME wraps at 76 columns with CRLF: longer than the limit's Base64, the same bytes.
+        let wrapped: String = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|line| format!("{}\r\n", std::str::from_utf8(line).unwrap()))
+            .collect();
+        let input = json!({"fsUploadIn": {"in": wrapped, "filename": "a.zip"}});
+        assert_eq!(Input9101::parse(&input).unwrap().bytes.len(), FILE_BYTES_MAX);
+        let over = base64::engine::general_purpose::STANDARD.encode(vec![7u8; FILE_BYTES_MAX + 1]);
+        let error = Input9101::parse(&json!({"fsUploadIn": {"in": over, "filename": "a.zip"}})).unwrap_err();
+        assert!(error.to_string().contains("超过上限"), "{error}");
     }
 
     #[test]
