@@ -77,16 +77,20 @@ fn keep(
     Ok((file_no, filename, datetime_text(expires_at)))
 }
 
+/// A node's own `fixmedins_code`, when sent, must be the envelope's.
+fn same_institution(ctx: &Ctx, code: Option<&str>, field: &str) -> Result<(), PlatformError> {
+    match code {
+        Some(code) if code != ctx.institution => Err(PlatformError::field(
+            field,
+            format!("机构编号{code}与报文的fixmedins_code{}不符", ctx.institution),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// 9101 文件上传.
 pub fn upload(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input9101) -> Result<Value, PlatformError> {
-    if let Some(code) = &i.fixmedins_code {
-        if code != ctx.institution {
-            return Err(PlatformError::field(
-                "input.fsUploadIn.fixmedins_code",
-                format!("机构编号{code}与报文的fixmedins_code{}不符", ctx.institution),
-            ));
-        }
-    }
+    same_institution(ctx, i.fixmedins_code.as_deref(), "input.fsUploadIn.fixmedins_code")?;
     let (file_no, filename, until) = keep(state, ctx, i.filename.clone(), ORIGIN_UPLOAD, i.bytes.clone())?;
     Ok(json!({
         "file_qury_no": file_no,
@@ -116,14 +120,7 @@ fn own_file(state: &mut State, ctx: &Ctx, file_no: &str, field: &str) -> Result<
 
 /// 9102 文件下载.
 pub fn download(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input9102) -> Result<DownloadedFile, PlatformError> {
-    if let Some(code) = &i.fixmedins_code {
-        if code != ctx.institution {
-            return Err(PlatformError::field(
-                "input.fsDownloadIn.fixmedins_code",
-                format!("机构编号{code}与报文的fixmedins_code{}不符", ctx.institution),
-            ));
-        }
-    }
+    same_institution(ctx, i.fixmedins_code.as_deref(), "input.fsDownloadIn.fixmedins_code")?;
     let file = own_file(state, ctx, &i.file_qury_no, "input.fsDownloadIn.file_qury_no")?;
     Ok(DownloadedFile {
         filename: file.filename,

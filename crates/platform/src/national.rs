@@ -48,7 +48,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
         T::SignOut(_) => Ok(Some(json!({ "signoutoutb": { "sign_time": datetime_text(ctx.now) } }))),
         T::PersonInfo(i) => person_info(state, ctx, i).map(Some),
         T::BenefitCheck(i) => benefit_check(state, ctx, i).map(Some),
-        T::CatalogQuery(_) => catalog_rows(ctx, input).map(Some),
+        T::CatalogQuery(q) => catalog_rows(ctx, q).map(Some),
         T::CatalogDownload(_) => crate::exchange::catalog_download(state, ctx, ctx.infno).map(Some),
         T::FileUpload(i) => crate::exchange::upload(state, ctx, i).map(Some),
         // Answered with the file itself, by `Platform::download`, not with an output node.
@@ -532,19 +532,16 @@ fn benefit_check(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2001) -> Resu
     )
 }
 
-fn catalog_rows(ctx: &Ctx, input: &T) -> Result<Value, PlatformError> {
+fn catalog_rows(ctx: &Ctx, query: &yibao_fsi::Input1312) -> Result<Value, PlatformError> {
     // 1312: catalog rows in code order, one code or all, at most CATALOG_ROWS_MAX per call. The
     // full downloads (1301–1321) are files ([`crate::exchange::catalog_download`]).
     const CATALOG_ROWS_MAX: usize = 1000;
-    let wanted = match input {
-        T::CatalogQuery(q) => q.hilist_code.clone(),
-        _ => None,
-    };
+    let wanted = query.hilist_code.as_deref();
     let mut items: Vec<&yibao_catalog::CatalogItem> = ctx
         .region
         .catalog
         .iter()
-        .filter(|item| wanted.as_deref().is_none_or(|c| item.code.as_str() == c))
+        .filter(|item| wanted.is_none_or(|c| item.code.as_str() == c))
         .collect();
     items.sort_by(|a, b| a.code.cmp(&b.code));
     let rows: Vec<Value> = items

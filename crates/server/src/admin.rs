@@ -972,18 +972,16 @@ async fn register_institution(
             }
             let created = !existing.iter().any(|i| i.code == record.code);
             let view = institution_view(&record);
+            // The list the verifier gets once the record is durable: registrations are the only
+            // writers of institutions and run one at a time, so it is `existing` with this one.
+            let mut institutions: Vec<_> = existing.into_iter().filter(|i| i.code != record.code).collect();
+            institutions.push(record.clone());
             app.platform
                 .upsert_institutions(vec![record])
                 .await
                 .map_err(|e| Box::new(platform_error(e)))?;
-            // The new credentials take effect for the next request: the verifier is rebuilt
-            // from the platform's list, which now holds the durable record.
+            // The new credentials take effect for the next request.
             if let Some(credentials) = &app.credentials {
-                let institutions = app
-                    .platform
-                    .institutions()
-                    .await
-                    .map_err(|e| Box::new(platform_error(e)))?;
                 credentials
                     .write()
                     .expect("credentials lock")

@@ -201,14 +201,13 @@ fn file_response(file: DownloadedFile) -> Response {
             }
         })
         .collect();
-    let mut encoded = String::with_capacity(file.filename.len() * 3);
-    for b in file.filename.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    // RFC 5987 `attr-char`s stay as they are; every other byte is percent-encoded.
+    const NOT_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(&file.filename, NOT_ATTR_CHAR);
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     (
         StatusCode::OK,

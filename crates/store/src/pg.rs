@@ -158,19 +158,10 @@ impl PostgresStore {
     /// Settlements by a listing query of [`common::settlement_query`]'s shape (institution, two
     /// instants, optional insurance and clearing type, limit).
     fn settlements_by(&mut self, filter: &SettlementFilter, limit: i64, sql: &str) -> Result<Vec<SettlementRecord>> {
-        let Some((lo, hi)) = common::day_range(filter.from, filter.to) else {
+        let Some(params) = filter_params(filter, Some(limit)) else {
             return Ok(Vec::new());
         };
-        let insurance = filter.insurance.map(|i| i.code());
-        let limit = common::non_negative(limit);
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&filter.institution, &lo, &hi];
-        if let Some(insurance) = &insurance {
-            params.push(insurance);
-        }
-        if let Some(clearing_type) = &filter.clearing_type {
-            params.push(clearing_type);
-        }
-        params.push(&limit);
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
         self.query_all(sql, &params, common::settlement)
     }
 
@@ -1322,6 +1313,24 @@ impl Values for Row<'_> {
     }
 }
 
+/// The parameters of a [`common::settlement_query`]: institution, the first and last instants of
+/// the dates, the insurance and clearing type when filtered, and the limit of a listing; `None`
+/// when the dates hold no storable instant.
+fn filter_params(filter: &SettlementFilter, limit: Option<i64>) -> Option<Vec<Box<dyn ToSql + Sync>>> {
+    let (lo, hi) = common::day_range(filter.from, filter.to)?;
+    let mut params: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(filter.institution.clone()), Box::new(lo), Box::new(hi)];
+    if let Some(insurance) = filter.insurance {
+        params.push(Box::new(insurance.code()));
+    }
+    if let Some(clearing_type) = &filter.clearing_type {
+        params.push(Box::new(clearing_type.clone()));
+    }
+    if let Some(limit) = limit {
+        params.push(Box::new(common::non_negative(limit)));
+    }
+    Some(params)
+}
+
 /// What starts binary COPY data: the signature, no flags, no header extension.
 const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
@@ -1931,17 +1940,10 @@ impl Store for PostgresStore {
     }
 
     fn settlement_totals(&mut self, filter: &SettlementFilter) -> Result<SettlementTotals> {
-        let Some((lo, hi)) = common::day_range(filter.from, filter.to) else {
+        let Some(params) = filter_params(filter, None) else {
             return Ok(SettlementTotals::default());
         };
-        let insurance = filter.insurance.map(|i| i.code());
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&filter.institution, &lo, &hi];
-        if let Some(insurance) = &insurance {
-            params.push(insurance);
-        }
-        if let Some(clearing_type) = &filter.clearing_type {
-            params.push(clearing_type);
-        }
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
         let sql = common::settlement_query(filter, true);
         self.query_one(&sql, &params, common::settlement_totals)
     }
