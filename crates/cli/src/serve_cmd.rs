@@ -79,6 +79,12 @@ pub struct ServeArgs {
     /// else the token is read from `YIBAO_ADMIN_TOKEN`; with neither, the admin API is disabled.
     #[arg(long, value_name = "FILE")]
     admin_token_file: Option<PathBuf>,
+    /// The key file that seals institution secrets in the database (one `ID HEX` per line, the
+    /// first seals); else `YIBAO_SECRET_KEY_FILE`; else, on SQLite, `FILE.keys` beside the
+    /// database file and, on PostgreSQL, `yibao-secrets.keys` in the working directory. Made with
+    /// a new key when it does not exist. See SECURITY.md for rotation.
+    #[arg(long, value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
     /// Seed only the first N demo persons (tests start faster).
     #[arg(long, default_value_t = yibao_demo::DEMO_PERSONS, hide = true)]
     demo_persons: usize,
@@ -90,6 +96,15 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .init();
     // Before anything starts: a bad token file stops the service rather than leaving it open.
     let admin = yibao_server::AdminAccess::configure(args.no_auth, args.admin_token_file.as_deref())?;
+    let key_file = secret_key_file(args.secret_key_file.clone(), &args.region.database);
+    let (keys, created) = yibao_server::SecretKeys::load_or_create(&key_file)?;
+    if created {
+        tracing::warn!(
+            key_file = %key_file.display(),
+            "a new key file seals the institutions' secrets: keep it apart from the database and back it up (without it the secrets cannot be opened)"
+        );
+    }
+    let keys = Arc::new(keys);
     let platform = start_platform(&args.region)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,22 +112,36 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("无法启动运行时: {e}"))?;
     runtime.block_on(async move {
         if args.region.demo {
-            let seeded = yibao_server::demo::seed(&platform, args.demo_persons).await.map_err(|e| e.to_string())?;
+            let seeded = yibao_server::demo::seed(&platform, &keys, args.demo_persons)
+                .await
+                .map_err(|e| e.to_string())?;
             if seeded > 0 {
                 tracing::info!(persons = seeded, "demo region seeded");
+            } else {
+                tracing::info!("the store already holds a region: demo seeding skipped");
             }
+        }
+        // Every secret opened now: a key missing from the key file stops the service here, not
+        // at some institution's first request. Secrets in the clear or sealed with a key that no
+        // longer seals are sealed again with the current one (key rotation).
+        let institutions = platform.institutions().await.map_err(|e| e.to_string())?;
+        let (institutions, reseal) = keys.open_all(institutions)?;
+        if !reseal.is_empty() {
+            let count = reseal.len();
+            platform.upsert_institutions(reseal).await.map_err(|e| e.to_string())?;
+            tracing::info!(institutions = count, key = keys.current_id(), "institution secrets sealed with the current key");
         }
         let credentials = if args.no_auth {
             tracing::warn!("authentication is OFF (--no-auth): any caller can act as any institution, and the admin API (/admin/api) is open without a token (enrol, charge, read persons); never use this in production");
             None
         } else {
-            let institutions = platform.institutions().await.map_err(|e| e.to_string())?;
             Some(Arc::new(RwLock::new(Credentials::new(institutions))))
         };
         let state = AppState {
             platform,
             credentials,
             admin,
+            keys,
         };
         // Serve from a worker task, not the thread that blocks on the runtime.
         let listen = args.listen;
@@ -121,6 +150,24 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("{listen}: {e}"))?
             .map_err(|e| format!("{listen}: {e}"))
     })
+}
+
+/// The key file: as given, else `YIBAO_SECRET_KEY_FILE`, else beside a SQLite database file or
+/// in the working directory for PostgreSQL.
+fn secret_key_file(given: Option<PathBuf>, database: &str) -> PathBuf {
+    if let Some(path) = given {
+        return path;
+    }
+    if let Some(path) = std::env::var_os("YIBAO_SECRET_KEY_FILE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    match database.strip_prefix("sqlite://") {
+        Some(rest) => {
+            let file = rest.split('?').next().unwrap_or(rest);
+            PathBuf::from(format!("{file}.keys"))
+        }
+        None => PathBuf::from("yibao-secrets.keys"),
+    }
 }
 
 /// Opens the database (taking its writer lock, migrating it) and starts the platform on it.

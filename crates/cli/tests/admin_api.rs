@@ -613,9 +613,10 @@ fn institution_registry(database: &str) {
         json!({ "name": "渝北区第七人民医院", "hosp_lv": "05", "admdvs": "500112",
                 "paas_id": "yb-h50011200077", "secret": secret, "active": active })
     };
-    // Unknown before registration.
+    // Unknown before registration, told as a wrong signature is: nobody learns which access
+    // ids exist.
     let (infcode, message) = sign_in(&server, code, "yb-h50011200077", "first-secret-1");
-    assert_eq!((infcode, message.as_str()), (-1, "非法用户: x-tif-paasid未登记"));
+    assert_eq!((infcode, message.as_str()), (-1, yibao_server::AUTH_REFUSED));
 
     let path = format!("/admin/api/institutions/{code}");
     let created = admin.call("PUT", &path, Some(&body("first-secret-1", true)));
@@ -631,7 +632,7 @@ fn institution_registry(database: &str) {
     );
     assert_eq!(
         sign_in(&server, code, "yb-h50011200077", "first-secret-1").1,
-        "签名不一致"
+        yibao_server::AUTH_REFUSED
     );
     assert_eq!(sign_in(&server, code, "yb-h50011200077", "second-secret-2").0, 0);
 
@@ -685,6 +686,67 @@ fn institution_registry(database: &str) {
     );
     // Nothing refused changed the institution.
     assert_eq!(sign_in(&server, code, "yb-h50011200077", "second-secret-2").0, 0);
+
+    // The store keeps every secret sealed: no secret, demo or registered, is in the database.
+    let secrets = query_texts(database, "SELECT secret FROM institutions");
+    assert!(secrets.len() > 1);
+    for secret in &secrets {
+        assert!(secret.starts_with("sealed:v1:"), "{secret}");
+        assert!(!secret.contains("secret"), "{secret}");
+    }
+
+    // A demo institution's secret rotated and this one suspended survive a restart: the demo
+    // region is seeded into an empty store only.
+    let demo = yibao_demo::demo_institutions().swap_remove(0);
+    let rotated = json!({ "name": demo.name, "hosp_lv": demo.hosp_lv, "admdvs": demo.admdvs,
+                          "paas_id": demo.paas_id, "secret": "rotated-demo-secret", "active": true });
+    assert_eq!(
+        admin
+            .call("PUT", &format!("/admin/api/institutions/{}", demo.code), Some(&rotated))
+            .status,
+        200
+    );
+    assert_eq!(
+        admin.call("PUT", &path, Some(&body("second-secret-2", false))).status,
+        200
+    );
+    drop(server);
+    let server = Server::start(
+        database,
+        &Options {
+            admin_token: Some(TOKEN.into()),
+            ..Options::default()
+        },
+    );
+    assert_eq!(
+        sign_in(&server, &demo.code, &demo.paas_id, &demo.secret).1,
+        yibao_server::AUTH_REFUSED,
+        "the demo secret did not come back"
+    );
+    assert_eq!(sign_in(&server, &demo.code, &demo.paas_id, "rotated-demo-secret").0, 0);
+    assert_eq!(
+        sign_in(&server, code, "yb-h50011200077", "second-secret-2").1,
+        "非法用户: 机构已暂停",
+        "the suspension did not lift"
+    );
+    drop(server);
+
+    // Key rotation: a new key on the first line; at start every secret is sealed again with it,
+    // after which the old key can go.
+    let key_file = match database.strip_prefix("sqlite://") {
+        Some(path) => std::path::PathBuf::from(format!("{path}.keys")),
+        None => key_file_for(database),
+    };
+    let old_keys = std::fs::read_to_string(&key_file).expect("the key file the server made");
+    let new_key = "r2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    std::fs::write(&key_file, format!("{new_key}\n{old_keys}")).unwrap();
+    drop(Server::start(database, &Options::default()));
+    for secret in query_texts(database, "SELECT secret FROM institutions") {
+        assert!(secret.starts_with("sealed:v1:r2:"), "{secret}");
+    }
+    std::fs::write(&key_file, format!("{new_key}\n")).unwrap();
+    let server = Server::start(database, &Options::default());
+    assert_eq!(sign_in(&server, &demo.code, &demo.paas_id, "rotated-demo-secret").0, 0);
 }
 
 #[test]

@@ -666,7 +666,6 @@ fn check_person_info(out: &Value, p: &DemoPerson, balance: Money) {
             "paus_insu_date": null,
             "cvlserv_flag": if p.civil_servant { "1" } else { "0" },
             "insuplc_admdvs": DEMO_ADMDVS,
-            "insu_admdvs": DEMO_ADMDVS,
             "emp_name": p.employer_name,
         }]),
         "insuinfo"
@@ -1217,18 +1216,20 @@ fn settle_replay(db: &str) {
     let replayed = his.call_with_msgid("2207", &msgid, settle_input(&p, &mdtrt_id, medfee, true));
     assert_eq!(replayed.raw, first.raw, "replayed from the store after a restart");
     assert_eq!(balance(&his, &p), p.account_balance - totals.account - totals_2.account);
-    His::new(&server, 1)
+    let other = His::new(&server, 1);
+    other
         .call_with_msgid("2207", &msgid, settle_input(&p, &mdtrt_id, medfee, true))
-        .refused(&format!("msgid: 报文ID{msgid}已被其他机构使用"));
+        .refused(&msgid_layout_refusal(other.code()));
+}
+
+/// What a state-changing message whose msgid is not the caller's own layout is told.
+fn msgid_layout_refusal(code: &str) -> String {
+    format!("msgid: 报文ID应为定点医药机构编号{code}加14位时间(yyyyMMddHHmmss)和4位顺序号,如{code}202601011230450001")
 }
 
 /// A msgid another institution has just used is refused, not answered with that institution's
-/// answer.
-///
-/// Ignored: the platform thread (`crates/platform/src/actor.rs`, `replay`) looks a msgid up in
-/// the answers of the batch in progress and of the batch last committed without comparing the
-/// institution, so a message sent right after another institution's, with its msgid, gets that
-/// institution's answer (its person number and visit id). Stored answers are checked.
+/// answer, and the refusal does not say the msgid is in use: a state-changing msgid must begin
+/// with the caller's own code, so another institution's never is.
 fn msgid_of_another_institution(db: &str) {
     let server = Server::start(db, Auth::On);
     let his = His::new(&server, 0);
@@ -1243,7 +1244,7 @@ fn msgid_of_another_institution(db: &str) {
     his.call_with_msgid("2201", &msgid, input.clone()).output();
     other
         .call_with_msgid("2201", &msgid, input)
-        .refused(&format!("msgid: 报文ID{msgid}已被其他机构使用"));
+        .refused(&msgid_layout_refusal(other.code()));
 }
 
 fn admission_input(p: &DemoPerson, ipt_no: &str) -> Value {
@@ -1629,13 +1630,13 @@ fn authentication(db: &str) {
             secret: "not-the-secret".into(),
         })
         .call("1101", lookup.clone())
-        .refused("签名不一致");
+        .refused(yibao_server::AUTH_REFUSED);
         his.signing(Signing::As {
             paas_id: "nobody".into(),
             secret: "x".into(),
         })
         .call("1101", lookup.clone())
-        .refused("非法用户: x-tif-paasid未登记");
+        .refused(yibao_server::AUTH_REFUSED);
         // A good signature, but by another institution than the envelope names.
         his.signing(Signing::As {
             paas_id: other.institution.paas_id.clone(),
@@ -2237,7 +2238,312 @@ fn settlement_list_flow(db: &str) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+// =============================================================================================
+// Security: what a hostile institution tries, refused, and nothing changed.
+
+const MSGID_REUSED: &str = "msgid: 报文ID已使用且报文内容不同,重发请使用原报文,新交易请使用新报文ID";
+
+fn registration_input(p: &DemoPerson, cert_no: &str, begntime: &str) -> Value {
+    json!({ "data": {
+        "psn_no": p.person_no, "insutype": p.insurance.code(), "begntime": begntime,
+        "mdtrt_cert_type": "02", "mdtrt_cert_no": cert_no, "ipt_otp_no": "OTP-SEC",
+        "atddr_no": "D500101000001", "dr_name": "李医生", "dept_code": "A01", "dept_name": "内科", "caty": "A03",
+    } })
+}
+
+/// The visits 5201 lists for `p` at `his`.
+fn visit_count(his: &His, p: &DemoPerson) -> usize {
+    his.call("5201", json!({ "data": { "psn_no": p.person_no } })).output()["mdtrtinfo"]
+        .as_array()
+        .expect("mdtrtinfo is a list")
+        .len()
+}
+
+/// Another employee with an account than `p`.
+fn another_employee(p: &DemoPerson) -> DemoPerson {
+    find_person("a second employee with an account", |q| {
+        q.person_no != p.person_no
+            && q.insurance == InsuranceType::EmployeeBasic
+            && q.account_balance >= Money::from_yuan(1000)
+    })
+}
+
+/// 1101 finds a person by certificate only, by the spec's types; every lookup is audited with
+/// whom it looked up (masked).
+fn person_lookup_by_certificate(db: &str) {
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+    let p = employee_with_account();
+    let voucher =
+        |cert_type: &str, cert_no: &str| json!({ "data": { "mdtrt_cert_type": cert_type, "mdtrt_cert_no": cert_no } });
+
+    // A person number is no certificate: sequential numbers cannot walk the insured population.
+    let last = "500000P000000099999";
+    his.call("1101", voucher("02", last)).refused(&format!(
+        "input.data.mdtrt_cert_no: 身份证号码“{last}”格式不正确:应为18位"
+    ));
+    his.call("1101", voucher("02", &p.person_no)).refusal();
+    his.call("1101", json!({ "data": { "certno": p.person_no } }))
+        .refused(&format!(
+            "input.data.certno: 身份证号码“{}”格式不正确:应为18位",
+            p.person_no
+        ));
+    // The types as the spec defines them.
+    his.call("1101", voucher("01", "E-VOUCHER-TOKEN"))
+        .refused("input.data.mdtrt_cert_type: 医保电子凭证(01)尚未开通,请使用居民身份证(02)或社会保障卡(03)");
+    his.call("1101", voucher("09", &p.certno)).refused(
+        "input.data.mdtrt_cert_type: 就诊凭证类型“09”无效,应为01(医保电子凭证)、02(居民身份证)或03(社会保障卡)",
+    );
+    his.call("1101", voucher("03", &p.certno))
+        .refused("input.data.card_sn: 社会保障卡(03)须提供卡识别码card_sn");
+    // A valid citizen ID that nobody here holds.
+    his.call("1101", voucher("02", "11010519491231002X"))
+        .refused("input.data.mdtrt_cert_no: 未查询到参保人员信息");
+
+    check_person_info(
+        his.call("1101", voucher("02", &p.certno)).output(),
+        &p,
+        p.account_balance,
+    );
+    let mut card = voucher("03", &p.certno);
+    card["data"]["card_sn"] = json!("K50010012345");
+    check_person_info(his.call("1101", card).output(), &p, p.account_balance);
+    // A lower-case check character is the same ID.
+    let x = find_person("a person whose ID ends in X", |q| q.certno.ends_with('X'));
+    let lower = x.certno.to_ascii_lowercase();
+    let found = his.call("1101", voucher("02", &lower));
+    assert_eq!(found.output()["baseinfo"]["psn_no"], json!(x.person_no));
+
+    // The audit log says whom each lookup was for, the citizen ID masked.
+    let masked = format!("{}********{}", &p.certno[..6], &p.certno[14..]);
+    let audit = query_texts(db, "SELECT message FROM audit_log WHERE infno = '1101'");
+    assert!(
+        audit.contains(&format!("查询参保人 就诊凭证02:{masked},人员编号{}", p.person_no)),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|m| m.starts_with("input.data.mdtrt_cert_no: 身份证号码") && m.contains(last)),
+        "a refused lookup is audited with what it asked for: {audit:?}"
+    );
+    assert!(
+        audit.iter().all(|m| !m.contains(&p.certno)),
+        "no whole citizen ID in the audit log"
+    );
+}
+
+/// The certificate must be the person's: a registration or settlement for one person carrying
+/// another's certificate (or nobody's) is refused, and nothing is registered or charged.
+fn certificate_binding(db: &str) {
+    let items = items();
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+    let p = employee_with_account();
+    let q = another_employee(&p);
+
+    his.call("2201", registration_input(&p, "999999999999999999", &now_text()))
+        .refused("input.data.mdtrt_cert_no: 身份证号码“999999999999999999”格式不正确:校验位错误");
+    his.call("2201", registration_input(&p, &q.certno, &now_text()))
+        .refused(&format!(
+            "input.data.mdtrt_cert_no: 就诊凭证与人员编号{}不是同一参保人",
+            p.person_no
+        ));
+    assert_eq!(visit_count(&his, &p), 0, "nothing was registered");
+
+    // A visit registered properly, then settled with someone else's ID card: refused.
+    let (mdtrt_id, medfee) = outpatient_visit(&his, &p, &items, "B");
+    let mut input = settle_input(&p, &mdtrt_id, medfee, true);
+    input["data"]["mdtrt_cert_no"] = json!(q.certno);
+    his.call("2207", input.clone()).refused(&format!(
+        "input.data.mdtrt_cert_no: 就诊凭证与人员编号{}不是同一参保人",
+        p.person_no
+    ));
+    input["data"]["mdtrt_cert_type"] = json!("01");
+    his.call("2206", input).refusal();
+    assert_eq!(balance(&his, &p), p.account_balance, "nothing was charged to p");
+    assert_eq!(balance(&his, &q), q.account_balance, "nothing was charged to q");
+    // With the person's own certificate it settles.
+    settle_outpatient(&his, &p, &mdtrt_id, medfee).output();
+}
+
+/// A msgid names one request: reused for another transaction or another body it is refused;
+/// sent again as it was it replays, before and after a restart.
+fn msgid_names_one_request(db: &str) {
+    let items = items();
+    let p = employee_with_account();
+    let (msgid_2201, msgid_2207, mdtrt_id, medfee, first, balance_after);
+    {
+        let server = Server::start(db, Auth::On);
+        let his = His::new(&server, 0);
+        msgid_2201 = his.msgid();
+        let registered = his.call_with_msgid("2201", &msgid_2201, registration_input(&p, &p.certno, &now_text()));
+        mdtrt_id = str_of(&registered.output()["data"], "mdtrt_id").to_owned();
+        upload_visit_info(&his, &p, &mdtrt_id);
+        let lines = outpatient_lines(&items, "Q");
+        upload_outpatient_fees(&his, &p, &mdtrt_id, &lines, false);
+        medfee = total(&lines);
+        // A 2207 reusing the 2201's msgid: refused, not answered with the registration.
+        his.call_with_msgid("2207", &msgid_2201, settle_input(&p, &mdtrt_id, medfee, true))
+            .refused(MSGID_REUSED);
+        assert_eq!(balance(&his, &p), p.account_balance, "nothing was settled");
+
+        msgid_2207 = his.msgid();
+        first = his.call_with_msgid("2207", &msgid_2207, settle_input(&p, &mdtrt_id, medfee, true));
+        first.output();
+        balance_after = balance(&his, &p);
+        // A 2204 reusing the 2207's msgid, and the 2207's msgid with another acct_used_flag.
+        let more: Vec<Value> = [Line::new("Q9", &items.a, 1)]
+            .iter()
+            .map(|l| l.outpatient_detail(&mdtrt_id, &p.person_no, false))
+            .collect();
+        his.call_with_msgid("2204", &msgid_2207, json!({ "feedetail": more }))
+            .refused(MSGID_REUSED);
+        his.call_with_msgid("2207", &msgid_2207, settle_input(&p, &mdtrt_id, medfee, false))
+            .refused(MSGID_REUSED);
+        // The true retry replays byte for byte.
+        let again = his.call_with_msgid("2207", &msgid_2207, settle_input(&p, &mdtrt_id, medfee, true));
+        assert_eq!(again.raw, first.raw);
+        assert_eq!(balance(&his, &p), balance_after, "debited once");
+    }
+    // After a restart, from the store: the same.
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+    his.call_with_msgid("2207", &msgid_2207, settle_input(&p, &mdtrt_id, medfee, false))
+        .refused(MSGID_REUSED);
+    his.call_with_msgid("2201", &msgid_2207, registration_input(&p, &p.certno, &now_text()))
+        .refused(MSGID_REUSED);
+    let replayed = his.call_with_msgid("2207", &msgid_2207, settle_input(&p, &mdtrt_id, medfee, true));
+    assert_eq!(replayed.raw, first.raw);
+    assert_eq!(balance(&his, &p), balance_after);
+    assert_eq!(visit_count(&his, &p), 1, "one visit only");
+    let _ = msgid_2201;
+}
+
+/// x-tif headers are good for one request: the same four headers again (another body, another
+/// person) are refused and change nothing; header refusals say what is wrong.
+fn signature_replay(db: &str) {
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+    let p = employee_with_account();
+    let q = another_employee(&p);
+    let headers = his.auth_headers();
+    let send = |headers: &[(String, String)], input: Value| -> Value {
+        let body = serde_json::to_vec(&his.envelope("2201", &his.msgid(), input)).expect("serialize");
+        let reply = http(&his.addr, "POST", NATIONAL_PATH, headers, &body);
+        serde_json::from_slice(&reply.body).expect("JSON")
+    };
+    let first = send(&headers, registration_input(&p, &p.certno, &now_text()));
+    assert_eq!(first["infcode"], 0, "{first}");
+    let replayed = send(&headers, registration_input(&q, &q.certno, &now_text()));
+    assert_eq!(replayed["infcode"], -1);
+    assert_eq!(replayed["err_msg"], "签名已使用: x-tif-nonce重复,每个请求须用新的签名");
+    assert_eq!(visit_count(&his, &q), 0, "the replayed headers registered nothing");
+
+    // A nonce longer than any gateway sends is named as too long, not as missing.
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let nonce = "n".repeat(200);
+    let long = vec![
+        ("x-tif-paasid".to_owned(), his.institution.paas_id.clone()),
+        ("x-tif-timestamp".to_owned(), timestamp.clone()),
+        ("x-tif-nonce".to_owned(), nonce.clone()),
+        (
+            "x-tif-signature".to_owned(),
+            yibao_server::sign(&timestamp, &his.institution.secret, &nonce),
+        ),
+    ];
+    let refused = send(&long, registration_input(&q, &q.certno, &now_text()));
+    assert_eq!(refused["err_msg"], "服务网关的请求头x-tif-nonce长度200超过上限128字节");
+    // An unknown access id and a wrong secret are told alike; the audit log tells them apart.
+    let unknown = his.signing(Signing::As {
+        paas_id: "nobody".into(),
+        secret: his.institution.secret.clone(),
+    });
+    let wrong = his.signing(Signing::As {
+        paas_id: his.institution.paas_id.clone(),
+        secret: "not-the-secret".into(),
+    });
+    let lookup = json!({ "data": { "mdtrt_cert_type": "02", "mdtrt_cert_no": p.certno } });
+    unknown.call("1101", lookup.clone()).refused(yibao_server::AUTH_REFUSED);
+    wrong.call("1101", lookup).refused(yibao_server::AUTH_REFUSED);
+    let audit = query_texts(db, "SELECT message FROM audit_log WHERE infcode = -1");
+    assert!(audit.iter().any(|m| m == "x-tif-paasid未登记: nobody"), "{audit:?}");
+    assert!(
+        audit.contains(&format!("签名不一致: x-tif-paasid {}", his.institution.paas_id)),
+        "{audit:?}"
+    );
+}
+
+/// The weaker points: another institution's patient's year-to-date, a reversal for another
+/// person, times in the future, impossible days, JSON nested too deep.
+fn hostile_edges(db: &str) {
+    let items = items();
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+    let other = His::new(&server, 1);
+    let p = employee_with_account();
+    let q = another_employee(&p);
+    let cumulative = json!({ "data": { "psn_no": p.person_no } });
+
+    // 5206 answers only an institution that has seen the person.
+    let unknown = format!("input.data.psn_no: 人员编号{}不存在", p.person_no);
+    his.call("5206", cumulative.clone()).refused(&unknown);
+    let (mdtrt_id, medfee) = outpatient_visit(&his, &p, &items, "H");
+    his.call("5206", cumulative.clone()).output();
+    other.call("5206", cumulative).refused(&unknown);
+
+    // 2601 of a reversed settlement names its own person, or is refused.
+    let msgid = his.msgid();
+    let settled = his.call_with_msgid("2207", &msgid, settle_input(&p, &mdtrt_id, medfee, true));
+    let setl_id = str_of(&settled.output()["setlinfo"], "setl_id").to_owned();
+    his.call("2208", cancel_input(&p, &mdtrt_id, &setl_id)).output();
+    his.call("2601", reversal_input(&p, &msgid, "2207")).done();
+    his.call("2601", reversal_input(&q, &msgid, "2207")).refused(&format!(
+        "input.data.psn_no: 人员编号{}与原交易的参保人不符",
+        q.person_no
+    ));
+
+    // Times that have not come yet, and days that do not exist.
+    let tomorrow = (Local::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let refusal = his.call("2201", registration_input(&q, &q.certno, &tomorrow)).refusal();
+    assert!(
+        refusal.starts_with(&format!("begntime: 就诊时间{tomorrow}晚于当前时间")),
+        "{refusal}"
+    );
+    his.call("2201", registration_input(&q, &q.certno, "2026-02-30 10:00:00"))
+        .refused("input.data.begntime: 日期2026-02-30不存在");
+    assert_eq!(visit_count(&his, &q), 0);
+    let visit = register(&his, &q, "OTP-F");
+    let mut line = Line::new("F1", &items.a, 1).outpatient_detail(&visit, &q.person_no, false);
+    line["fee_ocur_time"] = json!(tomorrow);
+    let refusal = his.call("2204", json!({ "feedetail": [line] })).refusal();
+    assert!(
+        refusal.starts_with(&format!(
+            "feedetail[0].fee_ocur_time: 费用发生时间{tomorrow}晚于当前时间"
+        )),
+        "{refusal}"
+    );
+
+    // JSON nested past the limit is named as such.
+    let deep = format!(
+        r#"{{"infno":"1101","msgid":"{}","fixmedins_code":"{}","input":{}{}}}"#,
+        his.msgid(),
+        his.code(),
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let refusal = his.post(deep.as_bytes()).refusal();
+    assert!(refusal.starts_with("body: 报文JSON嵌套层数超过上限128层"), "{refusal}");
+}
+
 on_both_backends!(
+    person_lookup_by_certificate,
+    certificate_binding,
+    msgid_names_one_request,
+    signature_replay,
+    hostile_edges,
     file_exchange,
     chronic_visit,
     settlement_list_flow,

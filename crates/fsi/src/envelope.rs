@@ -14,6 +14,46 @@ pub const ENVELOPE_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// The longest `msgid`, in characters: fixmedins_code(12) + yyyyMMddHHmmss(14) + sequence(4).
 pub const MSGID_CHARS_MAX: usize = 30;
 
+/// The digits after the institution code in a msgid: `yyyyMMddHHmmss`(14) + a serial(4).
+const MSGID_SUFFIX_DIGITS: usize = 18;
+
+/// Checks the national msgid layout, `fixmedins_code` + `yyyyMMddHHmmss` + a 4-digit serial,
+/// for a request that changes state. Why: the msgid is the key under which an answer is kept and
+/// replayed. With the institution's own code in front, no institution can pick a msgid that
+/// another institution uses, so a reuse never tells one institution anything about another's
+/// messages. (Read-only requests are not stored, and the spec's own 1101 example does not follow
+/// the layout, so they are not held to it.)
+pub fn check_msgid_layout(msgid: &str, fixmedins_code: &str) -> Result<(), FsiError> {
+    let suffix = msgid.strip_prefix(fixmedins_code);
+    let good = suffix.is_some_and(|s| s.len() == MSGID_SUFFIX_DIGITS && s.bytes().all(|b| b.is_ascii_digit()));
+    if good {
+        return Ok(());
+    }
+    Err(FsiError::new(
+        "msgid",
+        format!(
+            "报文ID应为定点医药机构编号{fixmedins_code}加14位时间(yyyyMMddHHmmss)和4位顺序号,如{fixmedins_code}202601011230450001"
+        ),
+    ))
+}
+
+/// The digest that names a request for msgid replay: SHA-256 over the transaction code, the
+/// `input` node as parsed (re-serialized, so the same input always gives the same bytes) and the
+/// bytes of a file sent beside the envelope (a multipart 9101; empty otherwise). The envelope's
+/// other fields (`inf_time`, `sign_no`, …) are not part of it: a client retrying a message may
+/// rebuild them, and they decide nothing.
+pub fn request_digest(infno: &str, input: &Value, attached: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    // Lengths first, so that no two different triples hash the same bytes.
+    let input_text = input.to_string();
+    for part in [infno.as_bytes(), input_text.as_bytes(), attached] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
 /// The request envelope. Every field but `infno`, `msgid`, `fixmedins_code` and `input` may be
 /// absent: the spec marks more of them required, but real clients omit `infver`, `opter_name`,
 /// `recer_sys_code` and others, and nothing the platform computes depends on them. Whether
@@ -98,6 +138,19 @@ pub fn parse_envelope(body: &[u8], path_infno: Option<&str>) -> Result<Envelope,
         return Err(FsiError::new("body", "报文为空"));
     }
     let mut root: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json stops at its recursion limit (128, the same as JSON_DEPTH_MAX) with a
+        // syntax error; its text is the only sign. Named as what it is, not as a bad column.
+        if e.to_string().starts_with("recursion limit exceeded") {
+            return FsiError::new(
+                "body",
+                format!(
+                    "报文JSON嵌套层数超过上限{}层(第{}行第{}列)",
+                    crate::read::JSON_DEPTH_MAX,
+                    e.line(),
+                    e.column()
+                ),
+            );
+        }
         FsiError::new(
             "body",
             format!("报文不是合法的JSON(第{}行第{}列)", e.line(), e.column()),
@@ -189,5 +242,51 @@ fn read_input(input: Option<Value>, enc_type: Option<&str>) -> Result<Value, Fsi
             _ => Err(not_object()),
         },
         Some(_) => Err(not_object()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn msgid_layout_is_the_institution_code_then_eighteen_digits() {
+        assert!(check_msgid_layout("H50010100001202612071230450001", "H50010100001").is_ok());
+        for bad in [
+            // Another institution's code in front.
+            "H50010100002202612071230450001",
+            // One digit short, one too many, a letter among the digits.
+            "H5001010000120261207123045000",
+            "H500101000012026120712304500011",
+            "H5001010000120261207123045000A",
+            // A shorter code that is a prefix of the caller's cannot borrow its msgids.
+            "H5001010000",
+        ] {
+            let e = check_msgid_layout(bad, "H50010100001").unwrap_err();
+            assert_eq!(e.field, "msgid", "{bad}");
+        }
+        // A code that is a prefix of another's: the lengths differ, so the msgids never meet.
+        assert!(check_msgid_layout("H50010100001202612071230450001", "H5001010000").is_err());
+    }
+
+    #[test]
+    fn deep_json_is_refused_naming_the_depth_limit() {
+        let deep = format!(
+            r#"{{"infno":"1101","msgid":"M","fixmedins_code":"H1","input":{}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let e = parse_envelope(deep.as_bytes(), None).unwrap_err();
+        assert!(e.message.starts_with("报文JSON嵌套层数超过上限128层"), "{e}");
+    }
+
+    #[test]
+    fn request_digest_tells_requests_apart() {
+        let a = serde_json::json!({ "data": { "psn_no": "P1", "acct_used_flag": "1" } });
+        let b = serde_json::json!({ "data": { "psn_no": "P1", "acct_used_flag": "0" } });
+        assert_eq!(request_digest("2207", &a, b""), request_digest("2207", &a.clone(), b""));
+        assert_ne!(request_digest("2207", &a, b""), request_digest("2207", &b, b""));
+        assert_ne!(request_digest("2207", &a, b""), request_digest("2206", &a, b""));
+        assert_ne!(request_digest("9101", &a, b"x"), request_digest("9101", &a, b"y"));
     }
 }

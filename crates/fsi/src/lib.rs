@@ -45,7 +45,9 @@ pub mod read;
 mod response;
 mod tx;
 
-pub use envelope::{check_infno, parse_envelope, Envelope, ENVELOPE_BYTES_MAX, MSGID_CHARS_MAX};
+pub use envelope::{
+    check_infno, check_msgid_layout, parse_envelope, request_digest, Envelope, ENVELOPE_BYTES_MAX, MSGID_CHARS_MAX,
+};
 pub use error::{FsiError, MISSING};
 pub use limits::{DISEINFO_MAX, FEEDETAIL_MAX, FEE_REVOKE_MAX};
 pub use output::{fee_result_row, setldetail, setlinfo, settlement_output, SetlAmounts, SetlContext};

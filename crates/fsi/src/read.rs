@@ -129,6 +129,29 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     Some(bytes.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
 }
 
+/// For text shaped like a date (or date-time) whose day does not exist (`2026-02-30`,
+/// `20261301`): says so, so that the caller is told "no such day" rather than "wrong format".
+pub fn impossible_day(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let (year, month, day) = if matches!(b.get(4), Some(b'-' | b'/')) {
+        (b.get(0..4)?, b.get(5..7)?, b.get(8..10)?)
+    } else {
+        (b.get(0..4)?, b.get(4..6)?, b.get(6..8)?)
+    };
+    let (year, month, day) = (digits(year)?, digits(month)?, digits(day)?);
+    let exists = i32::try_from(year)
+        .ok()
+        .and_then(|y| NaiveDate::from_ymd_opt(y, month, day))
+        .is_some();
+    (!exists).then(|| format!("日期{year:04}-{month:02}-{day:02}不存在"))
+}
+
+/// The refusal for a date or date-time that did not parse: the impossible day when it is one,
+/// else the forms accepted.
+fn bad_date(text: &str, forms: &str) -> String {
+    impossible_day(text).unwrap_or_else(|| forms.to_owned())
+}
+
 fn ymd(year: &[u8], month: &[u8], day: &[u8]) -> Option<NaiveDate> {
     let year = i32::try_from(digits(year)?).ok()?;
     NaiveDate::from_ymd_opt(year, digits(month)?, digits(day)?)
@@ -438,9 +461,12 @@ impl<'a> Fields<'a> {
         let Some(text) = self.scalar(name)? else {
             return Ok(None);
         };
-        parse_date_text(&text)
-            .map(Some)
-            .ok_or_else(|| FsiError::new(self.field_path(name), "日期格式应为yyyy-MM-dd或yyyyMMdd"))
+        parse_date_text(&text).map(Some).ok_or_else(|| {
+            FsiError::new(
+                self.field_path(name),
+                bad_date(&text, "日期格式应为yyyy-MM-dd或yyyyMMdd"),
+            )
+        })
     }
 
     pub fn req_date(&self, name: &str) -> Result<NaiveDate, FsiError> {
@@ -453,9 +479,12 @@ impl<'a> Fields<'a> {
         let Some(text) = self.scalar(name)? else {
             return Ok(None);
         };
-        parse_datetime_text(&text)
-            .map(Some)
-            .ok_or_else(|| FsiError::new(self.field_path(name), "时间格式应为yyyy-MM-dd HH:mm:ss或yyyyMMddHHmmss"))
+        parse_datetime_text(&text).map(Some).ok_or_else(|| {
+            FsiError::new(
+                self.field_path(name),
+                bad_date(&text, "时间格式应为yyyy-MM-dd HH:mm:ss或yyyyMMddHHmmss"),
+            )
+        })
     }
 
     pub fn req_datetime(&self, name: &str) -> Result<NaiveDateTime, FsiError> {
@@ -589,6 +618,23 @@ mod tests {
         ] {
             assert_eq!(dt(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn impossible_days_are_named() {
+        assert_eq!(impossible_day("2026-02-30").as_deref(), Some("日期2026-02-30不存在"));
+        assert_eq!(
+            impossible_day("2026-02-30 10:00:00").as_deref(),
+            Some("日期2026-02-30不存在")
+        );
+        assert_eq!(impossible_day("20261301").as_deref(), Some("日期2026-13-01不存在"));
+        assert_eq!(impossible_day("2024-02-29"), None, "a leap day exists");
+        assert_eq!(
+            impossible_day("2026-1-4"),
+            None,
+            "not a date's shape: the format is at fault"
+        );
+        assert_eq!(impossible_day("二〇二〇年"), None);
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn body_not_utf8_not_json_not_an_object_or_empty() {
     assert_eq!(envelope_err(b" \r\n", None), "body: 报文为空");
     assert_eq!(
         envelope_err(&[b'['; 200], None),
-        "body: 报文不是合法的JSON(第1行第128列)"
+        "body: 报文JSON嵌套层数超过上限128层(第1行第128列)"
     );
 }
 
@@ -272,7 +272,17 @@ fn amounts_flags_integers_and_dates() {
     input["data"]["begndate"] = json!("2023-13-01");
     assert_eq!(
         err(Input2503::parse(&input)),
+        "input.data.begndate: 日期2023-13-01不存在"
+    );
+    input["data"]["begndate"] = json!("2023-1-01");
+    assert_eq!(
+        err(Input2503::parse(&input)),
         "input.data.begndate: 日期格式应为yyyy-MM-dd或yyyyMMdd"
+    );
+    input["data"]["begndate"] = json!("2026-02-30");
+    assert_eq!(
+        err(Input2503::parse(&input)),
+        "input.data.begndate: 日期2026-02-30不存在"
     );
     let mut input = input_of("3201");
     input["data"]["stmt_enddate"] = json!("2023-08-31");

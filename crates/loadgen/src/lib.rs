@@ -142,39 +142,31 @@ struct Institution {
     paas_id: HeaderValue,
     /// The envelope from `fixmedins_code` up to the `input` value.
     envelope_tail: String,
-    /// The x-tif headers of the current second: the signature depends only on the timestamp,
-    /// the secret and the nonce, and the platform accepts a nonce again within its time window
-    /// (it keeps no replay list), so every request of one institution within one second shares
-    /// one signature instead of hashing per request.
-    signed: Mutex<Option<Signed>>,
+    /// Nonces used so far: each request is signed anew with the next one, since the platform
+    /// accepts a nonce only once (a signature replayed is refused).
+    nonces: AtomicU64,
 }
 
 #[derive(Clone)]
 struct Signed {
-    second: i64,
     timestamp: HeaderValue,
     nonce: HeaderValue,
     signature: HeaderValue,
 }
 
 impl Institution {
+    /// The x-tif headers of one request at `second`: a fresh nonce (the institution's index, the
+    /// process and a counter, so that two generator runs against one server do not meet), and
+    /// its signature.
     fn signed(&self, index: usize, second: i64) -> Signed {
-        let mut slot = self.signed.lock().expect("signature cache lock");
-        match &*slot {
-            Some(s) if s.second == second => s.clone(),
-            _ => {
-                let ts = second.to_string();
-                let nonce = format!("{index}-{ts}");
-                let signature = yibao_server::sign(&ts, &self.demo.secret, &nonce);
-                let s = Signed {
-                    second,
-                    timestamp: HeaderValue::from_str(&ts).expect("digits"),
-                    nonce: HeaderValue::from_str(&nonce).expect("digits"),
-                    signature: HeaderValue::from_str(&signature).expect("hex"),
-                };
-                *slot = Some(s.clone());
-                s
-            }
+        let n = self.nonces.fetch_add(1, Ordering::Relaxed);
+        let ts = second.to_string();
+        let nonce = format!("{index}-{}-{n}", std::process::id());
+        let signature = yibao_server::sign(&ts, &self.demo.secret, &nonce);
+        Signed {
+            timestamp: HeaderValue::from_str(&ts).expect("digits"),
+            nonce: HeaderValue::from_str(&nonce).expect("digits"),
+            signature: HeaderValue::from_str(&signature).expect("hex"),
         }
     }
 }
@@ -233,7 +225,7 @@ pub async fn run(config: Config) -> Report {
                 r#"","fixmedins_code":"{}","fixmedins_name":"{}","sign_no":"","input":"#,
                 demo.code, demo.name
             ),
-            signed: Mutex::new(None),
+            nonces: AtomicU64::new(0),
             demo,
         })
         .collect();
@@ -810,22 +802,20 @@ mod tests {
     }
 
     #[test]
-    fn signatures_are_shared_within_a_second() {
+    fn every_request_gets_its_own_nonce_and_signature() {
         let demo = demo_institutions().into_iter().next().unwrap();
         let institution = Institution {
             paas_id: HeaderValue::from_str(&demo.paas_id).unwrap(),
             envelope_tail: String::new(),
-            signed: Mutex::new(None),
+            nonces: AtomicU64::new(0),
             demo,
         };
         let a = institution.signed(3, 1_700_000_000);
         let b = institution.signed(3, 1_700_000_000);
-        assert_eq!(a.signature, b.signature);
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.signature, b.signature);
         assert_eq!(a.timestamp, "1700000000");
         let expected = yibao_server::sign("1700000000", &institution.demo.secret, a.nonce.to_str().unwrap());
         assert_eq!(a.signature, expected.as_str());
-        let c = institution.signed(3, 1_700_000_001);
-        assert_eq!(c.timestamp, "1700000001");
-        assert_ne!(c.signature, a.signature);
     }
 }

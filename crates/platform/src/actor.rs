@@ -28,6 +28,9 @@ pub struct NationalRequest {
     pub input: TransactionInput,
     pub received_at: NaiveDateTime,
     pub started: Instant,
+    /// What names this request for replay ([`yibao_fsi::request_digest`]): a msgid sent again
+    /// with another digest is another request, and is refused rather than answered.
+    pub input_digest: [u8; 32],
 }
 
 /// A request refused before it reached the platform (bad envelope, authentication): only its
@@ -174,10 +177,15 @@ pub fn run(
                         stored: &known,
                     };
                     let (body, answer) = handle(&mut state, &region, &ids, &request, now, &refmsgid, &seen);
-                    if let Some(answer) = answer {
+                    if let Some(body) = answer {
                         answered.insert(
                             request.envelope.msgid.clone(),
-                            (request.envelope.fixmedins_code.clone(), answer),
+                            Remembered {
+                                institution: request.envelope.fixmedins_code.clone(),
+                                infno: request.envelope.infno.clone(),
+                                digest: request.input_digest,
+                                body,
+                            },
                         );
                     }
                     pending.push(Pending {
@@ -364,26 +372,46 @@ fn handle(
     }
     let changes = national::changes_state(&request.input);
     if changes {
-        // The same msgid answers what it answered the first time, and changes nothing again.
-        if let Some(body) = replay(envelope, seen) {
-            audit(state, request, now, 0, "重复报文,返回原应答");
+        // A state-changing message is kept under its msgid: the msgid must be the caller's own.
+        if let Err(e) = yibao_fsi::check_msgid_layout(&envelope.msgid, &envelope.fixmedins_code) {
+            let text = PlatformError::from(e).to_string();
+            audit(state, request, now, -1, &text);
+            let body = Response::error(refmsgid.to_owned(), request.received_at, now, &text).to_json_bytes();
             return (NationalAnswer::Json(body), None);
+        }
+        // The same msgid answers what it answered the first time, and changes nothing again.
+        match replay(envelope, &request.input_digest, seen) {
+            Some(Replay::Answer(body)) => {
+                audit(state, request, now, 0, "重复报文,返回原应答");
+                return (NationalAnswer::Json(body), None);
+            }
+            Some(Replay::Refuse(text)) => {
+                audit(state, request, now, -1, &text);
+                let body = Response::error(refmsgid.to_owned(), request.received_at, now, &text).to_json_bytes();
+                return (NationalAnswer::Json(body), None);
+            }
+            None => {}
         }
     }
     let result = as_institution(state, region, ids, envelope, now, |state, ctx| {
         national::dispatch(state, ctx, &request.input)
     });
+    let note = national::audit_note(&request.input, result.as_ref().ok().and_then(Option::as_ref));
     let (infcode, message, store_answer, response) = match result {
         Ok(output) => (
             0,
-            String::new(),
+            note.unwrap_or_default(),
             true,
             Response::ok(refmsgid.to_owned(), request.received_at, now, output),
         ),
         Err(e) => {
             let text = e.to_string();
             let response = Response::error(refmsgid.to_owned(), request.received_at, now, &text);
-            (-1, text, e.is_final(), response)
+            let logged = match note {
+                Some(note) => format!("{text}; {note}"),
+                None => text,
+            };
+            (-1, logged, e.is_final(), response)
         }
     };
     let body = response.to_json_bytes();
@@ -395,6 +423,7 @@ fn handle(
             institution: envelope.fixmedins_code.clone(),
             received_at: request.received_at,
             response_json: String::from_utf8_lossy(&body).into_owned(),
+            request_digest: request.input_digest.to_vec(),
         }));
         remembered = Some(body.clone());
     }
@@ -457,11 +486,19 @@ fn file_download(
     }
 }
 
+/// An answer kept for replay, with what names its request.
+struct Remembered {
+    institution: String,
+    infno: String,
+    digest: [u8; 32],
+    body: Vec<u8>,
+}
+
+/// Answers by msgid: earlier in this batch, or in the batch being committed.
+type Answers = FxHashMap<String, Remembered>;
+
 /// Where an earlier answer to a msgid can be: earlier in this batch, in the batch being
 /// committed, or in the store (looked up for the whole batch at once).
-/// Answers by msgid, with the institution that sent the message.
-type Answers = FxHashMap<String, (String, Vec<u8>)>;
-
 struct Seen<'a> {
     batch: &'a Answers,
     in_flight: &'a Answers,
@@ -508,47 +545,49 @@ fn known_messages(state: &mut State, batch: &[Job]) -> Result<FxHashMap<String, 
     Ok(known)
 }
 
-/// The stored answer to a msgid already processed, if any. A msgid another institution used is
-/// answered with a refusal instead.
-fn replay(envelope: &Envelope, seen: &Seen) -> Option<Vec<u8>> {
-    let taken = || {
-        Response::error(
-            String::new(),
-            now(),
-            now(),
-            &format!("msgid: 报文ID{}已被其他机构使用", envelope.msgid),
-        )
-        .to_json_bytes()
+/// What a msgid seen before gets: its first answer again, or a refusal.
+enum Replay {
+    Answer(Vec<u8>),
+    Refuse(String),
+}
+
+/// The text for a msgid reused for another request. The same words whoever used it first: a
+/// caller learns nothing about other institutions' messages (their msgids cannot be the
+/// caller's anyway, [`yibao_fsi::check_msgid_layout`]; this covers messages stored before that
+/// rule).
+const MSGID_REUSED: &str = "msgid: 报文ID已使用且报文内容不同,重发请使用原报文,新交易请使用新报文ID";
+
+/// The earlier answer to a msgid already processed, if any. Only a true retry (same
+/// institution, same infno, same input) is answered with it; any other use of the msgid is
+/// refused, so that a client reading infcode 0 is never told a transaction succeeded that was
+/// not run.
+fn replay(envelope: &Envelope, digest: &[u8; 32], seen: &Seen) -> Option<Replay> {
+    let same = |institution: &str, infno: &str, stored_digest: &[u8]| {
+        institution == envelope.fixmedins_code
+            && infno == envelope.infno
+            // An empty digest was stored before digests were kept: its infno has to do.
+            && (stored_digest.is_empty() || stored_digest == digest)
     };
-    if let Some((institution, body)) = seen
+    if let Some(r) = seen
         .batch
         .get(&envelope.msgid)
         .or_else(|| seen.in_flight.get(&envelope.msgid))
     {
-        // Another institution's answer never shows through, whoever reuses its msgid.
-        return Some(if *institution == envelope.fixmedins_code {
-            body.clone()
+        return Some(if same(&r.institution, &r.infno, &r.digest) {
+            Replay::Answer(r.body.clone())
         } else {
-            taken()
+            Replay::Refuse(MSGID_REUSED.to_owned())
         });
     }
     match seen.stored {
-        Ok(stored) => match stored.get(&envelope.msgid) {
-            Some(record) if record.institution == envelope.fixmedins_code => {
-                Some(record.response_json.clone().into_bytes())
+        Ok(stored) => stored.get(&envelope.msgid).map(|record| {
+            if same(&record.institution, &record.infno, &record.request_digest) {
+                Replay::Answer(record.response_json.clone().into_bytes())
+            } else {
+                Replay::Refuse(MSGID_REUSED.to_owned())
             }
-            Some(_) => Some(taken()),
-            None => None,
-        },
-        Err(e) => Some(
-            Response::error(
-                String::new(),
-                now(),
-                now(),
-                &format!("系统暂时无法查询报文记录,请稍后重试({e})"),
-            )
-            .to_json_bytes(),
-        ),
+        }),
+        Err(e) => Some(Replay::Refuse(format!("系统暂时无法查询报文记录,请稍后重试({e})"))),
     }
 }
 

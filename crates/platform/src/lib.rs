@@ -8,6 +8,7 @@
 //! same `msgid` replays its stored answer; and durability costs one fsync per batch.
 
 pub mod actor;
+mod certificate;
 mod close;
 mod enrolment;
 mod error;

@@ -5,10 +5,11 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::{json, Value};
 use yibao_codes::{CareSetting, MedicalType};
 use yibao_fsi::output::{amount_number, date_text, datetime_text, price_number, quantity_number};
-use yibao_fsi::{fee_result_row, settlement_output, SetlContext, TransactionInput as T};
+use yibao_fsi::{fee_result_row, settlement_output, PersonLookup, SetlContext, TransactionInput as T};
 use yibao_settle::FeeLine;
 use yibao_store::{ChronicFilingRecord, SettlementFilter, SettlementStatus, VisitStatus, WriteOp};
 
+use crate::certificate::{self, Presented};
 use crate::service::{self, Ctx, LineSelector, NewFeeLine, SettleRequest, Settled};
 use crate::state::State;
 use crate::PlatformError;
@@ -39,6 +40,31 @@ pub fn changes_state(input: &T) -> bool {
     )
 }
 
+/// What the audit line of a transaction records beyond its outcome: for 1101, whom the caller
+/// looked up (the certificate, masked by the audit writer, and the person found), so that a
+/// bureau can answer "who looked at my record".
+pub fn audit_note(input: &T, output: Option<&Value>) -> Option<String> {
+    let T::PersonInfo(i) = input else {
+        return None;
+    };
+    let presented = match i.lookup() {
+        PersonLookup::Voucher {
+            mdtrt_cert_type,
+            mdtrt_cert_no,
+            ..
+        } => format!("就诊凭证{mdtrt_cert_type}:{}", clip(mdtrt_cert_no)),
+        PersonLookup::Certificate { certno, .. } => format!("证件号码{}", clip(certno)),
+    };
+    let found = output
+        .and_then(|o| o["baseinfo"]["psn_no"].as_str())
+        .map_or(String::new(), |p| format!(",人员编号{p}"));
+    Some(format!("查询参保人 {presented}{found}"))
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(50).collect()
+}
+
 /// Runs one transaction. `Ok(None)` means success with no output node.
 pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>, PlatformError> {
     match input {
@@ -58,6 +84,12 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
         )),
         T::Dictionary(i) => Ok(Some(json!({ "list": dictionary(&i.r#type) }))),
         T::Registration(i) => {
+            let certificate = Presented {
+                cert_type: &i.mdtrt_cert_type,
+                cert_no: &i.mdtrt_cert_no,
+                node: "input.data",
+            };
+            certificate::check_holder(state, &certificate, &i.psn_no)?;
             let visit = service::register(
                 state,
                 ctx,
@@ -127,7 +159,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                 preview,
                 interim: false,
             };
-            settle(state, ctx, &request, &i.mdtrt_cert_type)
+            settle(state, ctx, &request, &i.mdtrt_cert_type, &i.mdtrt_cert_no)
         }
         T::OutpatientSettleCancel(i) => cancel(state, ctx, &i.setl_id, Some(&i.mdtrt_id), &i.psn_no),
         T::InpatientFees(i) => {
@@ -196,7 +228,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                 preview,
                 interim: i.mid_setl_flag,
             };
-            settle(state, ctx, &request, &i.mdtrt_cert_type)
+            settle(state, ctx, &request, &i.mdtrt_cert_type, &i.mdtrt_cert_no)
         }
         T::InpatientSettleCancel(i) => cancel(state, ctx, &i.setl_id, Some(&i.mdtrt_id), &i.psn_no),
         T::Admission(i) => {
@@ -207,6 +239,12 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                     format!("入院办理的医疗类别{}不是住院类别", info.med_type.code()),
                 ));
             }
+            let certificate = Presented {
+                cert_type: &info.mdtrt_cert_type,
+                cert_no: &info.mdtrt_cert_no,
+                node: "input.mdtrtinfo",
+            };
+            certificate::check_holder(state, &certificate, &info.psn_no)?;
             let visit = service::register(
                 state,
                 ctx,
@@ -366,7 +404,16 @@ fn settle(
     ctx: &Ctx,
     request: &SettleRequest,
     cert_type: &str,
+    cert_no: &str,
 ) -> Result<Option<Value>, PlatformError> {
+    // The certificate presented at settlement must be the visit's person's: a visit cannot be
+    // settled against one person's account with another person's card.
+    let certificate = Presented {
+        cert_type,
+        cert_no,
+        node: "input.data",
+    };
+    certificate::check_holder(state, &certificate, request.person_no)?;
     // The answer is built once: stored with the settlement (for 5203, 2208 and replays) and sent.
     let answer = std::cell::RefCell::new(None);
     let render = |settled: &Settled| {
@@ -442,7 +489,15 @@ fn reversal(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2601) -> Result<()
                 return Err(not_found());
             }
             if status == SettlementStatus::Cancelled {
-                // Already reversed (by 2208/2305 or an earlier 2601): reversal is idempotent.
+                // Already reversed (by 2208/2305 or an earlier 2601): reversal is idempotent,
+                // for the person it was made for only.
+                let person_no = state.settlement(&settlement_id)?.map(|s| s.person_no.clone());
+                if person_no.as_deref() != Some(i.psn_no.as_str()) {
+                    return Err(PlatformError::field(
+                        "input.data.psn_no",
+                        format!("人员编号{}与原交易的参保人不符", i.psn_no),
+                    ));
+                }
                 return Ok(());
             }
             service::cancel_settlement(state, ctx, &settlement_id, None, &i.psn_no).map(|_| ())
@@ -466,16 +521,40 @@ fn own_visit_record(
     }
 }
 
+/// 1101: the person is found by the certificate presented, never by person number. A voucher
+/// (`mdtrt_cert_type` + `mdtrt_cert_no`) is read by its type ([`certificate`]); a bare
+/// `certno` is read as a citizen ID number whatever `psn_cert_type` says, since citizen IDs are
+/// the only documents persons are enrolled with (and the spec's own example sends a citizen ID
+/// under type "2").
 fn person_info(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input1101) -> Result<Value, PlatformError> {
-    let by_cert = i.certno.as_deref().or(i.mdtrt_cert_no.as_deref());
-    let key = by_cert
-        .ok_or_else(|| PlatformError::field("input.data.mdtrt_cert_no", "必须提供就诊凭证编号或证件号码".into()))?;
-    let entry = match state.person_by_certno(key)? {
-        Some(e) => e,
-        None => state
-            .person(key)?
-            .ok_or_else(|| PlatformError::field("input.data.mdtrt_cert_no", "未查询到参保人员信息".into()))?,
+    let person_no = match i.lookup() {
+        PersonLookup::Voucher {
+            mdtrt_cert_type,
+            mdtrt_cert_no,
+            card_sn,
+        } => {
+            if mdtrt_cert_type == "03" && card_sn.is_none() {
+                return Err(PlatformError::field(
+                    "input.data.card_sn",
+                    "社会保障卡(03)须提供卡识别码card_sn".into(),
+                ));
+            }
+            let presented = Presented {
+                cert_type: mdtrt_cert_type,
+                cert_no: mdtrt_cert_no,
+                node: "input.data",
+            };
+            certificate::person_no_of(state, &presented)?
+        }
+        PersonLookup::Certificate { certno, .. } => {
+            let id = yibao_codes::CitizenId::parse(certno)
+                .map_err(|e| PlatformError::field("input.data.certno", e.to_string()))?;
+            certificate::person_no_by_citizen_id(state, &id, "input.data.certno")?
+        }
     };
+    let entry = state
+        .person(&person_no)?
+        .ok_or_else(|| PlatformError::internal(format!("证件对应的人员{person_no}不存在")))?;
     let p = &entry.record;
     let today = ctx.now.date();
     let idetinfo: Vec<Value> = p
@@ -503,7 +582,6 @@ fn person_info(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input1101) -> Result
             "paus_insu_date": Value::Null,
             "cvlserv_flag": if p.civil_servant { "1" } else { "0" },
             "insuplc_admdvs": p.insured_admdvs,
-            "insu_admdvs": p.insured_admdvs,
             "emp_name": p.employer_name,
         }],
         "idetinfo": idetinfo,
@@ -899,10 +977,20 @@ fn chronic_drug_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5205) ->
     Ok(json!({ "feedetail": rows }))
 }
 
+/// 5206: a person's year-to-date figures, for an institution that has seen the person (a visit
+/// registered there): the figures are the person's, not every institution's to read. Any other
+/// person number is answered as unknown, the same as one that does not exist.
 fn cumulative(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5206) -> Result<Value, PlatformError> {
-    let entry = state
-        .person(&i.psn_no)?
-        .ok_or_else(|| PlatformError::field("input.data.psn_no", format!("人员编号{}不存在", i.psn_no)))?;
+    let unknown = || PlatformError::field("input.data.psn_no", format!("人员编号{}不存在", i.psn_no));
+    let visited = state
+        .store
+        .person_visited(&i.psn_no, ctx.institution)
+        .map_err(|e| PlatformError::internal(e.to_string()))?
+        || state.visits_pending_for(&i.psn_no, ctx.institution);
+    if !visited {
+        return Err(unknown());
+    }
+    let entry = state.person(&i.psn_no)?.ok_or_else(unknown)?;
     let insurance = entry.record.insurance;
     let date = i.cum_ym.unwrap_or(ctx.now.date());
     let year = ctx

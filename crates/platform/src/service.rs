@@ -131,6 +131,7 @@ pub fn register(
     if begin_time.date() < person.birth_date {
         return Err(PlatformError::field("begntime", "就诊时间早于出生日期".into()));
     }
+    not_in_future(ctx, "begntime", begin_time, "就诊时间")?;
     let record = VisitRecord {
         visit_id: ctx.ids.issue('M'),
         person_no: person_no.to_owned(),
@@ -218,6 +219,7 @@ pub fn update_visit(
         entry.record.medical_type = t;
     }
     if let Some(t) = begin_time {
+        not_in_future(ctx, "begntime", t, "就诊时间")?;
         entry.record.begin_time = t;
     }
     if disease_code.is_some() {
@@ -270,6 +272,26 @@ pub fn discharge(
     }
     let record = entry.record.clone();
     state.pending.push(WriteOp::UpdateVisit(record));
+    Ok(())
+}
+
+/// How far ahead of the platform's clock a time sent by an institution may be: HIS clocks drift,
+/// and the gateways accept signatures within the same five minutes.
+pub const CLOCK_AHEAD_SECONDS_MAX: i64 = 300;
+
+/// Refuses a time that has not come yet (beyond the clocks' drift): a visit or a fee cannot
+/// happen in the future, and a future date would move it into a later period or policy.
+fn not_in_future(ctx: &Ctx, field: &str, at: NaiveDateTime, what: &str) -> Result<(), PlatformError> {
+    if at > ctx.now + chrono::Duration::seconds(CLOCK_AHEAD_SECONDS_MAX) {
+        return Err(PlatformError::field(
+            field,
+            format!(
+                "{what}{}晚于当前时间{}",
+                at.format("%Y-%m-%d %H:%M:%S"),
+                ctx.now.format("%Y-%m-%d %H:%M:%S")
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -328,6 +350,7 @@ pub fn upload_lines(
         if line.quantity.ten_thousandths() == 0 {
             return Err(PlatformError::field(&at("cnt"), "数量不能为0".into()));
         }
+        not_in_future(ctx, &at("fee_ocur_time"), line.occurred_at, "费用发生时间")?;
         let computed = Money::from_price_quantity(line.price, line.quantity, rounding);
         if computed != line.amount {
             return Err(PlatformError::field(

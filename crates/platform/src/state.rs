@@ -228,6 +228,14 @@ impl State {
         Ok(self.ytd.get_mut(&key).expect("just inserted"))
     }
 
+    /// Whether a cached visit (one registered in a batch not yet durable among them) is the
+    /// person's at the institution: the store's reader does not see those yet.
+    pub fn visits_pending_for(&self, person_no: &str, institution: &str) -> bool {
+        self.visits
+            .values()
+            .any(|v| v.record.person_no == person_no && v.record.institution == institution)
+    }
+
     pub fn visit(&mut self, visit_id: &str) -> Result<Option<&mut VisitEntry>, PlatformError> {
         if !self.visits.contains_key(visit_id) {
             let Some(record) = self.store.visit(visit_id).map_err(db)? else {

@@ -974,10 +974,17 @@ async fn register_institution(
             let view = institution_view(&record);
             // The list the verifier gets once the record is durable: registrations are the only
             // writers of institutions and run one at a time, so it is `existing` with this one.
-            let mut institutions: Vec<_> = existing.into_iter().filter(|i| i.code != record.code).collect();
+            // The store keeps the secret sealed; the verifier gets it in the clear.
+            let internal = |e: String| Box::new(error_response(StatusCode::INTERNAL_SERVER_ERROR, e, None));
+            let others: Vec<_> = existing.into_iter().filter(|i| i.code != record.code).collect();
+            let (mut institutions, _) = app.keys.open_all(others).map_err(internal)?;
             institutions.push(record.clone());
+            let sealed = yibao_store::InstitutionRecord {
+                secret: app.keys.seal(&record.code, &record.secret).map_err(internal)?,
+                ..record
+            };
             app.platform
-                .upsert_institutions(vec![record])
+                .upsert_institutions(vec![sealed])
                 .await
                 .map_err(|e| Box::new(platform_error(e)))?;
             // The new credentials take effect for the next request.

@@ -15,7 +15,8 @@
 //! were added. Every refusal's text is the gateway's (`签名不一致`, `签名时间戳超时`, …): the
 //! national path answers it in the interface's envelope with `infcode` -1.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -29,6 +30,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use yibao_store::InstitutionRecord;
 
+/// What a token request with an unknown clientId or a wrong clientSecret is told.
+const CLIENT_REFUSED: &str = "客户端认证失败: clientId或clientSecret不正确";
 /// How far a signature's timestamp may be from the server's clock.
 pub const SIGNATURE_SKEW_SECONDS_MAX: i64 = 300;
 /// The longest authentication header accepted (ids, timestamps, nonces, signatures, tokens):
@@ -58,18 +61,71 @@ const API_HEADERS: [&str; 5] = [
     "_api_signature",
 ];
 
+/// What a caller is told when its credentials are not recognised, whether its access id is
+/// unknown or its signature wrong: telling the two apart would let anyone find the registered
+/// access ids. The audit log keeps which it was ([`AuthRefusal::audit`]).
+pub const AUTH_REFUSED: &str = "非法用户或签名不一致";
+
+/// Nonces (x-tif) and signatures (`_api_*`) remembered at most, all institutions together: the
+/// memory a replay guard takes is bounded (about 65 bytes each, 130 MiB at the limit, reached
+/// only by a sustained 6,600 signed requests a second).
+pub const NONCES_LIVE_MAX: usize = 2_000_000;
+/// Nonces one institution may have live, so that one client cannot fill [`NONCES_LIVE_MAX`]
+/// for everyone else: 660 signed requests a second for the whole window, far above what one
+/// hospital's HIS sends.
+pub const NONCES_PER_INSTITUTION_MAX: usize = 200_000;
+
+/// A refused authentication: what the caller is told, and what the audit log keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthRefusal {
+    pub told: String,
+    pub audit: String,
+}
+
+impl AuthRefusal {
+    /// A refusal whose reason the caller may know.
+    fn open(text: impl Into<String>) -> AuthRefusal {
+        let text = text.into();
+        AuthRefusal {
+            told: text.clone(),
+            audit: text,
+        }
+    }
+
+    /// A refusal told as [`AUTH_REFUSED`], its reason kept for the audit log only.
+    fn hidden(audit: impl Into<String>) -> AuthRefusal {
+        AuthRefusal {
+            told: AUTH_REFUSED.to_owned(),
+            audit: audit.into(),
+        }
+    }
+}
+
+/// An authenticated request: the institution, and the transaction its signature names where
+/// the scheme signs one (`_api_name`), which must then be the envelope's `infno`.
+#[derive(Debug)]
+pub struct Verified<'c> {
+    pub institution: &'c InstitutionRecord,
+    pub signed_infno: Option<String>,
+}
+
 /// The institutions by paas_id (`x-tif-paasid`, `_api_access_key`, OAuth2 clientId), and the
 /// access tokens issued to them.
 ///
 /// Tokens are kept in memory only: a restart forgets them, and clients authenticate again when
 /// a token is refused, as they must with a gateway anyway (tokens expire). Keeping them in the
 /// store would make every call a database read for no gain a client would notice.
+///
+/// The secrets here are in the clear: they are opened from the store's sealed form
+/// ([`crate::secrets`]) when the service starts or an institution is registered.
 #[derive(Clone, Default)]
 pub struct Credentials {
     by_paas_id: HashMap<String, InstitutionRecord>,
     /// By the SHA-256 of the token: the tokens themselves are not kept, so a memory dump does not
     /// hand them out, and looking one up takes no time that depends on how much of it matched.
     tokens: HashMap<[u8; 32], LiveToken>,
+    /// Shared by every clone: a nonce used through one clone is used for all.
+    nonces: Arc<Mutex<SeenNonces>>,
 }
 
 #[derive(Clone)]
@@ -78,11 +134,98 @@ struct LiveToken {
     expires_at_unix_seconds: i64,
 }
 
+/// The nonces and signatures seen while their timestamps are within the accepted skew. Once a
+/// timestamp is out of the window the signature is refused for its time anyway, so forgetting
+/// it then loses nothing.
+#[derive(Default)]
+struct SeenNonces {
+    keys: HashSet<[u8; 16]>,
+    /// In the order seen; purged from the front as they expire. Expiry follows the client's
+    /// timestamp, so the order is nearly but not strictly by expiry: an entry behind one that
+    /// expires later is kept a little longer, never dropped early.
+    order: VecDeque<SeenNonce>,
+    per_institution: HashMap<Arc<str>, usize>,
+}
+
+struct SeenNonce {
+    key: [u8; 16],
+    paas_id: Arc<str>,
+    expires_at_unix_seconds: i64,
+}
+
+impl SeenNonces {
+    /// Records `nonce` for `paas_id` until `expires_at_unix_seconds`, or says why it cannot be.
+    fn record(
+        &mut self,
+        scheme: &str,
+        paas_id: &str,
+        nonce: &[u8],
+        expires_at_unix_seconds: i64,
+        now_unix_seconds: i64,
+    ) -> Result<(), AuthRefusal> {
+        while let Some(front) = self.order.front() {
+            if front.expires_at_unix_seconds > now_unix_seconds {
+                break;
+            }
+            let gone = self.order.pop_front().expect("front exists");
+            self.keys.remove(&gone.key);
+            if let Some(count) = self.per_institution.get_mut(&gone.paas_id) {
+                *count -= 1;
+                if *count == 0 {
+                    self.per_institution.remove(&gone.paas_id);
+                }
+            }
+        }
+        let key = nonce_key(scheme, paas_id, nonce);
+        if self.keys.contains(&key) {
+            return Err(AuthRefusal::open(format!(
+                "签名已使用: {scheme}重复,每个请求须用新的签名"
+            )));
+        }
+        let own = self.per_institution.get(paas_id).copied().unwrap_or(0);
+        if own >= NONCES_PER_INSTITUTION_MAX || self.keys.len() >= NONCES_LIVE_MAX {
+            return Err(AuthRefusal::open("签名请求过于频繁,请稍后重试"));
+        }
+        let paas_id: Arc<str> = match self.per_institution.get_key_value(paas_id) {
+            Some((shared, _)) => shared.clone(),
+            None => Arc::from(paas_id),
+        };
+        *self.per_institution.entry(paas_id.clone()).or_insert(0) += 1;
+        self.keys.insert(key);
+        self.order.push_back(SeenNonce {
+            key,
+            paas_id,
+            expires_at_unix_seconds,
+        });
+        debug_assert_eq!(self.keys.len(), self.order.len());
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+/// 16 bytes of SHA-256 over the scheme, the access id and the nonce (length-prefixed, so no two
+/// different triples meet): the nonces themselves, up to 128 bytes each, are not kept.
+fn nonce_key(scheme: &str, paas_id: &str, nonce: &[u8]) -> [u8; 16] {
+    let mut hasher = Sha256::new();
+    for part in [scheme.as_bytes(), paas_id.as_bytes(), nonce] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
 impl Credentials {
     pub fn new(institutions: Vec<InstitutionRecord>) -> Credentials {
         Credentials {
             by_paas_id: by_paas_id(institutions),
             tokens: HashMap::new(),
+            nonces: Arc::default(),
         }
     }
 
@@ -106,10 +249,17 @@ impl Credentials {
         self.tokens.len()
     }
 
+    /// Nonces and signatures remembered against replay, expired ones not yet purged included.
+    pub fn nonce_count(&self) -> usize {
+        self.nonces.lock().map(|n| n.len()).unwrap_or(0)
+    }
+
     /// The institution a request is signed by, or why the signature is refused. The scheme is
     /// the one whose headers the request carries: `x-tif-*`, else `_api_*`, else
-    /// `Authorization: Bearer`; with none, the missing header named is `x-tif-paasid`.
-    pub fn verify(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<&InstitutionRecord, String> {
+    /// `Authorization: Bearer`; with none, the missing header named is `x-tif-paasid`. A signed
+    /// request is accepted once: its nonce (x-tif) or signature (`_api_*`) is remembered while
+    /// its timestamp is within [`SIGNATURE_SKEW_SECONDS_MAX`], and a second use refused.
+    pub fn verify(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<Verified<'_>, AuthRefusal> {
         let carries = |names: &[&str]| names.iter().any(|name| headers.contains_key(*name));
         if carries(&X_TIF_HEADERS) {
             self.verify_x_tif(headers, now_unix_seconds)
@@ -122,62 +272,108 @@ impl Credentials {
         }
     }
 
-    fn verify_x_tif(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<&InstitutionRecord, String> {
+    fn verify_x_tif(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<Verified<'_>, AuthRefusal> {
         let paas_id = gateway_header(headers, "x-tif-paasid")?;
         let timestamp = gateway_header(headers, "x-tif-timestamp")?;
         let nonce = gateway_header(headers, "x-tif-nonce")?;
         let signature = gateway_header(headers, "x-tif-signature")?;
+        let seconds: i64 = timestamp
+            .parse()
+            .map_err(|_| AuthRefusal::open("x-tif-timestamp 应为Unix秒数"))?;
+        if seconds.abs_diff(now_unix_seconds) > SIGNATURE_SKEW_SECONDS_MAX.unsigned_abs() {
+            return Err(AuthRefusal::open("签名时间戳超时"));
+        }
         let institution = self
             .by_paas_id
             .get(paas_id)
-            .ok_or_else(|| "非法用户: x-tif-paasid未登记".to_owned())?;
-        if !institution.active {
-            return Err("非法用户: 机构已暂停".into());
-        }
-        let seconds: i64 = timestamp
-            .parse()
-            .map_err(|_| "x-tif-timestamp 应为Unix秒数".to_owned())?;
-        if (seconds - now_unix_seconds).abs() > SIGNATURE_SKEW_SECONDS_MAX {
-            return Err("签名时间戳超时".into());
-        }
+            .ok_or_else(|| AuthRefusal::hidden(format!("x-tif-paasid未登记: {}", clip(paas_id))))?;
+        // Hex in either case; compared in constant time, so that response times tell nothing
+        // about how much of a guess was right.
         let expected = sign(timestamp, &institution.secret, nonce);
-        if !expected.eq_ignore_ascii_case(signature) {
-            return Err("签名不一致".into());
+        if !constant_time_eq(expected.as_bytes(), signature.to_ascii_lowercase().as_bytes()) {
+            return Err(AuthRefusal::hidden(format!(
+                "签名不一致: x-tif-paasid {}",
+                clip(paas_id)
+            )));
         }
-        Ok(institution)
+        // Only now, to a caller holding the secret: whether the institution is suspended.
+        if !institution.active {
+            return Err(AuthRefusal::open("非法用户: 机构已暂停"));
+        }
+        self.remember_nonce(
+            "x-tif-nonce",
+            paas_id,
+            nonce.as_bytes(),
+            seconds.saturating_add(SIGNATURE_SKEW_SECONDS_MAX),
+            now_unix_seconds,
+        )?;
+        Ok(Verified {
+            institution,
+            signed_infno: None,
+        })
     }
 
-    fn verify_api(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<&InstitutionRecord, String> {
+    fn verify_api(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<Verified<'_>, AuthRefusal> {
         let name = gateway_header(headers, "_api_name")?;
         let version = gateway_header(headers, "_api_version")?;
         let timestamp_ms = gateway_header(headers, "_api_timestamp")?;
         let access_key = gateway_header(headers, "_api_access_key")?;
         let signature = gateway_header(headers, "_api_signature")?;
-        let institution = self
-            .by_paas_id
-            .get(access_key)
-            .ok_or_else(|| "非法用户: _api_access_key未登记".to_owned())?;
-        if !institution.active {
-            return Err("非法用户: 机构已暂停".into());
-        }
         let millis: i64 = timestamp_ms
             .parse()
-            .map_err(|_| "_api_timestamp 应为Unix毫秒数".to_owned())?;
+            .map_err(|_| AuthRefusal::open("_api_timestamp 应为Unix毫秒数"))?;
         // In i128: neither a huge timestamp nor the clock times 1000 can overflow there.
         let skew_ms = (i128::from(millis) - i128::from(now_unix_seconds) * 1000).abs();
         if skew_ms > i128::from(SIGNATURE_SKEW_SECONDS_MAX) * 1000 {
-            return Err("签名时间戳超时".into());
+            return Err(AuthRefusal::open("签名时间戳超时"));
         }
+        let institution = self
+            .by_paas_id
+            .get(access_key)
+            .ok_or_else(|| AuthRefusal::hidden(format!("_api_access_key未登记: {}", clip(access_key))))?;
         // Compared as bytes by the MAC, in constant time, rather than as text: a client learns
         // nothing from how long a wrong signature took to refuse.
-        let claimed = BASE64.decode(signature).map_err(|_| "签名不一致".to_owned())?;
+        let wrong = || AuthRefusal::hidden(format!("签名不一致: _api_access_key {}", clip(access_key)));
+        let claimed = BASE64.decode(signature).map_err(|_| wrong())?;
         api_mac(name, version, timestamp_ms, access_key, &institution.secret)
             .verify_slice(&claimed)
-            .map_err(|_| "签名不一致".to_owned())?;
-        Ok(institution)
+            .map_err(|_| wrong())?;
+        if !institution.active {
+            return Err(AuthRefusal::open("非法用户: 机构已暂停"));
+        }
+        // The scheme has no nonce: the signature itself (over the name and the millisecond) is
+        // what may be used once.
+        self.remember_nonce(
+            "_api_signature",
+            access_key,
+            &claimed,
+            (millis / 1000).saturating_add(SIGNATURE_SKEW_SECONDS_MAX + 1),
+            now_unix_seconds,
+        )?;
+        // `hnsyb.1101` signs transaction 1101: the part after the last dot.
+        let signed_infno = name.rsplit('.').next().unwrap_or(name).to_ascii_uppercase();
+        Ok(Verified {
+            institution,
+            signed_infno: Some(signed_infno),
+        })
     }
 
-    fn verify_bearer(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<&InstitutionRecord, String> {
+    fn remember_nonce(
+        &self,
+        scheme: &str,
+        paas_id: &str,
+        nonce: &[u8],
+        expires_at_unix_seconds: i64,
+        now_unix_seconds: i64,
+    ) -> Result<(), AuthRefusal> {
+        let mut nonces = self
+            .nonces
+            .lock()
+            .map_err(|_| AuthRefusal::open("签名校验暂时不可用,请稍后重试"))?;
+        nonces.record(scheme, paas_id, nonce, expires_at_unix_seconds, now_unix_seconds)
+    }
+
+    fn verify_bearer(&self, headers: &HeaderMap, now_unix_seconds: i64) -> Result<Verified<'_>, AuthRefusal> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -186,23 +382,26 @@ impl Credentials {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| "非法用户: 请求头Authorization应为Bearer访问令牌".to_owned())?;
+            .ok_or_else(|| AuthRefusal::open("非法用户: 请求头Authorization应为Bearer访问令牌"))?;
         let live = self
             .tokens
             .get(&token_key(token))
-            .ok_or_else(|| "非法用户: 访问令牌无效".to_owned())?;
+            .ok_or_else(|| AuthRefusal::open("非法用户: 访问令牌无效"))?;
         if live.expires_at_unix_seconds <= now_unix_seconds {
-            return Err("访问令牌已过期".into());
+            return Err(AuthRefusal::open("访问令牌已过期"));
         }
         // Looked up on every call, not when issued: a suspension takes effect at once.
         let institution = self
             .by_paas_id
             .get(&live.paas_id)
-            .ok_or_else(|| "非法用户: 访问令牌的机构未登记".to_owned())?;
+            .ok_or_else(|| AuthRefusal::open("非法用户: 访问令牌无效"))?;
         if !institution.active {
-            return Err("非法用户: 机构已暂停".into());
+            return Err(AuthRefusal::open("非法用户: 机构已暂停"));
         }
-        Ok(institution)
+        Ok(Verified {
+            institution,
+            signed_infno: None,
+        })
     }
 
     /// Issues an access token (`POST /auth/oauth/token`): the client authenticated by
@@ -224,12 +423,14 @@ impl Credentials {
         }
         // The client first, as RFC 6749 does: an unauthenticated caller learns nothing of the form.
         let (client_id, client_secret) = basic_credentials(authorization)?;
-        let institution = self
-            .by_paas_id
-            .get(&client_id)
-            .ok_or_else(|| OAuthError::invalid_client("非法用户: clientId未登记"))?;
+        // An unknown clientId and a wrong secret are told alike; the log keeps which.
+        let Some(institution) = self.by_paas_id.get(&client_id) else {
+            tracing::warn!(client_id = %clip(&client_id), "token refused: clientId not registered");
+            return Err(OAuthError::invalid_client(CLIENT_REFUSED));
+        };
         if !constant_time_eq(institution.secret.as_bytes(), client_secret.as_bytes()) {
-            return Err(OAuthError::invalid_client("客户端认证失败: clientSecret不一致"));
+            tracing::warn!(client_id = %clip(&client_id), "token refused: wrong clientSecret");
+            return Err(OAuthError::invalid_client(CLIENT_REFUSED));
         }
         if !institution.active {
             return Err(OAuthError::invalid_client("非法用户: 机构已暂停"));
@@ -297,13 +498,21 @@ fn by_paas_id(institutions: Vec<InstitutionRecord>) -> HashMap<String, Instituti
     institutions.into_iter().map(|i| (i.paas_id.clone(), i)).collect()
 }
 
-/// A gateway header's value, or the gateway's refusal naming it.
-fn gateway_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, String> {
-    headers
+/// A gateway header's value, or the gateway's refusal naming it and what is wrong with it.
+fn gateway_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, AuthRefusal> {
+    let value = headers
         .get(name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= HEADER_BYTES_MAX)
-        .ok_or_else(|| format!("缺少服务网关的请求头{name}"))
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AuthRefusal::open(format!("缺少服务网关的请求头{name}")))?;
+    if value.len() > HEADER_BYTES_MAX {
+        return Err(AuthRefusal::open(format!(
+            "服务网关的请求头{name}长度{}超过上限{HEADER_BYTES_MAX}字节",
+            value.len()
+        )));
+    }
+    value
+        .to_str()
+        .map_err(|_| AuthRefusal::open(format!("服务网关的请求头{name}应为可见ASCII字符")))
 }
 
 /// The signature a client sends: lower-case hex SHA-256 of `timestamp + secret + nonce + timestamp`.
@@ -567,13 +776,126 @@ mod tests {
             creds
                 .verify(&headers("1700000000", "abc", &sig), 1_700_000_100)
                 .unwrap()
+                .institution
                 .code,
             "H50010300001"
         );
-        let upper = sig.to_uppercase();
+        let upper = sign("1700000000", "s3cret", "abd").to_uppercase();
         assert!(creds
-            .verify(&headers("1700000000", "abc", &upper), 1_700_000_100)
+            .verify(&headers("1700000000", "abd", &upper), 1_700_000_100)
             .is_ok());
+    }
+
+    #[test]
+    fn a_nonce_is_accepted_once_while_its_timestamp_is_in_the_window() {
+        let creds = Credentials::new(vec![institution()]);
+        let sig = sign("1700000000", "s3cret", "n1");
+        let h = headers("1700000000", "n1", &sig);
+        assert!(creds.verify(&h, NOW).is_ok());
+        // The same four headers again, 2 s later: refused, whatever the body would have been.
+        assert_eq!(
+            creds.verify(&h, NOW + 2).unwrap_err().told,
+            "签名已使用: x-tif-nonce重复,每个请求须用新的签名"
+        );
+        // A refused signature does not use up its nonce.
+        let creds = Credentials::new(vec![institution()]);
+        let wrong = headers("1700000000", "n2", &sign("1700000000", "wrong", "n2"));
+        assert!(creds.verify(&wrong, NOW).is_err());
+        assert!(creds
+            .verify(&headers("1700000000", "n2", &sign("1700000000", "s3cret", "n2")), NOW)
+            .is_ok());
+        // Out of the window the nonce is forgotten, and the timestamp refused for its age.
+        assert_eq!(creds.nonce_count(), 1);
+        let later = headers("1700000400", "n3", &sign("1700000400", "s3cret", "n3"));
+        assert!(creds.verify(&later, NOW + 400).is_ok());
+        assert_eq!(creds.nonce_count(), 1, "the expired nonce was purged");
+        assert_eq!(
+            creds
+                .verify(
+                    &headers("1700000000", "n2", &sign("1700000000", "s3cret", "n2")),
+                    NOW + 400
+                )
+                .unwrap_err()
+                .told,
+            "签名时间戳超时"
+        );
+        // Clones share what was seen: a nonce used through one is used for all.
+        let clone = creds.clone();
+        assert!(clone.verify(&later, NOW + 400).is_err());
+    }
+
+    #[test]
+    fn one_institution_cannot_fill_the_nonce_memory() {
+        let mut nonces = SeenNonces::default();
+        for i in 0..NONCES_PER_INSTITUTION_MAX {
+            nonces
+                .record("x-tif-nonce", "a", &i.to_le_bytes(), NOW + 300, NOW)
+                .unwrap();
+        }
+        assert_eq!(
+            nonces
+                .record("x-tif-nonce", "a", b"one more", NOW + 300, NOW)
+                .unwrap_err()
+                .told,
+            "签名请求过于频繁,请稍后重试"
+        );
+        // Another institution is not held back by the first.
+        nonces.record("x-tif-nonce", "b", b"x", NOW + 300, NOW).unwrap();
+        // Once the first's nonces expire, it may sign again.
+        nonces
+            .record("x-tif-nonce", "a", b"one more", NOW + 600, NOW + 300)
+            .unwrap();
+        assert_eq!(nonces.len(), 1);
+    }
+
+    #[test]
+    fn unknown_access_ids_and_wrong_secrets_are_told_alike() {
+        let creds = Credentials::new(vec![
+            institution(),
+            InstitutionRecord {
+                code: "H50010300002".into(),
+                paas_id: "suspended".into(),
+                ..suspended()
+            },
+        ]);
+        let mut unknown = headers("1700000000", "u1", &sign("1700000000", "s3cret", "u1"));
+        unknown.insert("x-tif-paasid", "nobody".parse().unwrap());
+        let wrong = headers("1700000000", "u2", &sign("1700000000", "wrong", "u2"));
+        let (a, b) = (
+            creds.verify(&unknown, NOW).unwrap_err(),
+            creds.verify(&wrong, NOW).unwrap_err(),
+        );
+        assert_eq!((a.told.as_str(), b.told.as_str()), (AUTH_REFUSED, AUTH_REFUSED));
+        // The audit log keeps the difference.
+        assert_eq!(a.audit, "x-tif-paasid未登记: nobody");
+        assert_eq!(b.audit, "签名不一致: x-tif-paasid demo-h50010300001");
+        // A suspended institution's state is shown only to a caller that holds its secret.
+        let mut s = headers("1700000000", "u3", &sign("1700000000", "wrong", "u3"));
+        s.insert("x-tif-paasid", "suspended".parse().unwrap());
+        assert_eq!(creds.verify(&s, NOW).unwrap_err().told, AUTH_REFUSED);
+        let mut s = headers("1700000000", "u4", &sign("1700000000", "s3cret", "u4"));
+        s.insert("x-tif-paasid", "suspended".parse().unwrap());
+        assert_eq!(creds.verify(&s, NOW).unwrap_err().told, "非法用户: 机构已暂停");
+    }
+
+    #[test]
+    fn header_refusals_say_what_is_wrong() {
+        let creds = Credentials::new(vec![institution()]);
+        let long = "n".repeat(200);
+        let h = headers("1700000000", &long, &sign("1700000000", "s3cret", &long));
+        assert_eq!(
+            creds.verify(&h, NOW).unwrap_err().told,
+            "服务网关的请求头x-tif-nonce长度200超过上限128字节"
+        );
+        let mut h = headers("1700000000", "x", "y");
+        h.insert(
+            "x-tif-nonce",
+            axum::http::HeaderValue::from_bytes("随机".as_bytes()).unwrap(),
+        );
+        assert_eq!(
+            creds.verify(&h, NOW).unwrap_err().told,
+            "服务网关的请求头x-tif-nonce应为可见ASCII字符"
+        );
     }
 
     #[test]
@@ -583,18 +905,20 @@ mod tests {
         assert_eq!(
             creds
                 .verify(&headers("1700000000", "abc", &sig), 1_700_000_000)
-                .unwrap_err(),
-            "签名不一致"
+                .unwrap_err()
+                .told,
+            AUTH_REFUSED
         );
         let sig = sign("1700000000", "s3cret", "abc");
         assert_eq!(
             creds
                 .verify(&headers("1700000000", "abc", &sig), 1_700_001_000)
-                .unwrap_err(),
+                .unwrap_err()
+                .told,
             "签名时间戳超时"
         );
         assert_eq!(
-            creds.verify(&HeaderMap::new(), 0).unwrap_err(),
+            creds.verify(&HeaderMap::new(), 0).unwrap_err().told,
             "缺少服务网关的请求头x-tif-paasid"
         );
     }
@@ -629,8 +953,27 @@ mod tests {
         // Within the skew either way, in milliseconds.
         for timestamp_ms in ["1700000000000", "1700000299999", "1699999700000"] {
             let h = api_headers("demo-h50010300001", "s3cret", timestamp_ms);
-            assert_eq!(creds.verify(&h, NOW).unwrap().code, "H50010300001", "{timestamp_ms}");
+            assert_eq!(
+                creds.verify(&h, NOW).unwrap().institution.code,
+                "H50010300001",
+                "{timestamp_ms}"
+            );
         }
+    }
+
+    #[test]
+    fn an_api_signature_is_accepted_once_and_names_its_transaction() {
+        let creds = Credentials::new(vec![institution()]);
+        let h = api_headers("demo-h50010300001", "s3cret", "1700000000000");
+        let verified = creds.verify(&h, NOW).unwrap();
+        assert_eq!(verified.signed_infno.as_deref(), Some("1101"));
+        assert_eq!(
+            creds.verify(&h, NOW + 1).unwrap_err().told,
+            "签名已使用: _api_signature重复,每个请求须用新的签名"
+        );
+        // The next millisecond is another signature.
+        let h = api_headers("demo-h50010300001", "s3cret", "1700000000001");
+        assert!(creds.verify(&h, NOW + 1).is_ok());
     }
 
     #[test]
@@ -647,47 +990,51 @@ mod tests {
             let mut h = good.clone();
             h.remove(name);
             assert_eq!(
-                creds.verify(&h, NOW).unwrap_err(),
+                creds.verify(&h, NOW).unwrap_err().told,
                 format!("缺少服务网关的请求头{name}")
             );
         }
         let mut too_long = good.clone();
         too_long.insert("_api_name", "n".repeat(HEADER_BYTES_MAX + 1).parse().unwrap());
         assert_eq!(
-            creds.verify(&too_long, NOW).unwrap_err(),
-            "缺少服务网关的请求头_api_name"
+            creds.verify(&too_long, NOW).unwrap_err().told,
+            "服务网关的请求头_api_name长度129超过上限128字节"
         );
 
         let h = api_headers("nobody", "s3cret", "1700000000000");
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "非法用户: _api_access_key未登记");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, AUTH_REFUSED);
+        assert_eq!(
+            creds.verify(&h, NOW).unwrap_err().audit,
+            "_api_access_key未登记: nobody"
+        );
         let h = api_headers("suspended", "s3cret", "1700000000000");
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "非法用户: 机构已暂停");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, "非法用户: 机构已暂停");
 
         // Seconds where milliseconds are due are 55 years off.
         let h = api_headers("demo-h50010300001", "s3cret", "1700000000");
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "签名时间戳超时");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, "签名时间戳超时");
         let h = api_headers("demo-h50010300001", "s3cret", "1700000300001");
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "签名时间戳超时");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, "签名时间戳超时");
         let h = api_headers("demo-h50010300001", "s3cret", "9223372036854775807");
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "签名时间戳超时");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, "签名时间戳超时");
         let h = api_headers("demo-h50010300001", "s3cret", "soon");
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "_api_timestamp 应为Unix毫秒数");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, "_api_timestamp 应为Unix毫秒数");
 
         let h = api_headers("demo-h50010300001", "wrong", "1700000000000");
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "签名不一致");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, AUTH_REFUSED);
         // A signed parameter changed after signing.
         let mut h = good.clone();
         h.insert("_api_version", "2.0.0".parse().unwrap());
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "签名不一致");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, AUTH_REFUSED);
         let mut h = good.clone();
         h.insert("_api_signature", "not base64!".parse().unwrap());
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "签名不一致");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, AUTH_REFUSED);
         // A signature cut short is not a prefix match.
         let mut h = good.clone();
         let sig = sign_api("hnsyb.1101", "1.0.0", "1700000000000", "demo-h50010300001", "s3cret");
         let short = BASE64.encode(&BASE64.decode(sig).unwrap()[..10]);
         h.insert("_api_signature", short.parse().unwrap());
-        assert_eq!(creds.verify(&h, NOW).unwrap_err(), "签名不一致");
+        assert_eq!(creds.verify(&h, NOW).unwrap_err().told, AUTH_REFUSED);
     }
 
     #[test]
@@ -696,7 +1043,7 @@ mod tests {
         let mut h = api_headers("demo-h50010300001", "s3cret", "1700000000000");
         h.insert("x-tif-paasid", "demo-h50010300001".parse().unwrap());
         assert_eq!(
-            creds.verify(&h, NOW).unwrap_err(),
+            creds.verify(&h, NOW).unwrap_err().told,
             "缺少服务网关的请求头x-tif-timestamp"
         );
     }
@@ -744,7 +1091,11 @@ mod tests {
         assert_eq!(json["expires_in"], 7200);
 
         assert_eq!(
-            creds.verify(&bearer(&grant.access_token), NOW).unwrap().code,
+            creds
+                .verify(&bearer(&grant.access_token), NOW)
+                .unwrap()
+                .institution
+                .code,
             "H50010300001"
         );
         // The scheme's name in any case, as HTTP allows.
@@ -755,7 +1106,7 @@ mod tests {
         );
         assert!(creds.verify(&h, NOW + 7199).is_ok());
         assert_eq!(
-            creds.verify(&bearer(&grant.access_token), NOW + 7200).unwrap_err(),
+            creds.verify(&bearer(&grant.access_token), NOW + 7200).unwrap_err().told,
             "访问令牌已过期"
         );
 
@@ -778,7 +1129,7 @@ mod tests {
         let mut creds = Credentials::new(vec![institution()]);
         let grant = issue(&mut creds, NOW);
         assert_eq!(
-            creds.verify(&bearer(&"0".repeat(64)), NOW).unwrap_err(),
+            creds.verify(&bearer(&"0".repeat(64)), NOW).unwrap_err().told,
             "非法用户: 访问令牌无效"
         );
         let mut h = HeaderMap::new();
@@ -787,19 +1138,19 @@ mod tests {
             basic("demo-h50010300001", "s3cret").parse().unwrap(),
         );
         assert_eq!(
-            creds.verify(&h, NOW).unwrap_err(),
+            creds.verify(&h, NOW).unwrap_err().told,
             "非法用户: 请求头Authorization应为Bearer访问令牌"
         );
         h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
         assert_eq!(
-            creds.verify(&h, NOW).unwrap_err(),
+            creds.verify(&h, NOW).unwrap_err().told,
             "非法用户: 请求头Authorization应为Bearer访问令牌"
         );
         // x-tif headers win over a token: the x-tif signature is what is checked.
         let mut h = bearer(&grant.access_token);
         h.insert("x-tif-paasid", "demo-h50010300001".parse().unwrap());
         assert_eq!(
-            creds.verify(&h, NOW).unwrap_err(),
+            creds.verify(&h, NOW).unwrap_err().told,
             "缺少服务网关的请求头x-tif-timestamp"
         );
     }
@@ -811,23 +1162,15 @@ mod tests {
         let unauthorized = StatusCode::UNAUTHORIZED;
         assert_eq!(
             refusal(creds.issue_token(Some(&basic(id, "wrong")), PASSWORD_FORM, NOW)),
-            (
-                unauthorized,
-                "invalid_client",
-                "客户端认证失败: clientSecret不一致".into()
-            )
+            (unauthorized, "invalid_client", CLIENT_REFUSED.into())
         );
         assert_eq!(
             refusal(creds.issue_token(Some(&basic(id, "s3cre")), PASSWORD_FORM, NOW)),
-            (
-                unauthorized,
-                "invalid_client",
-                "客户端认证失败: clientSecret不一致".into()
-            )
+            (unauthorized, "invalid_client", CLIENT_REFUSED.into())
         );
         assert_eq!(
             refusal(creds.issue_token(Some(&basic("nobody", "s3cret")), PASSWORD_FORM, NOW)),
-            (unauthorized, "invalid_client", "非法用户: clientId未登记".into())
+            (unauthorized, "invalid_client", CLIENT_REFUSED.into())
         );
         let missing = (
             unauthorized,
@@ -893,7 +1236,7 @@ mod tests {
         // shown to whoever does not hold the secret.
         assert_eq!(
             refusal(creds.issue_token(Some(&basic("demo-h50010300001", "x")), PASSWORD_FORM, NOW)).2,
-            "客户端认证失败: clientSecret不一致"
+            CLIENT_REFUSED
         );
 
         // A token issued while active is refused once the institution is suspended.
@@ -901,7 +1244,7 @@ mod tests {
         let grant = issue(&mut creds, NOW);
         creds.by_paas_id.get_mut("demo-h50010300001").unwrap().active = false;
         assert_eq!(
-            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err(),
+            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err().told,
             "非法用户: 机构已暂停"
         );
     }
@@ -916,7 +1259,11 @@ mod tests {
         };
         creds.replace_institutions(vec![renamed]);
         assert_eq!(
-            creds.verify(&bearer(&grant.access_token), NOW).unwrap().name,
+            creds
+                .verify(&bearer(&grant.access_token), NOW)
+                .unwrap()
+                .institution
+                .name,
             "改名医院"
         );
 
@@ -924,7 +1271,7 @@ mod tests {
         assert_eq!(creds.token_count(), 0);
         creds.replace_institutions(vec![institution()]);
         assert_eq!(
-            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err(),
+            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err().told,
             "非法用户: 访问令牌无效"
         );
 
@@ -934,7 +1281,7 @@ mod tests {
             ..institution()
         }]);
         assert_eq!(
-            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err(),
+            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err().told,
             "非法用户: 访问令牌无效"
         );
 
@@ -942,7 +1289,7 @@ mod tests {
         let grant = issue(&mut creds, NOW);
         creds.replace_institutions(Vec::new());
         assert_eq!(
-            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err(),
+            creds.verify(&bearer(&grant.access_token), NOW).unwrap_err().told,
             "非法用户: 访问令牌无效"
         );
     }
@@ -958,7 +1305,8 @@ mod tests {
         assert_eq!(
             creds
                 .verify(&bearer(&old.access_token), NOW + TOKEN_LIFETIME_SECONDS)
-                .unwrap_err(),
+                .unwrap_err()
+                .told,
             "非法用户: 访问令牌无效"
         );
 
@@ -970,7 +1318,7 @@ mod tests {
         assert_eq!(creds.token_count(), TOKENS_PER_INSTITUTION_MAX);
         // The oldest went to make room.
         assert_eq!(
-            creds.verify(&bearer(&first.access_token), start + 20).unwrap_err(),
+            creds.verify(&bearer(&first.access_token), start + 20).unwrap_err().told,
             "非法用户: 访问令牌无效"
         );
     }

@@ -4,20 +4,25 @@ use yibao_demo::{demo_institutions, demo_persons, DemoPerson, DEMO_ADMDVS};
 use yibao_platform::{Platform, PlatformError};
 use yibao_store::{ChronicFilingRecord, InstitutionRecord, PersonRecord, WriteOp};
 
+use crate::secrets::SecretKeys;
+
 /// Persons written per batch while seeding.
 const SEED_CHUNK_PERSONS: usize = 5_000;
 
-pub fn institution_records() -> Vec<InstitutionRecord> {
+/// The demo institutions, their secrets sealed with `keys` as the store keeps them.
+pub fn institution_records(keys: &SecretKeys) -> Result<Vec<InstitutionRecord>, String> {
     demo_institutions()
         .into_iter()
-        .map(|i| InstitutionRecord {
-            code: i.code,
-            name: i.name,
-            hosp_lv: i.hosp_lv.to_owned(),
-            admdvs: i.admdvs,
-            paas_id: i.paas_id,
-            secret: i.secret,
-            active: true,
+        .map(|i| {
+            Ok(InstitutionRecord {
+                secret: keys.seal(&i.code, &i.secret)?,
+                code: i.code,
+                name: i.name,
+                hosp_lv: i.hosp_lv.to_owned(),
+                admdvs: i.admdvs,
+                paas_id: i.paas_id,
+                active: true,
+            })
         })
         .collect()
 }
@@ -69,13 +74,16 @@ pub fn person_record(p: DemoPerson) -> PersonRecord {
     }
 }
 
-/// Seeds the demo region (its first `persons` people) unless the store already holds people.
-/// Returns how many were written.
-pub async fn seed(platform: &Platform, persons: usize) -> Result<usize, PlatformError> {
-    platform.upsert_institutions(institution_records()).await?;
-    if platform.person_count().await? > 0 {
+/// Seeds the demo region (its institutions and first `persons` people) into an empty store:
+/// one that holds neither institutions nor people. A store that holds either is left as it is,
+/// so that what was changed since (a rotated secret, a suspended institution, a moved person)
+/// is not undone by the next start. Returns how many persons were written.
+pub async fn seed(platform: &Platform, keys: &SecretKeys, persons: usize) -> Result<usize, PlatformError> {
+    if !platform.institutions().await?.is_empty() || platform.person_count().await? > 0 {
         return Ok(0);
     }
+    let institutions = institution_records(keys).map_err(PlatformError::internal)?;
+    platform.upsert_institutions(institutions).await?;
     let mut chunk = Vec::with_capacity(SEED_CHUNK_PERSONS * 2);
     let mut in_chunk = 0;
     let mut written = 0;

@@ -8,12 +8,15 @@
 pub mod admin;
 mod auth;
 pub mod demo;
+pub mod secrets;
 
 pub use admin::{AdminAccess, ADMIN_PREFIX};
 pub use auth::{
-    oauth_token, sign, sign_api, Credentials, OAuthError, TokenGrant, OAUTH_FORM_BYTES_MAX, SIGNATURE_SKEW_SECONDS_MAX,
-    TOKENS_LIVE_MAX, TOKENS_PER_INSTITUTION_MAX, TOKEN_LIFETIME_SECONDS,
+    oauth_token, sign, sign_api, AuthRefusal, Credentials, OAuthError, TokenGrant, Verified, AUTH_REFUSED,
+    NONCES_LIVE_MAX, NONCES_PER_INSTITUTION_MAX, OAUTH_FORM_BYTES_MAX, SIGNATURE_SKEW_SECONDS_MAX, TOKENS_LIVE_MAX,
+    TOKENS_PER_INSTITUTION_MAX, TOKEN_LIFETIME_SECONDS,
 };
+pub use secrets::SecretKeys;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -40,6 +43,8 @@ pub struct AppState {
     pub credentials: Option<Arc<RwLock<Credentials>>>,
     /// Who may use the admin API (`/admin/api`).
     pub admin: AdminAccess,
+    /// The keys that seal institution secrets in the store ([`secrets`]).
+    pub keys: Arc<SecretKeys>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -90,17 +95,18 @@ async fn national(
 ) -> Response {
     let started = Instant::now();
     let received_at = yibao_platform::now();
-    let refuse = |msgid: &str, infno: &str, institution: &str, message: String| {
+    // `told` is answered; `audit` is what the audit log keeps (an authentication refusal tells
+    // the caller less than it records).
+    let refuse = |msgid: &str, infno: &str, institution: &str, told: String, audit: String| {
         let platform = app.platform.clone();
         let refusal = Refusal {
             msgid: msgid.chars().take(30).collect(),
             infno: infno.chars().take(8).collect(),
             institution: institution.chars().take(30).collect(),
-            message: message.clone(),
+            message: audit,
             started,
         };
-        let body =
-            yibao_fsi::Response::error(String::new(), received_at, yibao_platform::now(), &message).to_json_bytes();
+        let body = yibao_fsi::Response::error(String::new(), received_at, yibao_platform::now(), &told).to_json_bytes();
         async move {
             platform.refused(refusal).await;
             json_response(body)
@@ -114,43 +120,72 @@ async fn national(
             } else {
                 format!("body: 报文读取失败({})", rejection.body_text())
             };
-            return refuse("", path_infno.as_deref().unwrap_or(""), "", message).await;
+            return refuse("", path_infno.as_deref().unwrap_or(""), "", message.clone(), message).await;
         }
     };
     // 9101 may come as a multipart form: the envelope in part `jsonStr`, the file in another.
     let form = match multipart_boundary(&headers) {
         Some(boundary) => match read_upload_form(body.clone(), boundary).await {
             Ok(form) => Some(form),
-            Err(message) => return refuse("", path_infno.as_deref().unwrap_or(""), "", message).await,
+            Err(message) => return refuse("", path_infno.as_deref().unwrap_or(""), "", message.clone(), message).await,
         },
         None => None,
     };
     let envelope_bytes = form.as_ref().map_or(&body[..], |f| &f.envelope[..]);
     let envelope = match parse_envelope(envelope_bytes, path_infno.as_deref()) {
         Ok(e) => e,
-        Err(e) => return refuse("", path_infno.as_deref().unwrap_or(""), "", e.to_string()).await,
+        Err(e) => {
+            let message = e.to_string();
+            return refuse("", path_infno.as_deref().unwrap_or(""), "", message.clone(), message).await;
+        }
     };
     if let Some(credentials) = &app.credentials {
         let verdict = {
             let credentials = credentials.read().expect("credentials lock");
             credentials
                 .verify(&headers, chrono::Utc::now().timestamp())
-                .map(|institution| institution.code.clone())
+                .map(|v| (v.institution.code.clone(), v.signed_infno))
         };
-        match verdict {
-            Ok(code) if code == envelope.fixmedins_code => {}
-            Ok(code) => {
-                let message = format!(
-                    "fixmedins_code: 报文中的机构编号{}与签名机构{code}不符",
-                    envelope.fixmedins_code
-                );
-                return refuse(&envelope.msgid, &envelope.infno, &envelope.fixmedins_code, message).await;
+        let refusal = match verdict {
+            Ok((code, _)) if code != envelope.fixmedins_code => Some(format!(
+                "fixmedins_code: 报文中的机构编号{}与签名机构{code}不符",
+                envelope.fixmedins_code
+            )),
+            // A scheme that signs the transaction's name binds the signature to it: one made
+            // for 1101 does not authorize a 5203.
+            Ok((_, Some(signed))) if signed != envelope.infno => Some(format!(
+                "_api_name: 签名的交易{signed}与报文的交易编号{}不符",
+                envelope.infno
+            )),
+            Ok(_) => None,
+            Err(refusal) => {
+                return refuse(
+                    &envelope.msgid,
+                    &envelope.infno,
+                    &envelope.fixmedins_code,
+                    refusal.told,
+                    refusal.audit,
+                )
+                .await;
             }
-            Err(message) => {
-                return refuse(&envelope.msgid, &envelope.infno, &envelope.fixmedins_code, message).await;
-            }
+        };
+        if let Some(message) = refusal {
+            return refuse(
+                &envelope.msgid,
+                &envelope.infno,
+                &envelope.fixmedins_code,
+                message.clone(),
+                message,
+            )
+            .await;
         }
     }
+    // What names this request for msgid replay: its infno, its input and any file beside it.
+    let input_digest = yibao_fsi::request_digest(
+        &envelope.infno,
+        &envelope.input,
+        form.as_ref().map_or(&[][..], |f| &f.file[..]),
+    );
     let parsed = match form {
         Some(form) => upload_input(&envelope, form),
         None => TransactionInput::parse(&envelope.infno, &envelope.input),
@@ -158,13 +193,15 @@ async fn national(
     let input = match parsed {
         Ok(i) => i,
         Err(e) => {
+            let message = e.to_string();
             return refuse(
                 &envelope.msgid,
                 &envelope.infno,
                 &envelope.fixmedins_code,
-                e.to_string(),
+                message.clone(),
+                message,
             )
-            .await
+            .await;
         }
     };
     // The typed input is all the platform reads: the raw JSON tree is dropped here, on a
@@ -176,6 +213,7 @@ async fn national(
         input,
         received_at,
         started,
+        input_digest,
     };
     match app.platform.national(request).await {
         Ok(NationalAnswer::Json(body)) => json_response(body),

@@ -20,6 +20,8 @@ use yibao_demo::{demo_institutions, demo_person, DemoInstitution, DemoPerson};
 use yibao_server::{router, sign_api, AdminAccess, AppState, Credentials, NATIONAL_PATH};
 
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The key file the test's institution secrets are sealed with.
+const TEST_KEYS: &str = "t1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
 /// Demo persons seeded: the test looks up the first.
 const DEMO_PERSONS: usize = 3;
 
@@ -69,14 +71,17 @@ fn start_server() -> Server {
         .build()
         .unwrap();
     let (addr, open_addr) = runtime.block_on(async {
-        yibao_server::demo::seed(&platform, DEMO_PERSONS).await.unwrap();
-        let institutions = platform.institutions().await.unwrap();
+        let keys = Arc::new(yibao_server::SecretKeys::parse(TEST_KEYS).unwrap());
+        yibao_server::demo::seed(&platform, &keys, DEMO_PERSONS).await.unwrap();
+        let (institutions, reseal) = keys.open_all(platform.institutions().await.unwrap()).unwrap();
+        assert!(reseal.is_empty(), "seeded secrets are sealed with the current key");
         let mut addrs = Vec::new();
         for credentials in [Some(Arc::new(RwLock::new(Credentials::new(institutions)))), None] {
             let state = AppState {
                 platform: platform.clone(),
                 credentials,
                 admin: AdminAccess::Disabled,
+                keys: keys.clone(),
             };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             addrs.push(listener.local_addr().unwrap());
@@ -246,7 +251,7 @@ fn api_signatures_and_bearer_tokens_over_http() {
         &api_headers(&his.paas_id, "not-the-secret", now_millis()),
         &lookup(&his, &p),
     )
-    .refused("签名不一致");
+    .refused(yibao_server::AUTH_REFUSED);
     http(
         server.addr,
         NATIONAL_PATH,
@@ -260,7 +265,26 @@ fn api_signatures_and_bearer_tokens_over_http() {
         &api_headers("nobody", &his.secret, now_millis()),
         &lookup(&his, &p),
     )
-    .refused("非法用户: _api_access_key未登记");
+    .refused(yibao_server::AUTH_REFUSED);
+    // The same signed headers a second time: refused, whatever the body.
+    let once = api_headers(&his.paas_id, &his.secret, now_millis());
+    assert_eq!(
+        http(server.addr, NATIONAL_PATH, &once, &lookup(&his, &p)).json()["infcode"],
+        0
+    );
+    http(server.addr, NATIONAL_PATH, &once, &lookup(&his, &p))
+        .refused("签名已使用: _api_signature重复,每个请求须用新的签名");
+    // A signature made for 1101 does not authorize another transaction.
+    let mut settlement_query: Value = serde_json::from_slice(&lookup(&his, &p)).unwrap();
+    settlement_query["infno"] = json!("5203");
+    settlement_query["input"] = json!({ "data": { "psn_no": p.person_no, "setl_id": "S1", "mdtrt_id": "M1" } });
+    http(
+        server.addr,
+        NATIONAL_PATH,
+        &api_headers(&his.paas_id, &his.secret, now_millis()),
+        &serde_json::to_vec(&settlement_query).unwrap(),
+    )
+    .refused("_api_name: 签名的交易1101与报文的交易编号5203不符");
     let mut unsigned = api_headers(&his.paas_id, &his.secret, now_millis());
     unsigned.retain(|(name, _)| *name != "_api_signature");
     http(server.addr, NATIONAL_PATH, &unsigned, &lookup(&his, &p)).refused("缺少服务网关的请求头_api_signature");
@@ -325,7 +349,7 @@ fn api_signatures_and_bearer_tokens_over_http() {
     assert_eq!(refused.header("www-authenticate"), Some("Basic realm=\"oauth\""));
     assert_eq!(
         refused.json(),
-        json!({ "error": "invalid_client", "error_description": "客户端认证失败: clientSecret不一致" })
+        json!({ "error": "invalid_client", "error_description": "客户端认证失败: clientId或clientSecret不正确" })
     );
     let refused = token_request(server.addr, None, b"grant_type=client_credentials");
     assert_eq!(refused.status, 401);

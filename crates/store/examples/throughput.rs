@@ -74,6 +74,7 @@ fn op(b: usize, n: usize, per_batch: usize, grouped: bool, tag: &str) -> WriteOp
             institution: "H1".into(),
             received_at: at,
             response_json: r#"{"infcode":0,"output":{"setlinfo":{"setl_id":"S1"}}}"#.into(),
+            request_digest: vec![7; 32],
         }),
         2 => WriteOp::SetAccumulator {
             person_no,

@@ -475,7 +475,7 @@ macro_rules! settlement_columns {
 }
 macro_rules! message_columns {
     () => {
-        "msgid, infno, institution, received_at, response_json"
+        "msgid, infno, institution, received_at, response_json, request_digest"
     };
 }
 macro_rules! audit_columns {
@@ -636,6 +636,9 @@ pub(crate) const Q_PERSONS: &str = concat!(
 pub(crate) const Q_ACCUMULATORS: &str = "SELECT acc_key, deductible, fund, base, visits, \
      admissions FROM accumulators WHERE person_no = $1 AND year = $2 ORDER BY acc_key";
 pub(crate) const Q_VISIT: &str = concat!("SELECT ", visit_columns!(), " FROM visits WHERE visit_id = $1");
+/// Read through the index on `(person_no, begin_time)`: a person's visits are few.
+pub(crate) const Q_PERSON_VISITED: &str =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM visits WHERE person_no = $1 AND institution = $2 LIMIT 1) AS v";
 pub(crate) const Q_VISITS_OF_PERSON: &str = concat!(
     "SELECT ",
     visit_columns!(),
@@ -806,6 +809,9 @@ impl<R: RowAccess + ?Sized> Cols<'_, R> {
 
     pub fn text(&self, i: usize, column: &str) -> Result<String> {
         self.required(column, self.row.text(i))
+    }
+    pub fn bytes(&self, i: usize, column: &str) -> Result<Vec<u8>> {
+        self.required(column, self.row.blob(i))
     }
     /// A packed JSON document (see [`pack`]).
     pub fn packed(&self, i: usize, column: &str) -> Result<String> {
@@ -1048,6 +1054,7 @@ pub(crate) fn message<R: RowAccess + ?Sized>(row: &R) -> Result<MessageRecord> {
         institution: c.text(2, "institution")?,
         received_at: c.time(3, "received_at")?,
         response_json: c.packed(4, "response_json")?,
+        request_digest: c.bytes(5, "request_digest")?,
     })
 }
 

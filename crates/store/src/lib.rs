@@ -140,6 +140,9 @@ pub trait Store: Send {
         to: NaiveDate,
         limit: i64,
     ) -> Result<Vec<VisitRecord>>;
+    /// Whether the person has ever had a visit at the institution (cancelled ones included):
+    /// what entitles an institution to the person's year-to-date figures.
+    fn person_visited(&mut self, person_no: &str, institution: &str) -> Result<bool>;
     /// A visit's fee lines in the order they were inserted.
     fn fee_lines(&mut self, visit_id: &str) -> Result<Vec<FeeLineRecord>>;
     fn settlement(&mut self, settlement_id: &str) -> Result<Option<SettlementRecord>>;

@@ -60,6 +60,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "institution_keys",
         include_str!("../migrations/postgres/0010_institution_keys.sql"),
     ),
+    (
+        11,
+        "message_digest",
+        include_str!("../migrations/postgres/0011_message_digest.sql"),
+    ),
 ];
 
 /// The most rows one rendered statement carries; longer runs are split.
@@ -791,6 +796,7 @@ fn message_row(r: &mut dyn Values, x: &MessageRecord) -> Result<()> {
         .text(&x.institution)?
         .time(x.received_at)?;
     r.bytes(&common::pack(&x.response_json))?;
+    r.bytes(&x.request_digest)?;
     Ok(())
 }
 
@@ -1897,6 +1903,16 @@ impl Store for PostgresStore {
 
     fn visit(&mut self, visit_id: &str) -> Result<Option<VisitRecord>> {
         self.query_opt(common::Q_VISIT, &[&visit_id], common::visit)
+    }
+
+    fn person_visited(&mut self, person_no: &str, institution: &str) -> Result<bool> {
+        let stmt = self.statement(common::Q_PERSON_VISITED)?;
+        let row = self
+            .client
+            .query_one(&stmt, &[&person_no, &institution])
+            .map_err(pg_err)?;
+        let count: i64 = row.get(0);
+        Ok(count > 0)
     }
 
     fn visits_of_person(

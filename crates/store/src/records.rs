@@ -219,6 +219,9 @@ pub struct MessageRecord {
     pub received_at: NaiveDateTime,
     /// The full response body as answered.
     pub response_json: String,
+    /// SHA-256 of the request (its infno and input), so that a msgid reused for another request
+    /// is told from a true retry. Empty for messages stored before digests were kept.
+    pub request_digest: Vec<u8>,
 }
 
 /// One line of the audit log: every transaction, with citizen IDs and names masked.

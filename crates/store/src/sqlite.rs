@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "institution_keys",
         include_str!("../migrations/sqlite/0010_institution_keys.sql"),
     ),
+    (
+        11,
+        "message_digest",
+        include_str!("../migrations/sqlite/0011_message_digest.sql"),
+    ),
 ];
 
 /// How long a writer waits for another connection's write lock before failing.
@@ -620,7 +625,8 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                     r.infno,
                     r.institution,
                     time_text(r.received_at),
-                    common::pack(&r.response_json)
+                    common::pack(&r.response_json),
+                    &r.request_digest[..]
                 ],
             )?;
         }
@@ -918,6 +924,13 @@ impl Store for SqliteStore {
 
     fn visit(&mut self, visit_id: &str) -> Result<Option<VisitRecord>> {
         self.query_opt(common::Q_VISIT, [visit_id], |r| common::visit(r))
+    }
+
+    fn person_visited(&mut self, person_no: &str, institution: &str) -> Result<bool> {
+        let count = self.query_one(common::Q_PERSON_VISITED, params![person_no, institution], |r| {
+            common::count(r, "visits")
+        })?;
+        Ok(count > 0)
     }
 
     fn visits_of_person(

@@ -394,6 +394,7 @@ fn message(msgid: &str) -> MessageRecord {
         institution: "H1".into(),
         received_at: t(2024, 3, 1, 10, 0, 0),
         response_json: r#"{"infcode":0,"output":{}}"#.into(),
+        request_digest: vec![7; 32],
     }
 }
 
@@ -489,7 +490,7 @@ mod cases {
         assert_eq!(s.person_count().unwrap(), 2);
         assert_eq!(s.institution("H1").unwrap(), Some(institution("H1")));
         if let Some(n) = h.raw_count("SELECT COUNT(*) FROM schema_migrations") {
-            assert_eq!(n, 10, "one row per migration");
+            assert_eq!(n, 11, "one row per migration");
         }
     }
 
@@ -1683,6 +1684,11 @@ mod cases {
             s.visits_of_person("P404", d(2024, 1, 1), d(2024, 12, 31), 10).unwrap(),
             vec![]
         );
+        // Whether a person was ever seen at an institution (5206 answers only those that did).
+        assert!(s.person_visited("P1", "H2").unwrap());
+        assert!(s.person_visited("P2", "H1").unwrap());
+        assert!(!s.person_visited("P2", "H2").unwrap());
+        assert!(!s.person_visited("P404", "H1").unwrap());
     }
 
     pub fn persons_listing_and_lookups(h: &mut Harness) {

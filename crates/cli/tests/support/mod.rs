@@ -75,13 +75,14 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         match self {
             TestDb::Sqlite { path, .. } => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
+                for suffix in ["", "-wal", "-shm", "-journal", "-writer.lock", ".keys"] {
                     let mut file = path.clone().into_os_string();
                     file.push(suffix);
                     let _ = std::fs::remove_file(file);
                 }
             }
-            TestDb::Postgres { base_url, schema, .. } => {
+            TestDb::Postgres { base_url, schema, url } => {
+                let _ = std::fs::remove_file(key_file_for(url));
                 match ::postgres::Client::connect(&with_param(base_url, "connect_timeout=10"), ::postgres::NoTls) {
                     Ok(mut client) => {
                         if let Err(e) = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")) {
@@ -101,6 +102,16 @@ pub struct Server {
     pub child: Child,
     pub addr: String,
     pub log: Arc<Mutex<Vec<String>>>,
+}
+
+/// The key file a test server on `database` seals institution secrets with: one per database,
+/// so that a restart on the same database opens what the first start sealed.
+pub fn key_file_for(database: &str) -> PathBuf {
+    let name: String = database
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    std::env::temp_dir().join(format!("yibao-test-{}.keys", &name[name.len().saturating_sub(80)..]))
 }
 
 pub fn free_port() -> u16 {
@@ -124,6 +135,11 @@ impl Server {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
             command.args(args);
+            // On PostgreSQL the key file would be made in the working directory: give each
+            // database its own, beside the temporary files (SQLite puts it beside the database).
+            if database.starts_with("postgres") {
+                command.env("YIBAO_SECRET_KEY_FILE", key_file_for(database));
+            }
             match admin_token {
                 Some(token) => command.env("YIBAO_ADMIN_TOKEN", token),
                 None => command.env_remove("YIBAO_ADMIN_TOKEN"),
@@ -308,4 +324,40 @@ pub fn parse_http(raw: &[u8]) -> Option<HttpReply> {
         rest.to_vec()
     };
     Some(HttpReply { status, headers, body })
+}
+
+/// The first column of `sql`, as text, run directly on the test database: what the store
+/// wrote, seen without the platform. (`sql` casts its column to text on PostgreSQL.)
+pub fn query_texts(database: &str, sql: &str) -> Vec<String> {
+    if let Some(path) = database.strip_prefix("sqlite://") {
+        let conn = rusqlite::Connection::open(path.split('?').next().unwrap_or(path)).expect("open the SQLite file");
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .expect("query")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("rows");
+        return rows;
+    }
+    // `?schema=NAME` is ours (the store's), not libpq's: split it off and set the search path.
+    let (base, schema) = match database.split_once("schema=") {
+        Some((head, name)) => (
+            head.trim_end_matches(['?', '&']).to_owned(),
+            Some(name.split('&').next().unwrap_or(name).to_owned()),
+        ),
+        None => (database.to_owned(), None),
+    };
+    let mut client = ::postgres::Client::connect(&with_param(&base, "connect_timeout=10"), ::postgres::NoTls)
+        .expect("connect to PostgreSQL");
+    if let Some(schema) = schema {
+        client
+            .batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .expect("search path");
+    }
+    client
+        .query(sql, &[])
+        .expect("query")
+        .iter()
+        .map(|row| row.get::<_, String>(0))
+        .collect()
 }

@@ -43,11 +43,13 @@ pub async fn call(platform: &Platform, serial: &mut u32, infno: &str, input: Val
     let body = json!({ "infno": infno, "msgid": msgid, "fixmedins_code": INSTITUTION, "input": input }).to_string();
     let envelope = parse_envelope(body.as_bytes(), None).unwrap();
     let input = TransactionInput::parse(&envelope.infno, &envelope.input).unwrap();
+    let input_digest = yibao_fsi::request_digest(&envelope.infno, &envelope.input, b"");
     let request = NationalRequest {
         envelope,
         input,
         received_at: now,
         started: Instant::now(),
+        input_digest,
     };
     serde_json::from_slice(&platform.national(request).await.unwrap().into_json()).unwrap()
 }
