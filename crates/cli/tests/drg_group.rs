@@ -1,10 +1,10 @@
-//! `yibao drg group` on the official CHS-DRG 1.1 tables (../shared/data, as CI has it): a CSV of
+//! `yibao drg group` on the official CHS-DRG 1.1 tables (the repo's data/): a CSV of
 //! cases in, the grouped CSV out, bad rows refused with their line.
 
 use std::process::Command;
 
 fn data(dir: &str) -> String {
-    format!("{}/../../../shared/data/{dir}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../data/{dir}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn run(cases: &str) -> (bool, String, String) {

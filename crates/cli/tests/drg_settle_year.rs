@@ -1,12 +1,12 @@
 //! `yibao drg settle-year` from a case file, priced with a real city table (北京2022, from
-//! ../shared/data as CI has it) and the Chongqing payment policy file; every figure is worked by
+//! the repo's data/) and the Chongqing payment policy file; every figure is worked by
 //! hand in the comments.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 fn data(path: &str) -> String {
-    format!("{}/../../../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../data/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn policy() -> String {

@@ -2077,7 +2077,7 @@ fn yibao(args: &[&str]) -> (bool, String, String) {
 }
 
 fn shared_data(path: &str) -> String {
-    format!("{}/../../../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../data/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn settlement_list_input(p: &DemoPerson, mdtrt_id: &str, setl_id: &str) -> Value {
@@ -2465,7 +2465,10 @@ fn signature_replay(db: &str) {
     });
     let lookup = json!({ "data": { "mdtrt_cert_type": "02", "mdtrt_cert_no": p.certno } });
     unknown.call("1101", lookup.clone()).refused(yibao_server::AUTH_REFUSED);
-    wrong.call("1101", lookup).refused(yibao_server::AUTH_REFUSED);
+    wrong.call("1101", lookup.clone()).refused(yibao_server::AUTH_REFUSED);
+    // A refusal's audit line joins the next batch without holding its answer back: one answered
+    // request later, it is durable (batches commit in order).
+    his.call("1101", lookup).output();
     let audit = query_texts(db, "SELECT message FROM audit_log WHERE infcode = -1");
     assert!(audit.iter().any(|m| m == "x-tif-paasid未登记: nobody"), "{audit:?}");
     assert!(

@@ -6,7 +6,7 @@ use std::time::Instant;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use yibao_drg::{classify, group, Case, DischargeMethod, Sex, TableTexts, Tables};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data");
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{path}")).expect("read table")

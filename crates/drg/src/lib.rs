@@ -37,7 +37,7 @@
 //! use yibao_drg::{group, Case, DischargeMethod, Sex, TableTexts, Tables};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let dir = "../shared/data";
+//! let dir = "data";
 //! let read = |p: &str| std::fs::read_to_string(format!("{dir}/{p}"));
 //! let (mdc, adrg) = (read("chs-drg-1.1/1_MDC.txt")?, read("chs-drg-1.1/2_ADRG.txt")?);
 //! let drg = read("chs-drg-1.1/3_DRG.txt")?;

@@ -8,7 +8,7 @@ use yibao_money::{Money, Ratio, Rounding};
 use HospitalLevel::{Primary, Secondary, Tertiary};
 use Scheme::{Employee, Resident};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/drg-payment-tables/");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/drg-payment-tables/");
 
 fn text(file: &str) -> String {
     std::fs::read_to_string(format!("{DIR}{file}")).unwrap_or_else(|e| panic!("reading {file}: {e}"))

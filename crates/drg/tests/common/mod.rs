@@ -1,11 +1,11 @@
-//! Loads the published tables from ../shared/data once per test binary.
+//! Loads the published tables from the repo's data/ once per test binary.
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
 
 use yibao_drg::{Case, DischargeMethod, Sex, TableTexts, Tables};
 
-pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data");
 
 pub fn read(path: &str) -> String {
     let full = format!("{DATA}/{path}");
