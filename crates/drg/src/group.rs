@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::code::GroupCode;
-use crate::tables::{contains, Adrg, AdrgKind, CodeSet, Tables};
+use crate::tables::{contains, Adrg, AdrgKind, CodeSet, Mdc, Tables};
 
 /// At most this many diagnoses (principal included) per case.
 pub const MAX_DIAGNOSES: usize = 50;
@@ -434,10 +434,14 @@ fn adrg_matches(tables: &Tables, adrg: &Adrg, case: &Case, r: &Resolved, main_is
     if rule.any_or_procedure && !main_is_or {
         return false;
     }
+    // "且无手术" (ZZ1): no operation of this ADRG's MDC. A procedure that only other MDCs'
+    // surgical ADRGs list is no operation here: such a case fits no surgical ADRG of the MDC
+    // and, in a scheme without ambiguity groups, is grouped by its diagnosis (see
+    // `Mdc::ambiguity_group`).
     if rule.no_or_procedure
         && r.procedures()
             .iter()
-            .any(|&p| tables.procedures.info[p as usize].operating_room)
+            .any(|&p| tables.procedures.info[p as usize].surgical_mdcs & (1 << adrg.mdc) != 0)
     {
         return false;
     }
@@ -459,16 +463,9 @@ fn group_in_mdc(
         if adrg.kind == AdrgKind::Medical && !checked_qy {
             checked_qy = true;
             if main_is_or {
-                let qy = GroupCode::from_ascii(&[mdc.letter, b'Q', b'Y']);
-                trace.note(|s| {
-                    let _ = write!(
-                        s,
-                        "{}为手术室手术，但不属于{}的任何手术ADRG → {qy}",
-                        describe_procedures(case),
-                        mdc.code
-                    );
-                });
-                return outcome(Some(mdc.code), None, qy, Reason::AmbiguousProcedure);
+                if let Some(qy) = ambiguous(mdc, case, trace) {
+                    return qy;
+                }
             }
         }
         if adrg_matches(tables, adrg, case, r, main_is_or) {
@@ -482,21 +479,43 @@ fn group_in_mdc(
         }
     }
     if main_is_or && !checked_qy {
-        let qy = GroupCode::from_ascii(&[mdc.letter, b'Q', b'Y']);
-        trace.note(|s| {
-            let _ = write!(
-                s,
-                "{}为手术室手术，但不属于{}的任何手术ADRG → {qy}",
-                describe_procedures(case),
-                mdc.code
-            );
-        });
-        return outcome(Some(mdc.code), None, qy, Reason::AmbiguousProcedure);
+        if let Some(qy) = ambiguous(mdc, case, trace) {
+            return qy;
+        }
     }
     trace.note(|s| {
         let _ = write!(s, "未进入{}的任何ADRG → 0000", mdc.code);
     });
     outcome(Some(mdc.code), None, GroupCode::UNGROUPABLE, Reason::NoAdrg)
+}
+
+/// An operating-room main procedure that fits no surgical or procedure ADRG of the MDC. Where
+/// the scheme has the MDC's ambiguity group (歧义组 `xQY`, CHS-DRG 2.0 and later), the case goes
+/// there. CHS-DRG 1.1 publishes no such group: the case is then grouped by its principal
+/// diagnosis among the MDC's medical ADRGs (`None` here), and the step says why.
+fn ambiguous(mdc: &Mdc, case: &Case, trace: &mut Trace<'_>) -> Option<Grouping> {
+    if !mdc.ambiguity_group {
+        trace.note(|s| {
+            let _ = write!(
+                s,
+                "{}为手术室手术，但不属于{}的任何手术ADRG；本方案未设{}QY歧义组，按主要诊断进入内科ADRG",
+                describe_procedures(case),
+                mdc.code,
+                mdc.letter as char
+            );
+        });
+        return None;
+    }
+    let qy = GroupCode::from_ascii(&[mdc.letter, b'Q', b'Y']);
+    trace.note(|s| {
+        let _ = write!(
+            s,
+            "{}为手术室手术，但不属于{}的任何手术ADRG → {qy}",
+            describe_procedures(case),
+            mdc.code
+        );
+    });
+    Some(outcome(Some(mdc.code), None, qy, Reason::AmbiguousProcedure))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -19,8 +19,10 @@
 //!    0–28 days and PV1 29–365 days ([`Case::age_days`]); PS1–PS4 also check the birth weight.
 //! 3. **ADRG inside the MDC**, first match wins: surgical ADRGs (second letter A–J), then non-OR
 //!    procedure ADRGs (K–Q). If the main procedure is an operating-room procedure and none of
-//!    those matched, the case goes to the ambiguity group `xQY`. Otherwise the medical ADRGs
-//!    (R–Z) by principal diagnosis. Nothing matched → `0000`.
+//!    those matched, the case goes to the MDC's ambiguity group `xQY` where the scheme lists one
+//!    (CHS-DRG 2.0 and 3.0 do); CHS-DRG 1.1 lists none among its 628 DRGs, and the case goes on
+//!    to the medical ADRGs, the step saying why. Then the medical ADRGs (R–Z) by principal
+//!    diagnosis; "且无手术" (ZZ1) means no operation of that MDC. Nothing matched → `0000`.
 //! 4. **DRG by MCC/CC.** Each other diagnosis that is an MCC or CC counts unless the principal
 //!    diagnosis is in that code's exclusion table. Suffix 1 = with MCC, 3 = with CC (or an MCC when
 //!    the ADRG has no 1), 5 = neither, 9 = the ADRG is not split.

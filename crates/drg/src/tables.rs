@@ -178,6 +178,11 @@ pub(crate) struct Mdc {
     pub principal: CodeSet,
     /// ADRG indices: surgical, then procedure, then medical, each in published order.
     pub adrgs: Vec<usize>,
+    /// Whether the scheme lists this MDC's ambiguity group (`xQY`, 歧义组) among its DRGs.
+    /// CHS-DRG 1.1 lists none (its 628 DRGs have no `xQY`): there a case whose operating-room
+    /// procedures fit no surgical ADRG of the MDC is grouped by its principal diagnosis among
+    /// the MDC's medical ADRGs. Later versions (2.0, 3.0) list `BQY` … `ZQY`.
+    pub ambiguity_group: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +212,9 @@ pub(crate) struct ProcedureInfo {
     pub grey: bool,
     /// Listed in some surgical (A–J) ADRG: an operating-room procedure.
     pub operating_room: bool,
+    /// The MDCs (bit = MDC index) whose surgical ADRGs list it: what "无手术" in a medical
+    /// ADRG's rule (ZZ1 "符合 MDCZ 主诊表，且无手术") looks at is an operation of that MDC.
+    pub surgical_mdcs: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -364,6 +372,7 @@ impl Tables {
                 letter,
                 principal: Vec::new(),
                 adrgs: Vec::new(),
+                ambiguity_group: false,
             });
         }
         let mut order: Vec<usize> = Vec::new();
@@ -428,6 +437,17 @@ impl Tables {
             }
             let (code, name) = code_and_name(line);
             let b = code.as_bytes();
+            // An MDC's ambiguity group (`FQY`, listed by CHS-DRG 2.0 and later): a group of the
+            // MDC, not of an ADRG.
+            if let [l, b'Q', b'Y'] = b {
+                if self.mdc_index(*l).is_none() {
+                    return Err(err(files::DRG, n, format!("ambiguity group {code} of no MDC")));
+                }
+                if self.drgs.insert(GroupCode::from_ascii(b), name.into()).is_some() {
+                    return Err(err(files::DRG, n, format!("duplicate DRG {code}")));
+                }
+                continue;
+            }
             let suffix = match b {
                 [_, _, _, s @ (b'1' | b'3' | b'5' | b'9')] => s - b'0',
                 _ => return Err(err(files::DRG, n, format!("not a DRG code: {code:?}"))),
@@ -753,13 +773,16 @@ impl Tables {
             }
             if a.kind == AdrgKind::Surgical {
                 for &p in r.main_procedures.iter().chain(&r.procedure_tables).flatten() {
-                    self.procedures.info[p as usize].operating_room = true;
+                    let info = &mut self.procedures.info[p as usize];
+                    info.operating_room = true;
+                    info.surgical_mdcs |= 1 << a.mdc;
                 }
             }
             self.mdcs[a.mdc].adrgs.push(i);
         }
-        let adrgs = &self.adrgs;
+        let (adrgs, drgs) = (&self.adrgs, &self.drgs);
         for m in &mut self.mdcs {
+            m.ambiguity_group = drgs.contains_key(&GroupCode::from_ascii(&[m.letter, b'Q', b'Y']));
             m.adrgs.sort_by_key(|&i| match adrgs[i].kind {
                 AdrgKind::Surgical => 0,
                 AdrgKind::Procedure => 1,

@@ -39,13 +39,69 @@ fn circulatory_stent_and_medical() {
     assert_drg(&g, "FR19");
 }
 
+/// An operating-room procedure that no surgical ADRG of the case's MDC lists. CHS-DRG 1.1
+/// publishes no ambiguity group (`xQY`: none among its 628 DRGs), so the case is grouped by its
+/// principal diagnosis among the MDC's medical ADRGs, and the step says so. Each row: principal
+/// and other diagnoses, procedures, the MDC and the ADRG it lands in. The procedures are
+/// operations of other MDCs (81.96 joint repair, 80.99 joint excision, 85.21 breast excision,
+/// 51.82 sphincterotomy, 35.21 aortic
+/// valve replacement).
+const OR_PROCEDURE_OUTSIDE_THE_MDC: &[(&[&str], &[&str], &str, &str)] = &[
+    (&["I21.001"], &["51.2300"], "MDCF", "FR1"),
+    (&["S01.800x031"], &["81.9600x009"], "MDCB", "BY1"),
+    (&["M24.309"], &["51.8200x001"], "MDCI", "IS1"),
+    (&["A18.301"], &["80.9900x002"], "MDCH", "HZ1"),
+    (&["C38.000"], &["85.2100x003"], "MDCF", "FZ1"),
+    (&["S00.102"], &["35.2100x003"], "MDCV", "VR1"),
+    // Multiple trauma (two regions) whose only procedure is no MDCZ operation: 且无手术 holds.
+    (&["S01.800x011", "S21.101"], &["35.2100x003"], "MDCZ", "ZZ1"),
+];
+
 #[test]
-fn or_procedure_outside_the_mdc_is_ambiguous() {
-    let g = group(tables(), &case(Sex::Male, 61, &["I21.001"], &["51.2300"]));
+fn or_procedure_outside_the_mdc_is_grouped_medically_in_1_1() {
+    let t = tables();
+    let mut wrong = Vec::new();
+    for (diagnoses, procedures, mdc, adrg) in OR_PROCEDURE_OUTSIDE_THE_MDC {
+        let g = group(t, &case(Sex::Male, 45, diagnoses, procedures));
+        let got = (
+            g.mdc.map(|m| m.as_str().to_owned()),
+            g.adrg.map(|a| a.as_str().to_owned()),
+        );
+        let explained = g.steps.iter().any(|s| s.contains("QY歧义组，按主要诊断进入内科ADRG"));
+        if got != (Some((*mdc).to_owned()), Some((*adrg).to_owned())) || !explained || g.reason != Reason::Grouped {
+            wrong.push(format!(
+                "{diagnoses:?} {procedures:?}: expected {mdc}/{adrg}, got {}",
+                show(&g)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A scheme that does publish the ambiguity group (as CHS-DRG 2.0 and 3.0 do): the same case
+/// goes there.
+#[test]
+fn or_procedure_outside_the_mdc_is_ambiguous_where_the_scheme_has_the_group() {
+    let mut texts = common::texts();
+    texts.files[2].push_str("\nFQY 歧义组\n");
+    let t = yibao_drg::Tables::load(&texts.view()).expect("tables load");
+    let g = group(&t, &case(Sex::Male, 61, &["I21.001"], &["51.2300"]));
     assert_drg(&g, "FQY");
     assert_eq!(g.reason, Reason::AmbiguousProcedure);
     assert_eq!(g.mdc.unwrap().as_str(), "MDCF");
     assert_eq!(g.adrg, None);
+    // Where the procedure is an operation of MDCZ itself, 且无手术 does not hold for ZZ1.
+    let g = group(
+        tables(),
+        &case(Sex::Male, 30, &["S01.800x011", "S21.101"], &["81.9600x009"]),
+    );
+    assert_eq!(g.mdc.unwrap().as_str(), "MDCZ", "{}", show(&g));
+    let adrg = g.adrg.map(|a| a.as_str().to_owned()).unwrap_or_default();
+    assert!(
+        ["ZC1", "ZJ1"].contains(&adrg.as_str()),
+        "an MDCZ operation: {}",
+        show(&g)
+    );
 }
 
 #[test]
