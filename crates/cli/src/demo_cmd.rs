@@ -94,7 +94,8 @@ pub fn run(command: &DemoCommand) -> Result<(), String> {
         })
         .collect();
     let out = json!({ "persons": persons, "institutions": institutions, "items": items });
-    outln!("{}", serde_json::to_string_pretty(&out).expect("json"));
+    let text = serde_json::to_string_pretty(&out).map_err(|e| format!("无法输出JSON: {e}"))?;
+    outln!("{text}");
     Ok(())
 }
 

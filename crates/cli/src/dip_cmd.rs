@@ -180,7 +180,9 @@ pub fn build(args: &BuildArgs) -> Result<(), String> {
     };
     let catalog = Catalog::build(&cases, &years, &params, &classifier).map_err(|e| format!("{file}: {e}"))?;
     write_catalog(&args.out, &catalog)?;
-    let summary = catalog.summary().expect("a built catalog has a summary");
+    let summary = catalog
+        .summary()
+        .ok_or_else(|| format!("{file}: 病种目录为空, 没有可汇总的内容"))?;
     let weights: Vec<String> = summary.year_weights.iter().map(u32::to_string).collect();
     let years_text: Vec<String> = summary.years.iter().map(i32::to_string).collect();
     outln!(

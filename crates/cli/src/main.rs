@@ -1,4 +1,11 @@
 //! The `yibao` command.
+// As in yibao-fsi: this crate takes outside input, and since a panic anywhere ends the process
+// (the binary aborts on panic), no input may reach an `unwrap`, `expect` or `panic!`. Asserts
+// of invariants stay: those are meant to stop the process.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)
+)]
 
 /// `println!` that ignores a closed pipe (`yibao demo list | head`) instead of panicking.
 macro_rules! outln {
@@ -106,7 +113,25 @@ enum CatalogCommand {
     Check { file: PathBuf },
 }
 
+/// A panic anywhere ends the process. An assertion that fails (a ledger that does not balance,
+/// an accumulator going negative) means the process can no longer be trusted; left to unwind,
+/// it would kill one thread (the platform thread, say) while the HTTP side kept answering
+/// "平台线程已停止" and a supervisor saw a live process. Aborting makes the failure whole: the
+/// process is gone, its supervisor restarts it, and what was committed is what is in the store
+/// (the crash test's guarantee). The message is printed first, with the thread's name.
+fn abort_on_panic() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("unnamed");
+        eprintln!("yibao: 致命错误,进程终止 (thread {name}): {info}");
+        default_hook(info);
+        std::process::abort();
+    }));
+}
+
 fn main() -> ExitCode {
+    abort_on_panic();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Policy {

@@ -57,7 +57,7 @@ pub fn run(args: &SettleArgs) -> Result<(), String> {
         serde_json::from_str(&visit_text).map_err(|e| format!("{}: JSON格式错误: {e}", args.visit.display()))?;
     let (visit_value, mut bundle) = match root {
         Value::Object(mut map) if map.contains_key("visit") => {
-            let visit = map.remove("visit").expect("checked");
+            let visit = map.remove("visit").unwrap_or(Value::Null);
             for key in map.keys() {
                 if !["person", "ytd", "account_balance"].contains(&key.as_str())
                     && !ANNOTATION_KEYS.contains(&key.as_str())
@@ -113,9 +113,10 @@ pub fn run(args: &SettleArgs) -> Result<(), String> {
     let settlement = settle(&input).map_err(|e| format!("{}: {e}", args.visit.display()))?;
     let explanation = settlement.explain(&policy);
     if args.json {
-        let mut value = serde_json::to_value(&settlement).expect("settlements serialize");
+        let mut value = serde_json::to_value(&settlement).map_err(|e| format!("结算结果无法输出为JSON: {e}"))?;
         value["explanation"] = Value::from(explanation);
-        outln!("{}", serde_json::to_string_pretty(&value).expect("json"));
+        let text = serde_json::to_string_pretty(&value).map_err(|e| format!("结算结果无法输出为JSON: {e}"))?;
+        outln!("{text}");
     } else {
         outln!("{}", render(&settlement, &explanation).trim_end());
     }
@@ -151,7 +152,9 @@ fn load_policy_for(path: &Path, visit: &Visit) -> Result<Policy, String> {
         versions.push(policy);
     }
     if versions.len() == 1 {
-        return Ok(versions.pop().expect("one"));
+        if let Some(only) = versions.pop() {
+            return Ok(only);
+        }
     }
     let problems = yibao_policy::check_versions(&versions);
     if !problems.is_empty() {

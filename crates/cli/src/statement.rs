@@ -99,10 +99,11 @@ fn write_xlsx(path: &Path, sheet_name: &str, headers: &[&str], rows: &[Vec<Cell>
             match cell {
                 Cell::Text(s) => sheet.write_string(r, col, s).map(|_| ()),
                 Cell::Int(n) => sheet.write_number(r, col, *n as f64).map(|_| ()),
-                Cell::Money(m) => {
-                    let value: f64 = m.to_string().parse().expect("a money amount's text is a number");
-                    sheet.write_number_with_format(r, col, value, &money_format).map(|_| ())
-                }
+                // A money amount's text is always a number; as text if it ever were not.
+                Cell::Money(m) => match m.to_string().parse::<f64>() {
+                    Ok(value) => sheet.write_number_with_format(r, col, value, &money_format).map(|_| ()),
+                    Err(_) => sheet.write_string(r, col, m.to_string()).map(|_| ()),
+                },
                 Cell::Decimal(s) => match s.parse::<f64>() {
                     Ok(value) if value.is_finite() => sheet.write_number(r, col, value).map(|_| ()),
                     _ => sheet.write_string(r, col, s).map(|_| ()),

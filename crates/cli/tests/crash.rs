@@ -71,7 +71,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(body) = http(self.addr, "GET", "/health", "") {
-                if body == "ok" {
+                if body.contains(r#""status":"ok""#) {
                     return;
                 }
             }

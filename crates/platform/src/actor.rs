@@ -4,6 +4,7 @@
 //! While a commit is in flight the next batch gathers, so under load batches grow and the cost
 //! of durability per request falls.
 
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -74,7 +75,42 @@ pub enum Job {
     ),
     Institutions(oneshot::Sender<Vec<InstitutionRecord>>),
     PersonCount(oneshot::Sender<Result<i64, PlatformError>>),
+    /// A health probe: answered when the batch it joins is answered, that is once the batch
+    /// before it is durable, so a platform stuck behind a commit does not answer.
+    Ping(oneshot::Sender<Result<(), PlatformError>>),
 }
+
+/// What `/health` reads: whether the two threads run, and when the last commit ended. Shared
+/// by the threads (which set it) and every handle.
+#[derive(Debug, Default)]
+pub struct Vitals {
+    pub platform_alive: AtomicBool,
+    pub commit_alive: AtomicBool,
+    /// Unix milliseconds of the last successful commit; 0 before the first.
+    pub last_commit_unix_ms: AtomicI64,
+}
+
+/// Clears a liveness flag when its thread ends, however it ends (a return or an unwinding
+/// panic).
+struct Alive<'a>(&'a AtomicBool);
+
+impl<'a> Alive<'a> {
+    fn mark(flag: &'a AtomicBool) -> Alive<'a> {
+        flag.store(true, Ordering::SeqCst);
+        Alive(flag)
+    }
+}
+
+impl Drop for Alive<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Fault injection for the tests that a failure takes the whole process down: when the
+/// environment names a transaction code here, the platform thread panics on it, as a broken
+/// invariant would. Unset, it does nothing.
+pub const FAULT_PANIC_INFNO_ENV: &str = "YIBAO_FAULT_PANIC_INFNO";
 
 struct Pending {
     reply: Reply,
@@ -107,29 +143,49 @@ pub fn run(
     region: Arc<Region>,
     ids: Arc<IdGenerator>,
     mut jobs: mpsc::Receiver<Job>,
+    vitals: Arc<Vitals>,
 ) {
+    let _alive = Alive::mark(&vitals.platform_alive);
+    let fault_panic_infno = std::env::var(FAULT_PANIC_INFNO_ENV).ok().filter(|v| !v.is_empty());
     let (commit_tx, commit_rx) = std::sync::mpsc::sync_channel::<CommitJob>(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel::<bool>();
-    let committer = std::thread::Builder::new()
-        .name("yibao-commit".into())
-        .spawn(move || {
-            for job in commit_rx {
-                let started = Instant::now();
-                let result = writer.commit(&job.batch);
-                tracing::debug!(
-                    ops = job.batch.len(),
-                    requests = job.pending.len(),
-                    micros = started.elapsed().as_micros() as u64,
-                    "batch committed"
-                );
-                let ok = result.is_ok();
-                answer(job.pending, result.map_err(|e| e.to_string()));
-                if done_tx.send(ok).is_err() {
-                    break;
-                }
+    let commit_vitals = vitals.clone();
+    // Marked alive before the platform takes its first job, so that /health never sees a
+    // starting commit thread as a stopped one.
+    commit_vitals.commit_alive.store(true, Ordering::SeqCst);
+    let spawned = std::thread::Builder::new().name("yibao-commit".into()).spawn(move || {
+        let _alive = Alive::mark(&commit_vitals.commit_alive);
+        for job in commit_rx {
+            let started = Instant::now();
+            let result = writer.commit(&job.batch);
+            if result.is_ok() {
+                commit_vitals
+                    .last_commit_unix_ms
+                    .store(chrono::Utc::now().timestamp_millis(), Ordering::SeqCst);
             }
-        })
-        .expect("the commit thread starts");
+            tracing::debug!(
+                ops = job.batch.len(),
+                requests = job.pending.len(),
+                micros = started.elapsed().as_micros() as u64,
+                "batch committed"
+            );
+            let ok = result.is_ok();
+            answer(job.pending, result.map_err(|e| e.to_string()));
+            if done_tx.send(ok).is_err() {
+                break;
+            }
+        }
+    });
+    // Without its commit thread the platform can make nothing durable: it stops, and /health
+    // says so (both threads stopped).
+    let committer = match spawned {
+        Ok(handle) => handle,
+        Err(e) => {
+            tracing::error!(error = %e, "the commit thread could not start; the platform stops");
+            vitals.commit_alive.store(false, Ordering::SeqCst);
+            return;
+        }
+    };
     let mut in_flight = false;
     // Answers of the batch being committed, for a msgid repeated while it is in flight.
     let mut previous: Answers = FxHashMap::default();
@@ -170,6 +226,9 @@ pub fn run(
             let now = now();
             match job {
                 Job::National(request, reply) => {
+                    if fault_panic_infno.as_deref() == Some(request.envelope.infno.as_str()) {
+                        injected_fault(&request.envelope.infno);
+                    }
                     let refmsgid = inf_refmsgid(&region.admdvs, now, ids.message_serial());
                     let seen = Seen {
                         batch: &answered,
@@ -254,6 +313,11 @@ pub fn run(
                             .map_err(|e| PlatformError::internal(e.to_string())),
                     );
                 }
+                Job::Ping(reply) => pending.push(Pending {
+                    reply: Reply::Done(reply),
+                    refmsgid: String::new(),
+                    received_at: now,
+                }),
             }
         }
         // This batch was computed on top of the one in flight: it may go only if that one
@@ -290,6 +354,14 @@ pub fn run(
     }
     drop(commit_tx);
     let _ = committer.join();
+}
+
+#[allow(
+    clippy::panic,
+    reason = "the fault injected is a panic, as a broken invariant's would be"
+)]
+fn injected_fault(infno: &str) -> ! {
+    panic!("fault injection ({FAULT_PANIC_INFNO_ENV}): infno {infno}");
 }
 
 /// Waits for the batch in flight, if there is one, and says whether it became durable (`true`

@@ -42,13 +42,20 @@ fn yyyymm(month: Month) -> i32 {
     i32::from(month.year()) * 100 + i32::from(month.month())
 }
 
+/// 23:59:59, when a period's closing entries are dated.
+const LAST_SECOND: chrono::NaiveTime = match chrono::NaiveTime::from_hms_opt(23, 59, 59) {
+    Some(t) => t,
+    None => chrono::NaiveTime::MIN,
+};
+
 fn month_of(yyyymm: i32) -> Result<Month, PlatformError> {
     let year = u16::try_from(yyyymm / 100).map_err(|_| PlatformError::internal(format!("月份{yyyymm}无效")))?;
     Month::new(year, (yyyymm % 100) as u8).map_err(|e| PlatformError::internal(format!("月份{yyyymm}: {e}")))
 }
 
-fn first_day(month: Month) -> NaiveDate {
-    NaiveDate::from_ymd_opt(i32::from(month.year()), u32::from(month.month()), 1).expect("a valid month")
+fn first_day(month: Month) -> Result<NaiveDate, PlatformError> {
+    NaiveDate::from_ymd_opt(i32::from(month.year()), u32::from(month.month()), 1)
+        .ok_or_else(|| PlatformError::internal(format!("月份{month}无效")))
 }
 
 /// The business entries the per-month totals stand for (a debit and a credit entry per row),
@@ -80,11 +87,15 @@ pub(crate) fn business_entries(rows: &[LedgerTotal]) -> Result<(Vec<Entry>, Vec<
 pub(crate) fn close_period(state: &mut State, now: NaiveDateTime, period_text: &str) -> Result<Value, PlatformError> {
     let period = parse_period(period_text)?;
     let through = period.last_month();
-    let open_from = first_day(through.plus_months(1));
+    let open_from = first_day(through.plus_months(1))?;
+    // The day before the open period: its last day, when closing entries are dated.
+    let last_closed_day = open_from
+        .pred_opt()
+        .ok_or_else(|| PlatformError::internal(format!("会计期间{period}早于公元1年")))?;
     if now.date() < open_from {
         return Err(PlatformError::rule(format!(
             "会计期间{period}尚未结束(结束于{}),不能结账",
-            open_from.pred_opt().expect("after year 1")
+            last_closed_day
         )));
     }
     let closes = state.store.period_closes().map_err(db)?;
@@ -106,11 +117,7 @@ pub(crate) fn close_period(state: &mut State, now: NaiveDateTime, period_text: &
     // books would be wrong, and nothing may be carried forward from them.
     let closed = ledger.close(period).map_err(|e| PlatformError::rule(e.to_string()))?;
     let reference = format!("CLOSE-{period}");
-    let posted_at = open_from
-        .pred_opt()
-        .expect("after year 1")
-        .and_hms_opt(23, 59, 59)
-        .expect("valid time");
+    let posted_at = last_closed_day.and_time(LAST_SECOND);
     let lines: Vec<LedgerEntry> = closed
         .posting
         .entries()

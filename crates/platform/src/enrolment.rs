@@ -566,8 +566,9 @@ fn person_rows(
     employer_name: String,
 ) -> Result<(EnrolmentRecord, PersonRecord), PlatformError> {
     let basic = current_basic(records).ok_or_else(|| PlatformError::rule("参保人没有基本医疗保险参保关系".into()))?;
-    let latest = basic.history.last().expect("a relationship has a period");
-    let enrolled_on = basic.history.first().expect("a relationship has a period").from;
+    let no_period = || PlatformError::internal("参保关系没有参保期间".into());
+    let latest = basic.history.last().ok_or_else(no_period)?;
+    let enrolled_on = basic.history.first().ok_or_else(no_period)?.from;
     let benefits_from = basic
         .history
         .iter()
@@ -766,8 +767,9 @@ fn resident_contribution(
         )));
     }
     // The person's record of the contribution (continuity, waiting periods).
-    let first = YearMonth::new(charge.insurance_year, 1).expect("a valid year");
-    let last = YearMonth::new(charge.insurance_year, 12).expect("a valid year");
+    let bad_year = || PlatformError::internal(format!("缴费年度{}无效", charge.insurance_year));
+    let first = YearMonth::new(charge.insurance_year, 1).ok_or_else(bad_year)?;
+    let last = YearMonth::new(charge.insurance_year, 12).ok_or_else(bad_year)?;
     let command = Command::RecordContribution(yibao_enrol::ContributionRecord {
         relationship: relationship.no,
         first_month: first,
@@ -1072,8 +1074,9 @@ fn period_of(month: YearMonth) -> i32 {
     month.year * 100 + month.month as i32
 }
 
-fn month_of_period(period: i32) -> YearMonth {
-    YearMonth::new(period / 100, (period % 100) as u32).expect("a stored YYYYMM")
+fn month_of_period(period: i32) -> Result<YearMonth, PlatformError> {
+    YearMonth::new(period / 100, (period % 100) as u32)
+        .ok_or_else(|| PlatformError::internal(format!("存储的月份{period}无效")))
 }
 
 fn employer_in_books(state: &mut State, credit_code: &str) -> Result<EmployerRecord, PlatformError> {
@@ -1090,7 +1093,7 @@ fn employer_arrears(state: &mut State, credit_code: &str, from_text: &str) -> Re
     if let Some(since) = employer.arrears_from {
         return Err(PlatformError::rule(format!(
             "参保单位{credit_code}已登记自{}起欠费",
-            month_of_period(since)
+            month_of_period(since)?
         )));
     }
     // A month already run was collected: its books stand, and arrears start after it.
@@ -1122,7 +1125,7 @@ fn employer_back_pay(
     let Some(since) = employer.arrears_from else {
         return Err(PlatformError::rule(format!("参保单位{credit_code}没有欠费")));
     };
-    let first = month_of_period(since);
+    let first = month_of_period(since)?;
     let last = YearMonth::of(paid_on);
     if first.months_until(last) > BACK_PAY_MONTHS_MAX {
         return Err(PlatformError::rule(format!(
@@ -1177,7 +1180,12 @@ fn employer_back_pay(
         };
         let command = Command::Resume {
             relationship: r.no,
-            on: paid_on.max(r.history.last().expect("checked").from),
+            on: paid_on.max(
+                r.history
+                    .last()
+                    .ok_or_else(|| PlatformError::internal("参保关系没有参保期间".into()))?
+                    .from,
+            ),
         };
         execute(state, ctx, &row.certno, None, None, &command)?;
         resumed.push(row.person_no);
@@ -1204,8 +1212,8 @@ fn arrears_check(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Result<
     // Paid through a month before `month - grace` at the latest: the store narrows the persons
     // down, enrolment decides (it knows when each relationship began).
     let months_index = month.year * 12 + month.month as i32 - 1 - grace as i32;
-    let cutoff =
-        YearMonth::new(months_index.div_euclid(12), months_index.rem_euclid(12) as u32 + 1).expect("a valid month");
+    let cutoff = YearMonth::new(months_index.div_euclid(12), months_index.rem_euclid(12) as u32 + 1)
+        .ok_or_else(|| PlatformError::field("month", format!("月份{month_text}减去宽限期后无效")))?;
     let candidates = state
         .store
         .arrears_candidates(InsuranceType::EmployeeBasic, period_of(cutoff))
@@ -1215,8 +1223,12 @@ fn arrears_check(state: &mut State, ctx: &AdminCtx, month_text: &str) -> Result<
         let Some((_, records)) = load(state, &certno)? else {
             continue;
         };
-        let commands =
-            yibao_enrol::arrears_suspensions_paid_through(&records, policy, month, paid.map(month_of_period));
+        let commands = yibao_enrol::arrears_suspensions_paid_through(
+            &records,
+            policy,
+            month,
+            paid.map(month_of_period).transpose()?,
+        );
         for command in commands {
             if suspended.len() >= ARREARS_SUSPENSIONS_MAX {
                 return Err(PlatformError::rule(format!(
@@ -1521,7 +1533,8 @@ fn indicators(state: &mut State, ctx: &AdminCtx, year: i32) -> Result<Value, Pla
         totals.add(entry);
     }
     // The thresholds of the version in force at the end of the year (or the latest before it).
-    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).expect("checked above");
+    let bad_year = || PlatformError::field("year", format!("年度{year}无效"));
+    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(bad_year)?;
     let thresholds = match ctx
         .region
         .contribution
@@ -1532,7 +1545,7 @@ fn indicators(state: &mut State, ctx: &AdminCtx, year: i32) -> Result<Value, Pla
         Some(p) => Some(warning_thresholds(p)?),
         None => None,
     };
-    let year_u16 = u16::try_from(year).expect("checked above");
+    let year_u16 = u16::try_from(year).map_err(|_| bad_year())?;
     let funds: Vec<Value> = yibao_books::all_fund_indicators(&totals, Period::Year(year_u16))
         .into_iter()
         .map(|f| {

@@ -6,6 +6,13 @@
 //! it. That gives, without locks: two settlements for the same person are serialized; a
 //! settlement, its accumulators, the account and its postings land together or not at all; the
 //! same `msgid` replays its stored answer; and durability costs one fsync per batch.
+// As in yibao-fsi: this crate takes outside input, and since a panic anywhere ends the process
+// (the binary aborts on panic), no input may reach an `unwrap`, `expect` or `panic!`. Asserts
+// of invariants stay: those are meant to stop the process.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)
+)]
 
 pub mod actor;
 mod certificate;
@@ -19,7 +26,9 @@ mod national;
 pub mod service;
 mod state;
 
-pub use actor::{mask, now, Job, NationalAnswer, NationalRequest, Refusal, BATCH_REQUESTS_MAX};
+pub use actor::{
+    mask, now, Job, NationalAnswer, NationalRequest, Refusal, Vitals, BATCH_REQUESTS_MAX, FAULT_PANIC_INFNO_ENV,
+};
 pub use enrolment::{AdminRequest, EmployerRow, ImportRow, IMPORT_ROWS_MAX};
 pub use error::{ErrorKind, PlatformError};
 pub use service::Region;
@@ -40,7 +49,17 @@ pub const QUEUE_REQUESTS_MAX: usize = 16_384;
 #[derive(Clone)]
 pub struct Platform {
     jobs: mpsc::Sender<Job>,
+    vitals: Arc<Vitals>,
     pub admdvs: String,
+}
+
+/// The platform's health as `/health` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    pub platform_thread: bool,
+    pub commit_thread: bool,
+    /// Milliseconds since the last successful commit; `None` before the first.
+    pub last_commit_age_ms: Option<i64>,
 }
 
 impl Platform {
@@ -53,11 +72,37 @@ impl Platform {
         let admdvs = region.admdvs.clone();
         let region = Arc::new(region);
         let (tx, rx) = mpsc::channel(QUEUE_REQUESTS_MAX);
+        let vitals = Arc::new(Vitals::default());
+        // Alive from here: the thread clears it when it ends.
+        vitals.platform_alive.store(true, std::sync::atomic::Ordering::SeqCst);
+        let thread_vitals = vitals.clone();
         std::thread::Builder::new()
             .name("yibao-platform".into())
-            .spawn(move || actor::run(state, writer, region, ids, rx))
+            .spawn(move || actor::run(state, writer, region, ids, rx, thread_vitals))
             .map_err(|e| PlatformError::internal(format!("无法启动平台线程: {e}")))?;
-        Ok(Platform { jobs: tx, admdvs })
+        Ok(Platform {
+            jobs: tx,
+            vitals,
+            admdvs,
+        })
+    }
+
+    /// Whether the threads run, and how long ago the last commit was. Reads shared flags only:
+    /// it never waits on the platform (see [`Platform::ping`] for that).
+    pub fn health(&self) -> Health {
+        use std::sync::atomic::Ordering::SeqCst;
+        let last = self.vitals.last_commit_unix_ms.load(SeqCst);
+        Health {
+            platform_thread: self.vitals.platform_alive.load(SeqCst),
+            commit_thread: self.vitals.commit_alive.load(SeqCst),
+            last_commit_age_ms: (last > 0).then(|| (chrono::Utc::now().timestamp_millis() - last).max(0)),
+        }
+    }
+
+    /// A round trip through the platform thread, answered once everything committed before it
+    /// is durable: an answer says the platform is taking requests and its commits go through.
+    pub async fn ping(&self) -> Result<(), PlatformError> {
+        self.ask(Job::Ping).await?
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Job) -> Result<T, PlatformError> {

@@ -914,7 +914,9 @@ fn visit_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5201) -> Result
 
 fn fee_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5204) -> Result<Value, PlatformError> {
     own_visit_record(state, ctx, &i.mdtrt_id, &i.psn_no)?;
-    let entry = state.visit(&i.mdtrt_id)?.expect("checked");
+    let entry = state
+        .visit(&i.mdtrt_id)?
+        .ok_or_else(|| PlatformError::field("mdtrt_id", format!("就诊ID{}不存在", i.mdtrt_id)))?;
     let rows: Vec<Value> = entry
         .lines
         .iter()

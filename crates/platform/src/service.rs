@@ -640,7 +640,7 @@ pub fn settle(
         family_account: family_account.clone(),
         visit: visit.clone(),
     })
-    .expect("settlement inputs serialize");
+    .map_err(|e| PlatformError::internal(format!("结算输入无法记录: {e}")))?;
     let settled = Settled {
         settlement_id: if request.preview {
             String::new()
@@ -685,10 +685,12 @@ pub fn settle(
         None,
     )?;
     if !s.mutual_aid_pay.is_zero() {
-        let payer = &family_account
-            .as_ref()
-            .expect("mutual aid is paid only from a bound account")
-            .payer;
+        // The engine pays mutual aid only from a bound account: without one, the settlement
+        // itself is wrong, and the process stops rather than book it.
+        let Some(family) = family_account.as_ref() else {
+            unreachable!("mutual aid paid without a bound account");
+        };
+        let payer = &family.payer;
         move_account(
             state,
             ctx,
@@ -699,7 +701,9 @@ pub fn settle(
             Some(request.person_no),
         )?;
     }
-    let entry = state.visit(request.visit_id)?.expect("checked above");
+    let Some(entry) = state.visit(request.visit_id)? else {
+        unreachable!("the visit settled was loaded above");
+    };
     let mut sns = Vec::new();
     for line in entry.lines.iter_mut().filter(|l| l.settlement_id.is_none()) {
         line.settlement_id = Some(settled.settlement_id.clone());
@@ -731,7 +735,8 @@ pub fn settle(
         cancel_msgid: None,
         output_json: render(&settled),
         inputs_json: settled.inputs_json.clone(),
-        deltas_json: serde_json::to_string(&s.deltas).expect("deltas serialize"),
+        deltas_json: serde_json::to_string(&s.deltas)
+            .unwrap_or_else(|e| unreachable!("settlement deltas always serialize: {e}")),
     };
     state.insert_settlement(record);
     // Lines and postings reference the settlement, so they follow it in the batch.
@@ -987,7 +992,9 @@ pub fn cancel_settlement(
         cancelled_at: ctx.now,
         cancel_msgid: ctx.msgid.to_owned(),
     });
-    let stored = state.settlement(settlement_id)?.expect("loaded above");
+    let Some(stored) = state.settlement(settlement_id)? else {
+        unreachable!("the settlement cancelled was loaded above");
+    };
     stored.status = SettlementStatus::Cancelled;
     stored.cancelled_at = Some(ctx.now);
     stored.cancel_msgid = Some(ctx.msgid.to_owned());

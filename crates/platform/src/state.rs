@@ -225,7 +225,10 @@ impl State {
             let accumulators = self.store.accumulators(person_no, year).map_err(db)?;
             self.ytd.insert(key.clone(), YearToDate { year, accumulators });
         }
-        Ok(self.ytd.get_mut(&key).expect("just inserted"))
+        // Present: found, or inserted just above.
+        self.ytd
+            .get_mut(&key)
+            .ok_or_else(|| PlatformError::internal(format!("参保人{person_no}的{year}年度累计缺失")))
     }
 
     /// Whether a cached visit (one registered in a batch not yet durable among them) is the

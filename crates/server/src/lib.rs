@@ -4,6 +4,13 @@
 //! platform thread (`yibao-platform`), which answers after the batch it joined is committed.
 //! The JSON admin API (enrolment, contributions, indicators) is served under `/admin/api`
 //! ([`admin`]).
+// As in yibao-fsi: this crate takes outside input, and since a panic anywhere ends the process
+// (the binary aborts on panic), no input may reach an `unwrap`, `expect` or `panic!`. Asserts
+// of invariants stay: those are meant to stop the process.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)
+)]
 
 pub mod admin;
 mod auth;
@@ -51,12 +58,46 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(NATIONAL_PATH, post(call_service))
         .route(&format!("{NATIONAL_PATH}/{{infno}}"), post(call_service_with_infno))
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health))
         .route("/auth/oauth/token", post(auth::oauth_token))
         .layer(DefaultBodyLimit::max(ENVELOPE_BYTES_MAX))
         // Added after the layer above: the admin routes have their own limit and guard.
         .nest(ADMIN_PREFIX, admin::router(state.clone()))
         .with_state(state)
+}
+
+/// How long `/health` waits for the platform thread to answer its probe.
+pub const HEALTH_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `GET /health`: 200 `{"status":"ok",…}` while the platform thread and the commit thread run and
+/// a probe through the platform is answered within [`HEALTH_PROBE_TIMEOUT`] (which needs the
+/// batch before it durable); 503 `{"status":"unavailable",…}` otherwise, so that a supervisor or
+/// load balancer takes a wedged or half-dead process out and restarts it. The body says which
+/// part failed and how long ago the last commit was.
+async fn health(State(app): State<AppState>) -> Response {
+    let answered = tokio::time::timeout(HEALTH_PROBE_TIMEOUT, app.platform.ping()).await;
+    let responsive = matches!(answered, Ok(Ok(())));
+    let h = app.platform.health();
+    let ok = responsive && h.platform_thread && h.commit_thread;
+    let alive = |yes: bool| if yes { "alive" } else { "stopped" };
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "platform_thread": alive(h.platform_thread),
+        "commit_thread": alive(h.commit_thread),
+        "platform_answers": responsive,
+        "last_commit_age_ms": h.last_commit_age_ms,
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 // The body is taken as a `Result` so that a refused body (over the size limit) is answered in
@@ -141,7 +182,9 @@ async fn national(
     };
     if let Some(credentials) = &app.credentials {
         let verdict = {
-            let credentials = credentials.read().expect("credentials lock");
+            // No writer panics while holding it (a panic ends the process), so a poisoned lock
+            // holds whole credentials: take them.
+            let credentials = credentials.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             credentials
                 .verify(&headers, chrono::Utc::now().timestamp())
                 .map(|v| (v.institution.code.clone(), v.signed_infno))

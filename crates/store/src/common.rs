@@ -28,7 +28,8 @@ pub(crate) fn norm_time(t: NaiveDateTime) -> NaiveDateTime {
     } else {
         nanos / 1_000 * 1_000
     };
-    t.with_nanosecond(kept).expect("a nanosecond below 10^9 is valid")
+    // A nanosecond below 10^9 is always valid: the fallback is never taken.
+    t.with_nanosecond(kept).unwrap_or(t)
 }
 
 pub(crate) fn date_text(d: NaiveDate) -> String {
@@ -64,12 +65,24 @@ pub(crate) fn time_text(t: NaiveDateTime) -> String {
     out
 }
 
+/// The first storable day, 0001-01-01 (what the four-digit year forms hold).
+const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// The last storable day, 9999-12-31.
+const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
 fn first_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date")
+    FIRST_DAY
 }
 
 fn last_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date")
+    LAST_DAY
 }
 
 /// The first and last storable instants of the inclusive dates, or `None` when no stored time can
@@ -80,7 +93,7 @@ pub(crate) fn day_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDateTime
     if from > to {
         return None;
     }
-    let last = to.and_hms_micro_opt(23, 59, 59, 999_999).expect("valid time");
+    let last = to.and_hms_micro_opt(23, 59, 59, 999_999)?;
     Some((from.and_time(NaiveTime::MIN), last))
 }
 

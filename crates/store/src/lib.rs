@@ -31,6 +31,13 @@
 //!   dropped on write, on both backends, so a record whose times are whole microseconds reads back
 //!   equal to what was written. Dates and times must lie in the years 1–9999.
 //! - Texts are stored exactly (any Unicode but NUL); JSON columns are stored as the given text.
+// As in yibao-fsi: this crate takes outside input, and since a panic anywhere ends the process
+// (the binary aborts on panic), no input may reach an `unwrap`, `expect` or `panic!`. Asserts
+// of invariants stay: those are meant to stop the process.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)
+)]
 
 mod common;
 mod literal;

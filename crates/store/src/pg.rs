@@ -188,7 +188,7 @@ impl PostgresStore {
              SET client_min_messages = warning;",
         );
         if let Some(schema) = &store.schema {
-            write!(setup, " SET search_path TO {};", quote_ident(schema)).expect("String");
+            let _ = write!(setup, " SET search_path TO {};", quote_ident(schema));
         }
         store.client.batch_execute(&setup).map_err(pg_err)?;
         let scs: String = store
@@ -645,7 +645,7 @@ fn render_ledger_totals(sql: &mut String, ops: &[WriteOp]) -> Result<()> {
 /// [`ROWS_PER_STATEMENT`] rows.
 fn insert_rows<T>(sql: &mut String, table: &str, columns: &str, tail: &str, items: &[&T], row: RowFn<T>) -> Result<()> {
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
-        writeln!(sql, "INSERT INTO {table} ({columns}) VALUES").expect("String");
+        let _ = writeln!(sql, "INSERT INTO {table} ({columns}) VALUES");
         values(sql, chunk, row)?;
         sql.push_str(tail);
         sql.push_str(";\n");
@@ -680,11 +680,11 @@ fn keyed_update<T>(
     row: RowFn<T>,
 ) -> Result<()> {
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
-        writeln!(sql, "WITH v ({cte_columns}) AS (VALUES").expect("String");
+        let _ = writeln!(sql, "WITH v ({cte_columns}) AS (VALUES");
         values(sql, chunk, row)?;
-        write!(sql, "),\nu AS ({update})\nSELECT yibao_expect_keys(").expect("String");
+        let _ = write!(sql, "),\nu AS ({update})\nSELECT yibao_expect_keys(");
         push_text(sql, what)?;
-        writeln!(sql, ", ARRAY(SELECT {key} FROM v), ARRAY(SELECT {key} FROM u));").expect("String");
+        let _ = writeln!(sql, ", ARRAY(SELECT {key} FROM v), ARRAY(SELECT {key} FROM u));");
     }
     Ok(())
 }
@@ -1345,10 +1345,13 @@ const COPY_TRAILER: [u8; 2] = (-1i16).to_be_bytes();
 
 /// PostgreSQL's epoch for dates and timestamps in the binary format.
 fn pg_epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .expect("a valid date")
+    PG_EPOCH_DAY.and_time(chrono::NaiveTime::MIN)
 }
+
+const PG_EPOCH_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
 
 /// The years a date or time may lie in, as for literals ([`crate::literal`]).
 fn check_year(year: i32) -> Result<()> {
@@ -1447,7 +1450,8 @@ impl Values for CopyRow<'_> {
     fn date(&mut self, v: NaiveDate) -> Result<&mut dyn Values> {
         check_year(chrono::Datelike::year(&v))?;
         let days = (v - pg_epoch().date()).num_days();
-        let days = i32::try_from(days).expect("years 1–9999 are within ±4 million days of 2000");
+        // Years 1–9999 (checked above) are within ±4 million days of 2000.
+        let days = i32::try_from(days).map_err(|_| StoreError::Database(format!("date {v} out of range")))?;
         self.field(&days.to_be_bytes())
     }
 
@@ -1461,9 +1465,10 @@ impl Values for CopyRow<'_> {
     fn time(&mut self, v: NaiveDateTime) -> Result<&mut dyn Values> {
         check_year(chrono::Datelike::year(&v))?;
         // Whole microseconds, finer parts dropped, as in the literal (see `common::norm_time`).
+        // Years 1–9999 (checked above) are within ±2^63 µs of 2000.
         let micros = (common::norm_time(v) - pg_epoch())
             .num_microseconds()
-            .expect("years 1–9999 are within ±2^63 µs of 2000");
+            .ok_or_else(|| StoreError::Database(format!("time {v} out of range")))?;
         self.field(&micros.to_be_bytes())
     }
 
@@ -1536,11 +1541,11 @@ fn bulk(group: &Group<'_>) -> bool {
 /// A COPY write's error: the connection's when it has one (it says whether the server refused
 /// the data, as for any statement).
 fn copy_err(e: std::io::Error) -> StoreError {
-    if e.get_ref().is_some_and(|inner| inner.is::<postgres::Error>()) {
-        let inner = e.into_inner().expect("checked above");
-        return pg_err(*inner.downcast::<postgres::Error>().expect("checked above"));
+    let text = e.to_string();
+    match e.into_inner().map(|inner| inner.downcast::<postgres::Error>()) {
+        Some(Ok(pg)) => pg_err(*pg),
+        _ => StoreError::Database(format!("COPY: {text}")),
     }
-    StoreError::Database(format!("COPY: {e}"))
 }
 
 impl PostgresStore {
@@ -1584,8 +1589,10 @@ impl PostgresStore {
         for size in &sizes {
             let table: &str = size.try_get(0).map_err(pg_err)?;
             let reltuples: f64 = size.try_get(1).map_err(pg_err)?;
-            // reltuples is −1 for a table never analysed.
-            if reltuples < 0.0 || written[table] as f64 >= 0.1 * reltuples {
+            // reltuples is −1 for a table never analysed. Compared in whole rows: a tenth
+            // of the table written since.
+            let rows = reltuples as i64;
+            if rows < 0 || (written[table] as i64).saturating_mul(10) >= rows {
                 stale.push(table.to_owned());
             }
         }
@@ -1755,13 +1762,12 @@ impl PostgresStore {
              WHERE t.person_no = s.person_no RETURNING t.person_no)\nSELECT yibao_expect_keys("
         );
         push_text(&mut sql, common::MISSING_PERSON)?;
-        write!(
+        let _ = write!(
             sql,
             ", ARRAY(SELECT s.person_no FROM {stage} AS s WHERE NOT EXISTS \
              (SELECT 1 FROM u WHERE u.person_no = s.person_no) ORDER BY s.n LIMIT {ROWS_PER_STATEMENT}), \
              ARRAY[]::text[])"
-        )
-        .expect("String");
+        );
         self.client.batch_execute(&sql).map_err(pg_err)?;
         Ok(copied)
     }

@@ -123,6 +123,17 @@ impl Server {
     /// Starts `yibao serve --demo` with `demo_persons` people, `args` added, and the admin token
     /// in `YIBAO_ADMIN_TOKEN` (or none), on a free port; waits until it answers.
     pub fn start_with(database: &str, demo_persons: usize, args: &[String], admin_token: Option<&str>) -> Server {
+        Server::start_with_env(database, demo_persons, args, admin_token, &[])
+    }
+
+    /// [`Server::start_with`], with `env` added to the server's environment.
+    pub fn start_with_env(
+        database: &str,
+        demo_persons: usize,
+        args: &[String],
+        admin_token: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
         for _ in 0..START_ATTEMPTS {
             let addr = format!("127.0.0.1:{}", free_port());
             let mut command = Command::new(env!("CARGO_BIN_EXE_yibao"));
@@ -139,6 +150,9 @@ impl Server {
             // database its own, beside the temporary files (SQLite puts it beside the database).
             if database.starts_with("postgres") {
                 command.env("YIBAO_SECRET_KEY_FILE", key_file_for(database));
+            }
+            for (name, value) in env {
+                command.env(name, value);
             }
             match admin_token {
                 Some(token) => command.env("YIBAO_ADMIN_TOKEN", token),
@@ -196,7 +210,7 @@ impl Server {
     pub fn wait_healthy(&self, deadline: Instant) {
         loop {
             if let Ok(reply) = try_http(&self.addr, "GET", "/health", &[], b"") {
-                if reply.status == 200 && reply.body == b"ok" {
+                if reply.status == 200 && health_ok(&reply.body) {
                     return;
                 }
             }
@@ -224,6 +238,11 @@ impl Drop for Server {
             );
         }
     }
+}
+
+/// Whether a `/health` body says ok.
+pub fn health_ok(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v["status"] == "ok")
 }
 
 pub struct HttpReply {
