@@ -36,6 +36,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)
 )]
 
+pub mod answers;
 mod envelope;
 mod error;
 pub mod files;

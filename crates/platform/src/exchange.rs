@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::Duration;
-use serde_json::{json, Value};
+use serde_json::Value;
 use yibao_codes::ItemKind;
+use yibao_fsi::answers;
 use yibao_fsi::files::{self, DetailResult, DetailRow, ResultRow};
 use yibao_fsi::output::{datetime_text, price_number, ratio_number};
 use yibao_money::Money;
@@ -92,12 +93,12 @@ fn same_institution(ctx: &Ctx, code: Option<&str>, field: &str) -> Result<(), Pl
 pub fn upload(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input9101) -> Result<Value, PlatformError> {
     same_institution(ctx, i.fixmedins_code.as_deref(), "input.fsUploadIn.fixmedins_code")?;
     let (file_no, filename, until) = keep(state, ctx, i.filename.clone(), ORIGIN_UPLOAD, i.bytes.clone())?;
-    Ok(json!({
-        "file_qury_no": file_no,
-        "filename": filename,
-        "fixmedins_code": ctx.institution,
-        "dld_endtime": until,
-    }))
+    let file = answers::KeptFile {
+        file_no: &file_no,
+        filename: &filename,
+        until: &until,
+    };
+    Ok(answers::file_uploaded(&file, ctx.institution))
 }
 
 /// The institution's own file, not expired. Another institution's file is answered as unknown:
@@ -335,17 +336,25 @@ pub fn reconcile_detail(
     let name = format!("{}_201.txt", i.file_qury_no);
     let zipped = files::result_file(&name, &rows)?;
     let (file_no, filename, until) = keep(state, ctx, format!("{name}.zip"), ORIGIN_RECONCILIATION, zipped)?;
-    Ok(json!({
-        "stmtinfo": {
-            "setl_optins": i.setl_optins,
-            "stmt_rslt": if totals_agree && all_rows_agree { "0" } else { "1" },
-            "stmt_rslt_dscr": format!(
-                "明细{}行: 平{balanced} 中心多{only_centre} 医药机构多{only_institution} 不一致{differs}; 中心在结{}笔 医疗费总额{} 基金支付{} 现金{}",
-                rows.len(), totals.count, totals.total, totals.fund_total, totals.cash_pay
-            ),
-        },
-        "fileinfo": { "file_qury_no": file_no, "filename": filename, "dld_endtime": until },
-    }))
+    let description = format!(
+        "明细{}行: 平{balanced} 中心多{only_centre} 医药机构多{only_institution} 不一致{differs}; 中心在结{}笔 医疗费总额{} 基金支付{} 现金{}",
+        rows.len(),
+        totals.count,
+        totals.total,
+        totals.fund_total,
+        totals.cash_pay
+    );
+    let file = answers::KeptFile {
+        file_no: &file_no,
+        filename: &filename,
+        until: &until,
+    };
+    Ok(answers::reconcile_detail(
+        &i.setl_optins,
+        totals_agree && all_rows_agree,
+        &description,
+        &file,
+    ))
 }
 
 /// The catalog kind a download transaction asks for, when the region's catalog holds it.
@@ -399,10 +408,10 @@ pub fn catalog_download(state: &mut State, ctx: &Ctx, infno: &str) -> Result<Val
     let name = format!("{infno}_{}.txt", ctx.now.format("%Y%m%d%H%M%S"));
     let zipped = files::zip_text(&name, &text)?;
     let (file_no, filename, until) = keep(state, ctx, format!("{name}.zip"), ORIGIN_CATALOG, zipped)?;
-    Ok(json!({
-        "file_qury_no": file_no,
-        "filename": filename,
-        "dld_endtime": until,
-        "recordCounts": items.len(),
-    }))
+    let file = answers::KeptFile {
+        file_no: &file_no,
+        filename: &filename,
+        until: &until,
+    };
+    Ok(answers::catalog_file(&file, items.len()))
 }

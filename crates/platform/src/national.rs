@@ -2,9 +2,9 @@
 //! from `yibao-fsi`; this module decides what each transaction does and what it answers.
 
 use chrono::{Datelike, NaiveDate};
-use serde_json::{json, Value};
+use serde_json::Value;
 use yibao_codes::{CareSetting, MedicalType};
-use yibao_fsi::output::{amount_number, date_text, datetime_text, price_number, quantity_number};
+use yibao_fsi::answers;
 use yibao_fsi::{fee_result_row, settlement_output, PersonLookup, SetlContext, TransactionInput as T};
 use yibao_settle::FeeLine;
 use yibao_store::{ChronicFilingRecord, SettlementFilter, SettlementStatus, VisitStatus, WriteOp};
@@ -68,10 +68,8 @@ fn clip(text: &str) -> String {
 /// Runs one transaction. `Ok(None)` means success with no output node.
 pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>, PlatformError> {
     match input {
-        T::SignIn(_) => Ok(Some(json!({
-            "signinoutb": { "sign_time": datetime_text(ctx.now), "sign_no": ctx.ids.issue('G') }
-        }))),
-        T::SignOut(_) => Ok(Some(json!({ "signoutoutb": { "sign_time": datetime_text(ctx.now) } }))),
+        T::SignIn(_) => Ok(Some(answers::sign_in(ctx.now, &ctx.ids.issue('G')))),
+        T::SignOut(_) => Ok(Some(answers::sign_out(ctx.now))),
         T::PersonInfo(i) => person_info(state, ctx, i).map(Some),
         T::BenefitCheck(i) => benefit_check(state, ctx, i).map(Some),
         T::CatalogQuery(q) => catalog_rows(ctx, q).map(Some),
@@ -82,7 +80,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
             "infno",
             "9102文件下载的应答是文件,不经此路径".to_owned(),
         )),
-        T::Dictionary(i) => Ok(Some(json!({ "list": dictionary(&i.r#type) }))),
+        T::Dictionary(i) => Ok(Some(dictionary(&i.r#type))),
         T::Registration(i) => {
             let certificate = Presented {
                 cert_type: &i.mdtrt_cert_type,
@@ -100,9 +98,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                 &i.ipt_otp_no,
                 None,
             )?;
-            Ok(Some(
-                json!({ "data": { "mdtrt_id": visit.visit_id, "psn_no": i.psn_no, "ipt_otp_no": i.ipt_otp_no } }),
-            ))
+            Ok(Some(answers::registration(&visit.visit_id, &i.psn_no, &i.ipt_otp_no)))
         }
         T::RegistrationCancel(i) => service::cancel_visit(state, ctx, &i.mdtrt_id, &i.psn_no).map(|_| None),
         T::OutpatientVisit(i) => {
@@ -267,9 +263,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                     None,
                 )?;
             }
-            Ok(Some(
-                json!({ "result": { "mdtrt_id": visit.visit_id, "psn_no": info.psn_no, "ipt_no": info.ipt_no } }),
-            ))
+            Ok(Some(answers::admission(&visit.visit_id, &info.psn_no, &info.ipt_no)))
         }
         T::Discharge(i) => {
             let d = &i.dscginfo;
@@ -300,12 +294,10 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
         T::VisitQuery(i) => visit_query(state, ctx, i).map(Some),
         T::DiagnosisQuery(i) => {
             let visit = own_visit_record(state, ctx, &i.mdtrt_id, &i.psn_no)?;
-            let rows: Vec<Value> = visit
-                .diagnosis_code
-                .iter()
-                .map(|code| json!({ "mdtrt_id": visit.visit_id, "diag_code": code, "maindiag_flag": "1", "diag_srt_no": 1 }))
-                .collect();
-            Ok(Some(json!({ "diseinfo": rows })))
+            Ok(Some(answers::diagnoses(
+                &visit.visit_id,
+                visit.diagnosis_code.as_deref(),
+            )))
         }
         T::SettlementQuery(i) => {
             let record = state
@@ -314,19 +306,14 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                 .map_err(|e| PlatformError::internal(e.to_string()))?
                 .filter(|s| s.institution == ctx.institution && s.person_no == i.psn_no && s.visit_id == i.mdtrt_id)
                 .ok_or_else(|| PlatformError::field("setl_id", format!("结算ID{}不存在", i.setl_id)))?;
-            let mut output: Value = serde_json::from_str(&record.output_json)
+            let stored: Value = serde_json::from_str(&record.output_json)
                 .map_err(|e| PlatformError::internal(format!("结算结果无法解读: {e}")))?;
-            output["setlinfo"]["refd_setl_flag"] = Value::String(
-                if record.status == SettlementStatus::Cancelled {
-                    "1"
-                } else {
-                    "0"
-                }
-                .into(),
-            );
-            output["setlinfo"]["year"] = Value::String(record.year.to_string());
-            output["setlinfo"]["fixmedins_code"] = Value::String(record.institution.clone());
-            Ok(Some(output))
+            Ok(Some(answers::settlement_query(
+                stored,
+                record.status == SettlementStatus::Cancelled,
+                record.year,
+                &record.institution,
+            )))
         }
         T::FeeQuery(i) => fee_query(state, ctx, i).map(Some),
         T::ChronicDrugQuery(i) => chronic_drug_query(state, ctx, i).map(Some),
@@ -396,7 +383,7 @@ fn upload(
         .zip(&wire)
         .map(|(s, line)| fee_result_row(&s.sn, line, &s.split, &s.item))
         .collect();
-    Ok(Some(json!({ "result": rows })))
+    Ok(Some(answers::fee_results(rows)))
 }
 
 fn settle(
@@ -556,35 +543,23 @@ fn person_info(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input1101) -> Result
         .person(&person_no)?
         .ok_or_else(|| PlatformError::internal(format!("证件对应的人员{person_no}不存在")))?;
     let p = &entry.record;
-    let today = ctx.now.date();
-    let idetinfo: Vec<Value> = p
-        .groups
-        .iter()
-        .map(|g| json!({ "psn_idet_type": g.code(), "psn_type_lv": "", "memo": g.name_zh(), "begntime": datetime_text(p.enrolled_on.and_hms_opt(0, 0, 0).unwrap_or_default()), "endtime": "" }))
-        .collect();
-    Ok(json!({
-        "baseinfo": {
-            "psn_no": p.person_no,
-            "psn_cert_type": "01",
-            "certno": p.certno,
-            "psn_name": p.name,
-            "gend": p.sex.code(),
-            "naty": p.ethnicity,
-            "brdy": date_text(p.birth_date),
-            "age": yibao_settle::age_years(p.birth_date, today),
-        },
-        "insuinfo": [{
-            "balc": amount_number(p.account_balance),
-            "insutype": p.insurance.code(),
-            "psn_type": p.person_type.to_string(),
-            "psn_insu_stas": p.status,
-            "psn_insu_date": date_text(p.enrolled_on),
-            "paus_insu_date": Value::Null,
-            "cvlserv_flag": if p.civil_servant { "1" } else { "0" },
-            "insuplc_admdvs": p.insured_admdvs,
-            "emp_name": p.employer_name,
-        }],
-        "idetinfo": idetinfo,
+    Ok(answers::person_info(&answers::PersonInfo {
+        person_no: &p.person_no,
+        certno: &p.certno,
+        name: &p.name,
+        sex: p.sex,
+        ethnicity: &p.ethnicity,
+        birth_date: p.birth_date,
+        age_years: yibao_settle::age_years(p.birth_date, ctx.now.date()),
+        account_balance: p.account_balance,
+        insurance: p.insurance,
+        person_type: p.person_type,
+        status: &p.status,
+        enrolled_on: p.enrolled_on,
+        civil_servant: p.civil_servant,
+        insured_admdvs: &p.insured_admdvs,
+        employer_name: &p.employer_name,
+        groups: &p.groups,
     }))
 }
 
@@ -594,20 +569,18 @@ fn benefit_check(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2001) -> Resu
         .ok_or_else(|| PlatformError::field("input.data.psn_no", format!("人员编号{}不存在", i.psn_no)))?;
     let p = &entry.record;
     let date = i.begntime.date();
-    let (flag, reason) = if p.insurance != i.insutype {
-        ("0", format!("参保人未参加险种{}", i.insutype.code()))
+    let (entitled, reason) = if p.insurance != i.insutype {
+        (false, format!("参保人未参加险种{}", i.insutype.code()))
     } else if p.status != "1" {
-        ("0", "参保状态非正常参保".to_owned())
+        (false, "参保状态非正常参保".to_owned())
     } else if let Some(from) = p.benefits_from.filter(|f| date < *f) {
-        ("0", format!("待遇等待期内,自{from}起享受待遇"))
+        (false, format!("待遇等待期内,自{from}起享受待遇"))
     } else if ctx.region.policy_on(date).is_err() {
-        ("0", format!("{date}没有生效的待遇政策"))
+        (false, format!("{date}没有生效的待遇政策"))
     } else {
-        ("1", "可以享受待遇".to_owned())
+        (true, "可以享受待遇".to_owned())
     };
-    Ok(
-        json!({ "trtinfo": [{ "psn_no": p.person_no, "insutype": p.insurance.code(), "trt_enjymnt_flag": flag, "trt_chk_rslt": reason }] }),
-    )
+    Ok(answers::benefit_check(&p.person_no, p.insurance, entitled, &reason))
 }
 
 fn catalog_rows(ctx: &Ctx, query: &yibao_fsi::Input1312) -> Result<Value, PlatformError> {
@@ -622,24 +595,11 @@ fn catalog_rows(ctx: &Ctx, query: &yibao_fsi::Input1312) -> Result<Value, Platfo
         .filter(|item| wanted.is_none_or(|c| item.code.as_str() == c))
         .collect();
     items.sort_by(|a, b| a.code.cmp(&b.code));
-    let rows: Vec<Value> = items
-        .iter()
-        .take(CATALOG_ROWS_MAX)
-        .map(|item| {
-            json!({
-                "hilist_code": item.code.as_str(),
-                "hilist_name": item.name,
-                "chrgitm_lv": item.class.code(),
-                "selfpay_prop": yibao_fsi::output::ratio_number(item.first_self_pay),
-                "pric_uplmt_amt": item.price_cap.map_or(Value::Null, price_number),
-                "lmt_used_flag": if item.restriction == yibao_catalog::Restriction::default() { "0" } else { "1" },
-            })
-        })
-        .collect();
-    Ok(json!({ "data": rows, "recordCounts": items.len() }))
+    let shown = &items[..items.len().min(CATALOG_ROWS_MAX)];
+    Ok(answers::catalog_rows(shown, items.len()))
 }
 
-fn dictionary(kind: &str) -> Vec<Value> {
+fn dictionary(kind: &str) -> Value {
     let entries: Vec<(&str, &str)> = match kind {
         "insutype" => yibao_codes::InsuranceType::table().collect(),
         "med_type" => yibao_codes::MedicalType::table().collect(),
@@ -648,11 +608,7 @@ fn dictionary(kind: &str) -> Vec<Value> {
         "gend" => yibao_codes::Sex::table().collect(),
         _ => Vec::new(),
     };
-    entries
-        .into_iter()
-        .enumerate()
-        .map(|(i, (value, label))| json!({ "type": kind, "label": label, "value": value, "parentValue": "0", "sort": i + 1, "valiFlag": "1" }))
-        .collect()
+    answers::dictionary(kind, entries.into_iter())
 }
 
 /// 4101: stores an inpatient's settlement list and groups it with the imported DRG scheme. The
@@ -735,18 +691,18 @@ fn settlement_list(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input4101) -> Re
         ventilation_hours: i.vent_hours,
     };
     let grouping = yibao_drg::group(&scheme.tables, &case);
-    let code = |c: &Option<yibao_drg::GroupCode>| c.as_ref().map(|c| c.as_str().to_owned());
     let drg = grouping.drg.as_str().to_owned();
-    let result = json!({
-        "setl_list_id": settlement.settlement_id,
-        "drg_version": scheme.version,
-        "mdc": code(&grouping.mdc),
-        "adrg": code(&grouping.adrg),
-        "drg": drg,
-        "reason": grouping.reason.describe(),
-        "steps": grouping.steps,
+    let result = answers::grouped_list(&answers::GroupedList {
+        settlement_id: &settlement.settlement_id,
+        drg_version: &scheme.version,
+        mdc: grouping.mdc.as_ref().map(|c| c.as_str()),
+        adrg: grouping.adrg.as_ref().map(|c| c.as_str()),
+        drg: &drg,
+        reason: grouping.reason.describe(),
+        steps: &grouping.steps,
     });
-    let list_json = serde_json::to_string(&json!({ "list": i, "case": case }))
+    // What was uploaded and what was grouped, kept together for the annual settlement.
+    let list_json = serde_json::to_string(&StoredList { case: &case, list: i })
         .map_err(|e| PlatformError::internal(e.to_string()))?;
     state
         .pending
@@ -766,7 +722,14 @@ fn settlement_list(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input4101) -> Re
             uploaded_at: ctx.now,
             msgid: ctx.msgid.to_owned(),
         }));
-    Ok(json!({ "data": result }))
+    Ok(answers::settlement_list(result))
+}
+
+/// A settlement list as stored: the upload and the case grouped from it.
+#[derive(serde::Serialize)]
+struct StoredList<'a> {
+    case: &'a yibao_drg::Case,
+    list: &'a yibao_fsi::Input4101,
 }
 
 fn chronic_filing(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2503) -> Result<Value, PlatformError> {
@@ -795,7 +758,7 @@ fn chronic_filing(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input2503) -> Res
     };
     entry.filings.push(filing.clone());
     state.pending.push(WriteOp::UpsertChronicFiling(filing.clone()));
-    Ok(json!({ "result": { "trt_dcla_detl_sn": filing.filing_id } }))
+    Ok(answers::chronic_filing(&filing.filing_id))
 }
 
 fn chronic_filing_cancel(state: &mut State, _ctx: &Ctx, i: &yibao_fsi::Input2504) -> Result<(), PlatformError> {
@@ -859,9 +822,9 @@ fn reconcile_totals(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3201) -> R
             differences.push(format!("{name} 中心{ours} 机构{theirs}"));
         }
     }
-    let (result, description) = if differences.is_empty() {
+    let (balanced, description) = if differences.is_empty() {
         (
-            "0",
+            true,
             format!(
                 "对账平:{}笔,医疗费总额{},基金支付{},个人账户{}",
                 t.count,
@@ -871,9 +834,9 @@ fn reconcile_totals(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3201) -> R
             ),
         )
     } else {
-        ("1", format!("对账不平:{}", differences.join(";")))
+        (false, format!("对账不平:{}", differences.join(";")))
     };
-    Ok(json!({ "stmtinfo": { "setl_optins": i.setl_optins, "stmt_rslt": result, "stmt_rslt_dscr": description } }))
+    Ok(answers::reconcile_totals(&i.setl_optins, balanced, &description))
 }
 
 fn reconcile_detail(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input3202) -> Result<Value, PlatformError> {
@@ -889,27 +852,25 @@ fn visit_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5201) -> Result
         .store
         .visits_of_person(&i.psn_no, from, to, VISIT_ROWS_MAX)
         .map_err(|e| PlatformError::internal(e.to_string()))?;
-    let rows: Vec<Value> = visits
+    let rows: Vec<answers::VisitRow> = visits
         .iter()
         .filter(|v| v.institution == ctx.institution)
         .filter(|v| i.med_type.is_none_or(|t| t == v.medical_type))
         .filter(|v| i.mdtrt_id.as_deref().is_none_or(|id| id == v.visit_id))
-        .map(|v| {
-            json!({
-                "mdtrt_id": v.visit_id,
-                "psn_no": v.person_no,
-                "insutype": v.insurance.code(),
-                "med_type": v.medical_type.code(),
-                "begntime": datetime_text(v.begin_time),
-                "endtime": v.end_time.map(datetime_text),
-                "ipt_otp_no": v.his_visit_no,
-                "dise_codg": v.disease_code,
-                "vali_flag": if v.status == VisitStatus::Cancelled { "0" } else { "1" },
-                "mdtrt_stas": v.status.code(),
-            })
+        .map(|v| answers::VisitRow {
+            visit_id: &v.visit_id,
+            person_no: &v.person_no,
+            insurance: v.insurance,
+            medical_type: v.medical_type,
+            begin_time: v.begin_time,
+            end_time: v.end_time,
+            his_visit_no: &v.his_visit_no,
+            disease_code: v.disease_code.as_deref(),
+            valid: v.status != VisitStatus::Cancelled,
+            status_code: v.status.code(),
         })
         .collect();
-    Ok(json!({ "mdtrtinfo": rows }))
+    Ok(answers::visits(&rows))
 }
 
 fn fee_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5204) -> Result<Value, PlatformError> {
@@ -917,26 +878,25 @@ fn fee_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5204) -> Result<V
     let entry = state
         .visit(&i.mdtrt_id)?
         .ok_or_else(|| PlatformError::field("mdtrt_id", format!("就诊ID{}不存在", i.mdtrt_id)))?;
-    let rows: Vec<Value> = entry
+    let rows: Vec<answers::FeeRow> = entry
         .lines
         .iter()
         .filter(|l| i.setl_id.is_none() || l.settlement_id == i.setl_id)
-        .map(|l| {
-            json!({
-                "feedetl_sn": l.sn,
-                "mdtrt_id": l.visit_id,
-                "setl_id": l.settlement_id,
-                "med_list_codg": l.code,
-                "medins_list_codg": l.local_code,
-                "cnt": quantity_number(l.quantity),
-                "pric": price_number(l.price),
-                "det_item_fee_sumamt": amount_number(l.amount),
-                "fee_ocur_time": datetime_text(l.occurred_at),
-                "init_feedetl_sn": l.refund_of,
-            })
+        .map(|l| answers::FeeRow {
+            sn: &l.sn,
+            visit_id: &l.visit_id,
+            settlement_id: l.settlement_id.as_deref(),
+            code: &l.code,
+            local_code: &l.local_code,
+            quantity: l.quantity,
+            price: l.price,
+            amount: l.amount,
+            occurred_at: l.occurred_at,
+            refund_of: l.refund_of.as_deref(),
+            disease_code: l.disease_code.as_deref(),
         })
         .collect();
-    Ok(json!({ "feedetail": rows }))
+    Ok(answers::fee_lines(&rows))
 }
 
 /// 5205: the person's chronic-disease (门诊慢特病) fee lines at the calling institution within the
@@ -950,33 +910,39 @@ fn chronic_drug_query(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5205) ->
         .store
         .visits_of_person(&i.psn_no, from, to, VISITS_MAX)
         .map_err(|e| PlatformError::internal(e.to_string()))?;
-    let mut rows = Vec::new();
+    let mut lines = Vec::new();
     for visit in visits
         .iter()
         .filter(|v| v.institution == ctx.institution && v.medical_type == MedicalType::ChronicOutpatient)
     {
-        let lines = state
+        let settled = state
             .store
             .fee_lines(&visit.visit_id)
             .map_err(|e| PlatformError::internal(e.to_string()))?;
-        for l in lines.iter().filter(|l| l.settlement_id.is_some()) {
-            if rows.len() == ROWS_MAX {
+        for l in settled.into_iter().filter(|l| l.settlement_id.is_some()) {
+            if lines.len() == ROWS_MAX {
                 break;
             }
-            rows.push(json!({
-                "mdtrt_id": visit.visit_id,
-                "setl_id": l.settlement_id,
-                "feedetl_sn": l.sn,
-                "dise_codg": l.disease_code.clone().or_else(|| visit.disease_code.clone()),
-                "med_list_codg": l.code,
-                "cnt": quantity_number(l.quantity),
-                "pric": price_number(l.price),
-                "det_item_fee_sumamt": amount_number(l.amount),
-                "fee_ocur_time": datetime_text(l.occurred_at),
-            }));
+            lines.push((visit, l));
         }
     }
-    Ok(json!({ "feedetail": rows }))
+    let rows: Vec<answers::FeeRow> = lines
+        .iter()
+        .map(|(visit, l)| answers::FeeRow {
+            sn: &l.sn,
+            visit_id: &visit.visit_id,
+            settlement_id: l.settlement_id.as_deref(),
+            code: &l.code,
+            local_code: &l.local_code,
+            quantity: l.quantity,
+            price: l.price,
+            amount: l.amount,
+            occurred_at: l.occurred_at,
+            refund_of: l.refund_of.as_deref(),
+            disease_code: l.disease_code.as_deref().or(visit.disease_code.as_deref()),
+        })
+        .collect();
+    Ok(answers::chronic_fee_lines(&rows))
 }
 
 /// 5206: a person's year-to-date figures, for an institution that has seen the person (a visit
@@ -1003,14 +969,15 @@ fn cumulative(state: &mut State, ctx: &Ctx, i: &yibao_fsi::Input5206) -> Result<
     let mut rows = Vec::new();
     for (key, acc) in &ytd.accumulators {
         for (kind, amount) in [("deductible", acc.deductible), ("fund", acc.fund), ("base", acc.base)] {
-            rows.push(json!({
-                "insutype": insurance.code(),
-                "year": year.to_string(),
-                "cum_ym": format!("{year}{:02}", date.month()),
-                "cum_type_code": format!("{key}.{kind}"),
-                "cum": amount_number(amount),
-            }));
+            rows.push(answers::CumulativeRow {
+                insurance,
+                year,
+                month: date.month(),
+                key,
+                kind,
+                amount,
+            });
         }
     }
-    Ok(json!({ "cuminfo": rows }))
+    Ok(answers::cumulative(&rows))
 }
