@@ -102,6 +102,8 @@ pub enum SelfPayReason {
     InpatientOnly,
     InsuranceRestricted,
     DaysExceeded,
+    /// 智能监控拒付: a supervision rule of the region refused the line (or part of it).
+    Refused,
 }
 
 impl SelfPayReason {
@@ -114,6 +116,7 @@ impl SelfPayReason {
             SelfPayReason::InpatientOnly => "Z14",
             SelfPayReason::InsuranceRestricted => "Z15",
             SelfPayReason::DaysExceeded => "Z16",
+            SelfPayReason::Refused => "Z20",
         }
     }
 
@@ -126,6 +129,7 @@ impl SelfPayReason {
             SelfPayReason::InpatientOnly => "限住院使用,门诊不予支付",
             SelfPayReason::InsuranceRestricted => "限定险种支付,本险种不予支付",
             SelfPayReason::DaysExceeded => "超过限定支付天数",
+            SelfPayReason::Refused => "智能监控拒付",
         }
     }
 }

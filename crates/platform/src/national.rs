@@ -375,6 +375,7 @@ fn upload(
             amount: Some(l.amount),
             date: Some(l.occurred_at.date()),
             disease: l.disease_code.clone(),
+            refusal: None,
         })
         .collect();
     let splits = service::upload_lines(state, ctx, visit_id, person_no, lines)?;

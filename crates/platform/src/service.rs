@@ -874,6 +874,7 @@ fn net_lines(lines: &[FeeLineRecord], visit: &VisitRecord) -> Vec<FeeLine> {
             amount: None,
             date: Some(line.occurred_at.date().max(visit.begin_time.date())),
             disease: line.disease_code.clone().or_else(|| visit.disease_code.clone()),
+            refusal: None,
         });
     }
     out

@@ -71,6 +71,7 @@ fn visit(codes: &[String], lines: usize, medical_type: MedicalType, stride: usiz
                 amount: None,
                 date: Some(begin + chrono::Days::new((i as u64) % (days + 1))),
                 disease: None,
+                refusal: None,
             })
             .collect(),
     }

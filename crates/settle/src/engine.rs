@@ -2,7 +2,7 @@
 //! to a settlement and its deltas. `pre_settle`, `settle` and `reverse` are thin views of it.
 
 use chrono::NaiveDate;
-use yibao_catalog::{split_line, Catalog, LineContext, LineSplit};
+use yibao_catalog::{split_line, Catalog, LineContext, LineSplit, SelfPayReason};
 use yibao_codes::{CareSetting, SettlementField};
 use yibao_money::{Money, Ratio, RatioPoints, AMOUNT_FEN_MAX};
 use yibao_policy::{
@@ -11,7 +11,8 @@ use yibao_policy::{
 
 use crate::explain::Step;
 use crate::input::{
-    Accumulator, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX, VISIT_LINES_MAX,
+    Accumulator, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, REFUSAL_TEXT_CHARS_MAX, STAY_DAYS_MAX,
+    VISIT_LINES_MAX,
 };
 use crate::result::{Deltas, FundPayment, LineResult, PersonalParts, Settlement};
 use crate::SettleError;
@@ -196,6 +197,24 @@ fn validate(input: &SettleInput) -> Result<(), SettleError> {
                 return field(&at("disease"), "病种编码不能为空且不超过64个字符".into());
             }
         }
+        if let Some(r) = &line.refusal {
+            let amount = Money::from_price_quantity(line.price, line.quantity, input.policy.rounding);
+            if r.amount.fen() <= 0 || r.amount > amount {
+                return field(
+                    &at("refusal.amount"),
+                    format!("拒付金额{}须大于0且不超过明细金额{amount}", r.amount),
+                );
+            }
+            if r.rule_id.is_empty() || r.rule_id.len() > ID_LEN_MAX {
+                return field(&at("refusal.rule_id"), "规则编号不能为空且不超过64个字符".into());
+            }
+            if r.text.chars().count() > REFUSAL_TEXT_CHARS_MAX || r.rule_name.chars().count() > REFUSAL_TEXT_CHARS_MAX {
+                return field(
+                    &at("refusal.text"),
+                    format!("拒付说明不超过{REFUSAL_TEXT_CHARS_MAX}个字符"),
+                );
+            }
+        }
     }
     if visit.lines.len() > 64 {
         let mut sns: Vec<(&str, usize)> = visit
@@ -272,6 +291,8 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
         rounding: policy.rounding,
     };
     let mut lines = Vec::with_capacity(visit.lines.len());
+    // The supervision refusals, explained before the split they feed.
+    let mut refused: Vec<Step> = Vec::new();
     let mut days_seen: Vec<(&str, Vec<NaiveDate>)> = Vec::new();
     for (i, line) in visit.lines.iter().enumerate() {
         let item = input.catalog.get(&line.code).ok_or_else(|| SettleError::UnknownItem {
@@ -297,7 +318,34 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
             }
             None => 1,
         };
-        let split = split_line(item, amount, line.price, line.quantity, day_number, &context);
+        let split = match &line.refusal {
+            None => split_line(item, amount, line.price, line.quantity, day_number, &context),
+            // Refused whole: nothing of it is in any fund's scope.
+            Some(r) if r.amount == amount => LineSplit {
+                amount,
+                full_self_pay: amount,
+                reason: Some(SelfPayReason::Refused),
+                ..LineSplit::default()
+            },
+            // Refused in part (the quantity over a limit, the price over a discount): the rest
+            // is split as a line of its own amount, so caps and 乙类 shares apply to it alone.
+            Some(r) => {
+                let mut split = split_line(item, amount - r.amount, line.price, line.quantity, day_number, &context);
+                split.amount = amount;
+                split.full_self_pay += r.amount;
+                split.reason = split.reason.or(Some(SelfPayReason::Refused));
+                split
+            }
+        };
+        if let Some(r) = &line.refusal {
+            refused.push(Step::Refused {
+                sn: line.sn.as_str().into(),
+                rule_id: r.rule_id.as_str().into(),
+                rule_name: r.rule_name.as_str().into(),
+                text: r.text.as_str().into(),
+                amount: r.amount,
+            });
+        }
         lines.push(LineResult {
             sn: line.sn.clone(),
             code: line.code.clone(),
@@ -332,7 +380,8 @@ fn compute(input: &SettleInput) -> Result<Settlement, SettleError> {
     };
 
     let waiting_until = person.benefits_from.filter(|from| visit.begin_date < *from);
-    let mut steps = Vec::with_capacity(8);
+    let mut steps = Vec::with_capacity(8 + refused.len());
+    steps.append(&mut refused);
     let mut working = Working {
         ytd: input.ytd,
         deltas: Vec::new(),

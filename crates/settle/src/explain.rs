@@ -11,6 +11,14 @@ use crate::result::Settlement;
 /// One recorded step. Stage and modifier numbers index the benefit's stages in the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
+    /// A supervision rule refused (part of) a line: `限性别用药: 男性患者不予支付… -128.00`.
+    Refused {
+        sn: Box<str>,
+        rule_id: Box<str>,
+        rule_name: Box<str>,
+        text: Box<str>,
+        amount: Money,
+    },
     /// A chronic-disease group settled on its own.
     Group { disease: Box<str>, total: Money },
     /// The catalog split of the lines.
@@ -105,6 +113,13 @@ impl Settlement {
         }
         for step in &self.steps {
             let text = match step {
+                Step::Refused {
+                    sn,
+                    rule_id,
+                    rule_name,
+                    text,
+                    amount,
+                } => format!("明细{sn} {rule_name}({rule_id}): {text} -{amount}(转全自费)"),
                 Step::Group { disease, total } => format!("【病种{disease}】费用{total},单独结算"),
                 Step::Lines { total, full_self_pay, over_cap, first_self_pay, policy_scope } => format!(
                     "医疗费总额{total}=全自费{full_self_pay}+超限价自付{over_cap}+乙类先行自付{first_self_pay}+政策范围内费用{policy_scope}"

@@ -77,7 +77,29 @@ pub struct FeeLine {
     /// For chronic-disease visits: the filed disease this line treats.
     #[serde(default)]
     pub disease: Option<String>,
+    /// What the region's supervision rules refuse of this line (智能监控 拒付): that amount
+    /// moves to full self-pay and the rest is split as usual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
 }
+
+/// A supervision rule's refusal of (part of) a line, as the platform's rule check found it.
+/// Stored with the settlement's inputs, so a recompute refuses the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refusal {
+    /// The rule's stable id (`drug_sex`).
+    pub rule_id: String,
+    /// The rule's name (`限性别用药`).
+    pub rule_name: String,
+    /// What was found (`男性患者不予支付: 艾附暖宫丸限女性使用`).
+    pub text: String,
+    /// The part of the line refused, at most the line's amount.
+    pub amount: Money,
+}
+
+/// The longest refusal text accepted, in characters.
+pub const REFUSAL_TEXT_CHARS_MAX: usize = 300;
 
 /// A visit to settle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

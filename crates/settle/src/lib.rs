@@ -21,8 +21,8 @@ mod result;
 pub use engine::{pre_settle, reverse, settle, SettleInput};
 pub use explain::Step;
 pub use input::{
-    age_years, Accumulator, FeeLine, Person, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX, STAY_DAYS_MAX,
-    VISIT_LINES_MAX,
+    age_years, Accumulator, FeeLine, Person, Refusal, Visit, YearToDate, ID_LEN_MAX, PERSON_LIST_MAX,
+    REFUSAL_TEXT_CHARS_MAX, STAY_DAYS_MAX, VISIT_LINES_MAX,
 };
 pub use result::{Deltas, FundPayment, LineResult, PersonalParts, Settlement};
 

@@ -1150,6 +1150,7 @@ fn build(s: &Scenario) -> World {
                             .then(|| Money::from_price_quantity(price, quantity, rounding)),
                         date: None,
                         disease: (kind == Kind::Chronic).then(|| p.diseases[l.disease % p.diseases.len()].to_owned()),
+                        refusal: None,
                     }
                 })
                 .collect();
@@ -1973,6 +1974,7 @@ fn settle_amounts(
                 amount: None,
                 date: None,
                 disease: disease.map(str::to_owned),
+                refusal: None,
             })
             .collect(),
     };

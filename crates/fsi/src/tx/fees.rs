@@ -119,6 +119,7 @@ impl FeeItem {
             amount: Some(self.det_item_fee_sumamt),
             date: Some(self.fee_ocur_time.date()),
             disease: disease.map(str::to_owned),
+            refusal: None,
         }
     }
 }
