@@ -20,6 +20,7 @@ mod dip_cmd;
 mod drg_cmd;
 mod enrol_cmd;
 mod files;
+mod monitor_cmd;
 mod payment_policy;
 mod progress;
 mod serve_cmd;
@@ -88,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: enrol_cmd::FundCommand,
     },
+    /// Fund supervision (智能监控): import the national 两库 knowledge points.
+    Monitor {
+        #[command(subcommand)]
+        command: monitor_cmd::MonitorCommand,
+    },
     /// The demo region's data.
     Demo {
         #[command(subcommand)]
@@ -148,6 +154,7 @@ fn main() -> ExitCode {
         Command::Enrol { command } => enrol_cmd::enrol(command),
         Command::Contribution { command } => enrol_cmd::contribution(command),
         Command::Fund { command } => enrol_cmd::fund(command),
+        Command::Monitor { command } => monitor_cmd::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -163,6 +170,7 @@ fn policy_kind(file: &std::path::Path) -> &'static str {
     match file.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
         Some("contribution") => "contribution",
         Some("payment") => "payment",
+        Some("monitor") => "monitor",
         _ => "benefit",
     }
 }
@@ -170,6 +178,22 @@ fn policy_kind(file: &std::path::Path) -> &'static str {
 /// Checks a contribution or payment policy file; `Err` lists its errors.
 fn check_other_policy(file: &std::path::Path, kind: &str) -> Result<String, Vec<String>> {
     match kind {
+        "monitor" => {
+            let text = files::read_text(file, yibao_monitor::rules::RULE_FILE_BYTES_MAX).map_err(|e| vec![e])?;
+            yibao_monitor::MonitorPolicy::parse(&file.display().to_string(), &text)
+                .map(|p| {
+                    format!(
+                        "监控规则 {} {} 版本{} ({}起{}), {}条规则",
+                        p.name,
+                        p.region,
+                        p.version,
+                        p.effective_from,
+                        p.effective_to.map_or(String::new(), |t| format!("至{t}")),
+                        p.rules.len()
+                    )
+                })
+                .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+        }
         "contribution" => {
             let text = files::read_text(file, files::INPUT_FILE_BYTES_MAX).map_err(|e| vec![e])?;
             yibao_enrol::ContributionPolicy::parse(&file.display().to_string(), &text)

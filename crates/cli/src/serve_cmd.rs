@@ -35,6 +35,12 @@ const DEMO_CONTRIBUTION_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The demo region's supervision rule file (智能监控规则), shipped with the binary.
+const DEMO_MONITOR_POLICIES: &[(&str, &str)] = &[(
+    "policies/chongqing/monitor/2026.toml",
+    include_str!("../../../policies/chongqing/monitor/2026.toml"),
+)];
+
 /// Tries at taking the database's writer lock, 100 ms apart.
 const WRITER_LOCK_ATTEMPTS: u32 = 30;
 
@@ -56,6 +62,11 @@ pub struct RegionArgs {
     /// region's when `--demo`.
     #[arg(long)]
     pub contribution_policy: Option<PathBuf>,
+    /// The region's supervision rule files (智能监控规则: which 两库 rules warn or refuse, and
+    /// their thresholds; a directory or file); the demo region's when `--demo`. Without one no
+    /// rule runs.
+    #[arg(long)]
+    pub monitor_policy: Option<PathBuf>,
     /// The region's catalog (CSV); the demo catalog when omitted.
     #[arg(long)]
     pub catalog: Option<PathBuf>,
@@ -246,11 +257,38 @@ fn region(args: &RegionArgs) -> Result<Region, String> {
         (None, false) => {}
     }
     contribution.sort_by_key(|p| p.policy.effective_from);
+    let mut monitor = Vec::new();
+    let mut read_monitor = |name: &str, text: &str| -> Result<(), String> {
+        let policy = yibao_monitor::MonitorPolicy::parse(name, text)
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+        monitor.push(policy);
+        Ok(())
+    };
+    match (&args.monitor_policy, args.demo) {
+        (Some(path), _) => {
+            for file in files::policy_files(std::slice::from_ref(path))? {
+                let text = files::read_text(&file, yibao_monitor::rules::RULE_FILE_BYTES_MAX)?;
+                read_monitor(&file.display().to_string(), &text)?;
+            }
+        }
+        (None, true) => {
+            for (name, text) in DEMO_MONITOR_POLICIES {
+                read_monitor(name, text)?;
+            }
+        }
+        (None, false) => {}
+    }
+    let problems = yibao_monitor::check_versions(&monitor);
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    monitor.sort_by_key(|p| p.effective_from);
     Ok(Region {
         admdvs,
         versions,
         catalog,
         contribution,
+        monitor,
     })
 }
 

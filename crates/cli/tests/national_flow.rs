@@ -2541,6 +2541,125 @@ fn hostile_edges(db: &str) {
     assert!(refusal.starts_with("body: 报文JSON嵌套层数超过上限128层"), "{refusal}");
 }
 
+// =============================================================================================
+// Supervision (智能监控) at settlement.
+
+const SUPERVISION_ADMIN_TOKEN: &str = "supervision-admin-token-0123456789";
+
+fn supervised_item(code: &str) -> DemoItem {
+    yibao_demo::supervised_items()
+        .into_iter()
+        .find(|d| d.item.code.as_str() == code)
+        .unwrap_or_else(|| panic!("demo catalog lacks {code}"))
+}
+
+fn admin_get(server: &Server, path: &str) -> Value {
+    let reply = http(
+        &server.addr,
+        "GET",
+        path,
+        &[("Authorization".to_owned(), format!("Bearer {SUPERVISION_ADMIN_TOKEN}"))],
+        b"",
+    );
+    let body: Value = serde_json::from_slice(&reply.body).expect("admin answers JSON");
+    assert_eq!(reply.status, 200, "GET {path}: {body}");
+    body
+}
+
+/// 2206/2207 run the region's real-time rules once the 两库 is imported: a female-only drug
+/// billed for a man is refused (moved to full self-pay, pre-settlement and settlement agree),
+/// the settlement's lines and explanation name the rule, and the same drug for a woman is paid.
+fn supervision_at_settlement(db: &str) {
+    let drug = supervised_item("ZD03AAA0043010100166"); // 艾附暖宫丸, 限女性
+    let items = items();
+    let man = find_person("a male employee with an account", |p| {
+        p.insurance == InsuranceType::EmployeeBasic
+            && p.sex == yibao_codes::Sex::Male
+            && p.chronic_diseases.is_empty()
+            && p.account_balance >= Money::from_yuan(1000)
+    });
+    let woman = find_person("a female employee", |p| {
+        p.insurance == InsuranceType::EmployeeBasic
+            && p.sex == yibao_codes::Sex::Female
+            && p.chronic_diseases.is_empty()
+    });
+    let visit = |his: &His, p: &DemoPerson, prefix: &str| -> (String, Vec<Line>) {
+        let mdtrt_id = register(his, p, &format!("OTP-{prefix}"));
+        upload_visit_info(his, p, &mdtrt_id);
+        let lines = vec![
+            Line::new(&format!("{prefix}1"), &drug, 2),
+            Line::new(&format!("{prefix}2"), &items.a, 1),
+        ];
+        upload_outpatient_fees(his, p, &mdtrt_id, &lines, false);
+        (mdtrt_id, lines)
+    };
+
+    // Before the 两库 is imported nothing is refused.
+    {
+        let server = Server::start_with(db, DEMO_PERSONS, &[], Some(SUPERVISION_ADMIN_TOKEN));
+        let his = His::new(&server, 0);
+        let (mdtrt_id, lines) = visit(&his, &man, "N");
+        let pre = his.call("2206", settle_input(&man, &mdtrt_id, total(&lines), true));
+        assert_eq!(amounts(&pre.output()["setlinfo"])["fulamt_ownpay_amt"], Money::ZERO);
+    }
+    let (ok, stdout, stderr) = yibao(&["monitor", "import", "--database", db, "--dir", &shared_data("liangku")]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("第1批编码合计 11290 条"), "{stdout}");
+
+    let server = Server::start_with(db, DEMO_PERSONS, &[], Some(SUPERVISION_ADMIN_TOKEN));
+    let his = His::new(&server, 0);
+    let (mdtrt_id, lines) = visit(&his, &man, "M");
+    let medfee = total(&lines);
+    let refused = lines[0].amount;
+    assert_eq!(refused, Money::parse_yuan("128.00").expect("money"));
+    let pre = his.call("2206", settle_input(&man, &mdtrt_id, medfee, true));
+    let pre_amounts = amounts(&pre.output()["setlinfo"]);
+    assert_eq!(
+        pre_amounts["fulamt_ownpay_amt"], refused,
+        "the refused line is full self-pay"
+    );
+    let settled = settle_outpatient(&his, &man, &mdtrt_id, medfee);
+    let setl_id = str_of(&settled.output()["setlinfo"], "setl_id").to_owned();
+    assert_eq!(
+        amounts(&settled.output()["setlinfo"]),
+        pre_amounts,
+        "pre-settlement and settlement agree"
+    );
+
+    let view = admin_get(&server, &format!("/admin/api/settlements/{setl_id}"));
+    let line = &view["lines"][0];
+    assert_eq!(line["refusal"]["rule_id"], "drug_sex", "{view}");
+    assert_eq!(line["refusal"]["amount"], refused.to_string(), "{view}");
+    assert_eq!(line["full_self_pay"], refused.to_string(), "{view}");
+    assert_eq!(line["reason"], "智能监控拒付");
+    assert_eq!(view["lines"][1]["refusal"], Value::Null);
+    let explanation: Vec<&str> = view["explanation"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        explanation.contains(&"明细M1 限性别用药(drug_sex): 男性患者不予支付: 艾附暖宫丸限女性使用 -128.00(转全自费)"),
+        "{explanation:?}"
+    );
+
+    // The same drug for a woman is paid as its class says.
+    let (mdtrt_id, lines) = visit(&his, &woman, "W");
+    let settled = his.call("2207", settle_input(&woman, &mdtrt_id, total(&lines), false));
+    assert_eq!(amounts(&settled.output()["setlinfo"])["fulamt_ownpay_amt"], Money::ZERO);
+    let unknown = http(
+        &server.addr,
+        "GET",
+        "/admin/api/settlements/NOSUCH",
+        &[("Authorization".to_owned(), format!("Bearer {SUPERVISION_ADMIN_TOKEN}"))],
+        b"",
+    );
+    assert_eq!(unknown.status, 400);
+    let body: Value = serde_json::from_slice(&unknown.body).expect("json");
+    assert_eq!(body["field"], "setl_id", "{body}");
+}
+
 on_both_backends!(
     person_lookup_by_certificate,
     certificate_binding,
@@ -2550,6 +2669,7 @@ on_both_backends!(
     file_exchange,
     chronic_visit,
     settlement_list_flow,
+    supervision_at_settlement,
     outpatient_flow,
     settle_replay,
     inpatient_flow,

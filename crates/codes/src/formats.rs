@@ -145,11 +145,14 @@ impl ItemCode {
         }
         let alnum = |s: &[u8]| s.iter().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
         match bytes[0] {
+            // 西药 codes have 23 characters; 中成药 codes have 20 in the national 医保药品分类与
+            // 代码 (the 两库 sheets list 8,281 of them), and 23 in some provincial catalogs.
             b'X' | b'Z' => {
-                if bytes.len() == 23 && alnum(bytes) {
+                let len_ok = bytes.len() == 23 || (bytes[0] == b'Z' && bytes.len() == 20);
+                if len_ok && alnum(bytes) {
                     Ok(ItemKind::Drug)
                 } else {
-                    Err(fail("药品编码应为X或Z开头的23位大写字母数字"))
+                    Err(fail("药品编码应为X开头的23位或Z开头的20或23位大写字母数字"))
                 }
             }
             b'C' => {

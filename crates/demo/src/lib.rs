@@ -138,10 +138,52 @@ pub struct DemoItem {
 /// The demo region's catalog.
 pub fn demo_catalog() -> Catalog {
     let mut catalog = Catalog::new();
-    for demo in demo_items() {
+    for demo in demo_items().into_iter().chain(supervised_items()) {
         catalog.insert(demo.item);
     }
     catalog
+}
+
+/// Real national codes that the 两库 knowledge points name, in the demo catalog so that the
+/// demo region's supervision rules have something to find: (code, name, price in fen, with the
+/// price as its listed price cap, for the same-incision discount rule).
+const SUPERVISED: &[(&str, &str, u64, bool)] = &[
+    ("ZD03AAA0043010100166", "艾附暖宫丸", 6_400, false),
+    ("ZA04CAE0023010100166", "儿童清肺口服液", 3_000, false),
+    ("002101030280000", "阴茎海绵体造影", 30_000, false),
+    ("ZH01AAB0066010100716", "疤痕止痒软化膏", 2_550, false),
+    ("XB05BAU005B002010101415", "ω-3鱼油脂肪乳注射液", 12_000, false),
+    ("ZA05CAC0029010102312", "参附注射液", 4_500, false),
+    ("XB01AXA223B002010100156", "奥扎格雷钠注射液", 2_000, false),
+    ("001102000050000", "住院诊查费", 1_200, false),
+    ("001103000010000", "急诊监护费", 6_000, false),
+    ("001102000030000", "急诊诊查费", 1_500, false),
+    ("003310010140000", "食管癌根治+结肠代食管术", 500_000, true),
+    ("003310010160000", "食管胃吻合口狭窄切开成形术", 200_000, true),
+    ("002503020030000", "糖化血红蛋白测定", 5_000, false),
+];
+
+/// The demo catalog's items that the 两库 name (甲类, no catalog restriction: the supervision
+/// rules, not the catalog, decide what is refused).
+pub fn supervised_items() -> Vec<DemoItem> {
+    SUPERVISED
+        .iter()
+        .map(|&(code, name, price_fen, listed)| {
+            let price = Price::from_millionths(price_fen as i64 * 10_000);
+            DemoItem {
+                item: CatalogItem {
+                    code: ItemCode::parse(code).expect("two-library codes follow the national formats"),
+                    name: name.to_owned(),
+                    class: ChargeClass::A,
+                    first_self_pay: Ratio::ZERO,
+                    first_self_pay_by_insurance: Vec::new(),
+                    price_cap: listed.then_some(price),
+                    restriction: Restriction::default(),
+                },
+                price,
+            }
+        })
+        .collect()
 }
 
 /// The demo catalog's items in a fixed order: drugs, service items and consumables in national
@@ -256,7 +298,7 @@ mod tests {
     fn demo_catalog_is_deterministic_and_varied() {
         let a = demo_catalog();
         let b = demo_catalog();
-        assert_eq!(a.len(), DEMO_CATALOG_ITEMS);
+        assert_eq!(a.len(), DEMO_CATALOG_ITEMS + supervised_items().len());
         let mut codes_a: Vec<_> = a.iter().map(|i| i.code.to_string()).collect();
         let mut codes_b: Vec<_> = b.iter().map(|i| i.code.to_string()).collect();
         codes_a.sort();

@@ -43,6 +43,7 @@ fn region() -> Region {
         versions,
         catalog: yibao_demo::demo_catalog(),
         contribution,
+        monitor: Vec::new(),
     }
 }
 

@@ -22,6 +22,7 @@ mod error;
 pub mod exchange;
 pub mod ids;
 pub mod ledger;
+mod monitor;
 mod national;
 pub mod service;
 mod state;
@@ -32,7 +33,7 @@ pub use actor::{
 pub use enrolment::{AdminRequest, EmployerRow, ImportRow, IMPORT_ROWS_MAX};
 pub use error::{ErrorKind, PlatformError};
 pub use service::Region;
-pub use state::DRG_REFERENCE_KIND;
+pub use state::{DRG_REFERENCE_KIND, MONITOR_REFERENCE_KIND};
 
 use std::sync::Arc;
 

@@ -25,6 +25,10 @@ pub struct Region {
     /// The contribution policy versions (缴费政策), each effective over its dates: enrolment,
     /// contribution runs and fund warnings need them; settlement does not.
     pub contribution: Vec<std::sync::Arc<yibao_enrol::ContributionPolicy>>,
+    /// The supervision rule file versions (智能监控规则): which rules warn or refuse, by date.
+    /// Empty: no rule runs (the knowledge base imported with `yibao monitor import` is not
+    /// enough by itself; the region decides what each rule does).
+    pub monitor: Vec<yibao_monitor::MonitorPolicy>,
 }
 
 impl Region {
@@ -41,6 +45,11 @@ impl Region {
             .find(|p| p.is_effective_on(date))
             .map(|p| p.as_ref())
             .ok_or_else(|| PlatformError::rule(format!("{date}没有生效的缴费政策版本")))
+    }
+
+    /// The supervision rule file in force on `date`, if the region has one.
+    pub fn monitor_on(&self, date: NaiveDate) -> Option<&yibao_monitor::MonitorPolicy> {
+        self.monitor.iter().rev().find(|p| p.is_effective_on(date))
     }
 
     pub fn policy_on(&self, date: NaiveDate) -> Result<&Policy, PlatformError> {
@@ -561,12 +570,12 @@ pub fn settle(
     }
     let medical_type = request.medical_type.unwrap_or(entry.record.medical_type);
     let visit_record = entry.record.clone();
-    let lines = net_lines(&entry.lines, &visit_record);
+    let (lines, times) = net_lines(&entry.lines, &visit_record);
     if lines.is_empty() {
         return Err(PlatformError::rule("没有未结算的费用明细".into()));
     }
     let begin_date = visit_record.begin_time.date();
-    let visit = Visit {
+    let mut visit = Visit {
         visit_id: visit_record.visit_id.clone(),
         medical_type,
         level,
@@ -600,6 +609,9 @@ pub fn settle(
             .collect(),
         benefits_from: record.benefits_from,
     };
+    // The region's supervision rules: refused amounts go to self-pay (and are recorded with the
+    // inputs, so a recompute refuses the same).
+    crate::monitor::review_for_settlement(state, ctx, &record, level, &mut visit, &times)?;
     let year = policy.insurance_year(begin_date);
     let ytd = state.year_to_date(request.person_no, year)?.clone();
     // A bound family member's account (家庭共济) is read only when the account may be used:
@@ -840,6 +852,59 @@ pub fn recompute(record: &SettlementRecord, region: &Region) -> Result<Settlemen
     pre_settle(&input).map_err(|e| PlatformError::internal(format!("结算{}无法重算: {e}", record.settlement_id)))
 }
 
+/// One stored settlement as a bureau reads it (admin API): its amounts, each line's split with
+/// any supervision refusal, and its explanation, recomputed from the recorded inputs with the
+/// policy version that produced it.
+pub fn settlement_view(
+    state: &mut State,
+    region: &Region,
+    settlement_id: &str,
+) -> Result<serde_json::Value, PlatformError> {
+    let record = state
+        .settlement(settlement_id)?
+        .ok_or_else(|| PlatformError::field("setl_id", format!("结算ID{settlement_id}不存在")))?
+        .clone();
+    let settlement = recompute(&record, region)?;
+    let policy = region
+        .versions
+        .iter()
+        .find(|p| p.id() == record.policy_id)
+        .ok_or_else(|| PlatformError::internal(format!("政策版本{}未加载", record.policy_id)))?;
+    let inputs: StoredInputs = serde_json::from_str(&record.inputs_json)
+        .map_err(|e| PlatformError::internal(format!("结算{settlement_id}的输入无法解读: {e}")))?;
+    let lines: Vec<serde_json::Value> = settlement
+        .lines
+        .iter()
+        .zip(&inputs.visit.lines)
+        .map(|(l, input)| {
+            serde_json::json!({
+                "sn": l.sn, "code": l.code, "amount": l.split.amount,
+                "full_self_pay": l.split.full_self_pay, "over_cap": l.split.over_cap,
+                "first_self_pay": l.split.first_self_pay, "policy_scope": l.split.policy_scope,
+                "reason": l.split.reason.map(|r| r.text_zh()),
+                "refusal": input.refusal.as_ref().map(|r| serde_json::json!({
+                    "rule_id": r.rule_id, "rule_name": r.rule_name, "text": r.text, "amount": r.amount,
+                })),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "settlement_id": record.settlement_id,
+        "visit_id": record.visit_id,
+        "person_no": record.person_no,
+        "institution": record.institution,
+        "settled_at": record.settled_at,
+        "status": record.status.code(),
+        "policy": record.policy_id,
+        "total": record.total,
+        "fund_total": record.fund_total,
+        "account_pay": record.account_pay,
+        "cash_pay": record.cash_pay,
+        "lines": lines,
+        "explanation": settlement.explain(policy),
+    }))
+}
+
 /// 清算类别 for a medical type.
 pub fn clearing_type(medical_type: MedicalType) -> &'static str {
     match medical_type.setting() {
@@ -851,8 +916,10 @@ pub fn clearing_type(medical_type: MedicalType) -> &'static str {
 
 /// The unsettled lines of a visit as the engine sees them: refunds netted against the lines
 /// they refund, fully refunded lines dropped.
-fn net_lines(lines: &[FeeLineRecord], visit: &VisitRecord) -> Vec<FeeLine> {
+fn net_lines(lines: &[FeeLineRecord], visit: &VisitRecord) -> (Vec<FeeLine>, Vec<NaiveDateTime>) {
     let mut out: Vec<FeeLine> = Vec::new();
+    // When each line was given (the supervision rules count by day and hour).
+    let mut times: Vec<NaiveDateTime> = Vec::new();
     for line in lines
         .iter()
         .filter(|l| l.settlement_id.is_none() && l.refund_of.is_none())
@@ -866,6 +933,7 @@ fn net_lines(lines: &[FeeLineRecord], visit: &VisitRecord) -> Vec<FeeLine> {
         if quantity.ten_thousandths() <= 0 {
             continue;
         }
+        times.push(line.occurred_at.max(visit.begin_time));
         out.push(FeeLine {
             sn: line.sn.clone(),
             code: line.code.clone(),
@@ -877,7 +945,7 @@ fn net_lines(lines: &[FeeLineRecord], visit: &VisitRecord) -> Vec<FeeLine> {
             refusal: None,
         });
     }
-    out
+    (out, times)
 }
 
 /// Cancels a settlement in force (2208, 2305, and 2601 for a settlement), restoring every

@@ -42,6 +42,9 @@ pub struct State {
     /// The DRG grouping scheme last imported (`yibao drg import`), loaded by the first
     /// settlement list that needs it: start-up and batch commands do not pay for it.
     drg: Option<std::sync::Arc<DrgScheme>>,
+    /// The 两库 knowledge base last imported (`yibao monitor import`), read once: an import
+    /// takes the writer lock, so it never happens while this process runs. `Some(None)`: none.
+    knowledge: Option<Option<std::sync::Arc<yibao_monitor::KnowledgeBase>>>,
 }
 
 /// A loaded DRG grouping scheme.
@@ -52,6 +55,29 @@ pub struct DrgScheme {
 
 /// The kind under which DRG table sets are imported.
 pub const DRG_REFERENCE_KIND: &str = "chs-drg";
+
+/// The kind under which the 两库 knowledge points are imported.
+pub const MONITOR_REFERENCE_KIND: &str = "liangku";
+
+/// Loads the newest imported 两库; a stored import that no longer reads is an error.
+pub fn load_knowledge(store: &mut dyn Store) -> Result<Option<yibao_monitor::KnowledgeBase>, PlatformError> {
+    let Some(record) = store.reference_table_latest(MONITOR_REFERENCE_KIND).map_err(db)? else {
+        return Ok(None);
+    };
+    let files: Vec<(String, String)> =
+        serde_json::from_str::<std::collections::BTreeMap<String, String>>(&record.files_json)
+            .map_err(|e| PlatformError::internal(format!("两库{}无法解读: {e}", record.version)))?
+            .into_iter()
+            .collect();
+    yibao_monitor::KnowledgeBase::read(&files).map(Some).map_err(|errors| {
+        let first = errors.first().map(ToString::to_string).unwrap_or_default();
+        PlatformError::internal(format!(
+            "两库{}无法载入({}处错误): {first}",
+            record.version,
+            errors.len()
+        ))
+    })
+}
 
 /// Loads the newest imported DRG scheme; a stored scheme that no longer loads is an error (the
 /// operator must re-import it), not a silent absence.
@@ -94,6 +120,7 @@ impl State {
             settlement_msgids: FxHashMap::default(),
             pending: WriteBatch::default(),
             drg: None,
+            knowledge: None,
         })
     }
 
@@ -130,6 +157,14 @@ impl State {
             self.drg = load_drg_scheme(self.store.as_mut())?.map(std::sync::Arc::new);
         }
         Ok(self.drg.clone())
+    }
+
+    /// The 两库 knowledge base, read from the store on first use.
+    pub fn knowledge(&mut self) -> Result<Option<std::sync::Arc<yibao_monitor::KnowledgeBase>>, PlatformError> {
+        if self.knowledge.is_none() {
+            self.knowledge = Some(load_knowledge(self.store.as_mut())?.map(std::sync::Arc::new));
+        }
+        Ok(self.knowledge.clone().flatten())
     }
 
     /// Puts a person's new settlement view in the cache (enrolment changed it). The caller has

@@ -30,6 +30,7 @@ fn region() -> Region {
         versions,
         catalog: yibao_demo::demo_catalog(),
         contribution: Vec::new(),
+        monitor: Vec::new(),
     }
 }
 

@@ -62,6 +62,7 @@ const EMPLOYER_BACK_PAYMENTS: &str = "/admin/api/employers/{credit_code}/back-pa
 const ARREARS_CHECKS: &str = "/admin/api/arrears-checks";
 const INSTITUTIONS: &str = "/admin/api/institutions";
 const INSTITUTION: &str = "/admin/api/institutions/{code}";
+const SETTLEMENT: &str = "/admin/api/settlements/{setl_id}";
 const OPENAPI: &str = "/admin/api/openapi.json";
 
 /// Every admin route: method and path, the path as both axum and OpenAPI write it. The router
@@ -80,6 +81,7 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", ARREARS_CHECKS),
     ("GET", INSTITUTIONS),
     ("PUT", INSTITUTION),
+    ("GET", SETTLEMENT),
     ("GET", OPENAPI),
 ];
 
@@ -98,6 +100,7 @@ fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
         ("POST", ARREARS_CHECKS) => post(arrears_check),
         ("GET", INSTITUTIONS) => get(list_institutions),
         ("PUT", INSTITUTION) => put(register_institution),
+        ("GET", SETTLEMENT) => get(settlement),
         ("GET", OPENAPI) => get(openapi),
         _ => unreachable!("admin route {method} {path} has no handler"),
     }
@@ -565,6 +568,20 @@ async fn person(State(app): State<AppState>, UrlPath(certno): UrlPath<String>, R
         async {
             parse_query(query, &[])?;
             Ok(ask(&app, AdminRequest::Person { certno }).await)
+        }
+        .await,
+    )
+}
+
+async fn settlement(
+    State(app): State<AppState>,
+    UrlPath(settlement_id): UrlPath<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    respond(
+        async {
+            parse_query(query, &[])?;
+            Ok(ask(&app, AdminRequest::Settlement { settlement_id }).await)
         }
         .await,
     )

@@ -59,6 +59,7 @@ fn start_server() -> Server {
         versions: vec![policy],
         catalog: yibao_demo::demo_catalog(),
         contribution: Vec::new(),
+        monitor: Vec::new(),
     };
     let mut writer = yibao_store::open(&url).unwrap();
     writer.lock_writer().unwrap();

@@ -80,6 +80,8 @@ pub enum AdminRequest {
     },
     /// A person's enrolment, settlement view and account.
     Person { certno: String },
+    /// One settlement: amounts, line splits with supervision refusals, and its explanation.
+    Settlement { settlement_id: String },
     /// Whether a person is covered by a scheme on a date, and why not.
     Coverage {
         certno: String,
@@ -156,6 +158,7 @@ pub fn handle(
             command,
         } => execute(state, &ctx, &certno, name.as_deref(), wage_monthly, &command),
         AdminRequest::Person { certno } => person(state, &certno),
+        AdminRequest::Settlement { settlement_id } => crate::service::settlement_view(state, region, &settlement_id),
         AdminRequest::Coverage {
             certno,
             insurance,

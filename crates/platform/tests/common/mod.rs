@@ -70,6 +70,7 @@ pub fn chongqing(versions: &[&str], contribution: &[&str]) -> yibao_platform::Re
             .iter()
             .map(|f| std::sync::Arc::new(yibao_enrol::ContributionPolicy::parse(f, &read(f)).unwrap()))
             .collect(),
+        monitor: Vec::new(),
     }
 }
 
