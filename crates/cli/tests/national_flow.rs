@@ -2660,6 +2660,150 @@ fn supervision_at_settlement(db: &str) {
     assert_eq!(body["field"], "setl_id", "{body}");
 }
 
+fn audit_order(rx_id: &str, demo: &DemoItem, cnt: i64, at: &str, current: bool) -> Value {
+    json!({
+        "rx_id": rx_id, "rxno": rx_id, "hilist_code": demo.item.code.as_str(), "hilist_name": demo.item.name,
+        "cnt": cnt, "pric": price_json(demo.price), "drord_begn_date": at,
+        "curr_drord_flag": if current { "1" } else { "0" },
+    })
+}
+
+fn audit_input(p: &DemoPerson, trig_scen: &str, inpatient: bool, orders: Vec<Value>) -> Value {
+    json!({ "data": {
+        "syscode": "HIS", "task_id": "T1", "trig_scen": trig_scen,
+        "patient_dtos": [{
+            "patn_id": p.person_no, "patn_name": p.name, "gend": p.sex.code(),
+            "brdy": p.birth_date.to_string(), "poolarea": DEMO_ADMDVS, "curr_mdtrt_id": "MDT1",
+            "fsi_encounter_dtos": [{
+                "mdtrt_id": "MDT1", "medins_id": demo_institutions()[0].code, "medins_lv": "3",
+                "adm_date": now_text(), "med_mdtrt_type": if inpatient { "2" } else { "1" },
+                "insutype": p.insurance.code(),
+                "fsi_diagnose_dtos": [{ "dise_codg": "J06.900", "maindise_flag": "1" }],
+                "fsi_order_dtos": orders,
+            }],
+        }],
+    } })
+}
+
+/// 3101 (事前) and 3102 (事中) answer the region's rules' findings on the orders a HIS sends,
+/// each with its jr_id; 3103 records the doctor's decision on a warning. Wrong fields are
+/// refused naming them; a retry of a 3101 replays its jr_ids.
+fn supervision_before_and_during(db: &str) {
+    let man = find_person("a man", |p| {
+        p.sex == yibao_codes::Sex::Male && p.chronic_diseases.is_empty()
+    });
+    let drug = supervised_item("ZD03AAA0043010100166");
+    let monitoring = supervised_item("001103000010000");
+    let consultation = supervised_item("001102000030000");
+    {
+        let server = Server::start(db, Auth::On);
+        let his = His::new(&server, 0);
+        his.call(
+            "3101",
+            audit_input(&man, "2", false, vec![audit_order("R1", &drug, 1, &now_text(), true)]),
+        )
+        .refused("尚未导入两库知识库, 经办机构须先执行 yibao monitor import");
+    }
+    let (ok, _, stderr) = yibao(&["monitor", "import", "--database", db, "--dir", &shared_data("liangku")]);
+    assert!(ok, "{stderr}");
+    let server = Server::start(db, Auth::On);
+    let his = His::new(&server, 0);
+
+    // The field at fault is named.
+    let mut no_scene = audit_input(&man, "2", false, vec![audit_order("R1", &drug, 1, &now_text(), true)]);
+    no_scene["data"].as_object_mut().expect("data").remove("trig_scen");
+    his.call("3101", no_scene).refused("input.data.trig_scen: 必填字段缺失");
+    his.call(
+        "3101",
+        audit_input(&man, "6", false, vec![audit_order("R1", &drug, 1, &now_text(), true)]),
+    )
+    .refused("input.data.trig_scen: 3101为事前审核,触发场景应为1至5,而非6(门诊结算)");
+
+    // 事前: a female-only drug ordered for a man. The history order (curr_drord_flag 0) is context
+    // only: one finding, on the current order.
+    let orders = vec![
+        audit_order("R0", &drug, 1, &days_ago_text(3), false),
+        audit_order("R1", &drug, 2, &now_text(), true),
+    ];
+    let msgid = his.msgid();
+    let first = his.call_with_msgid("3101", &msgid, audit_input(&man, "2", false, orders.clone()));
+    let result = first.output()["result"].as_array().expect("result").clone();
+    assert_eq!(result.len(), 1, "{result:?}");
+    let warning = &result[0];
+    assert_eq!(warning["rule_id"], "drug_sex");
+    assert_eq!(warning["rule_name"], "限性别用药");
+    assert_eq!(warning["sev_deg"], "明确违规");
+    assert_eq!(warning["vola_cont"], "男性患者不予支付: 艾附暖宫丸限女性使用");
+    assert_eq!(
+        money(&warning["vola_amt"], "vola_amt"),
+        Money::parse_yuan("128.00").expect("m")
+    );
+    assert_eq!(warning["judge_result_detail_dtos"][0]["rx_id"], "R1");
+    assert_eq!(warning["judge_result_detail_dtos"][0]["vola_item_type"], "1");
+    assert_eq!(warning["patn_id"], man.person_no.as_str());
+    let jr_id = str_of(warning, "jr_id").to_owned();
+    let replay = his.call_with_msgid("3101", &msgid, audit_input(&man, "2", false, orders));
+    assert_eq!(replay.output(), first.output(), "a retry answers the same jr_ids");
+
+    // 3103: continuing needs a reason; the decision is kept against the warning.
+    let feedback = |warn_type: i64, id: &str, way: &str, reason: Option<&str>| {
+        json!({ "data": { "warn_type": warn_type, "warns": [
+            { "warn_rslt_id": id, "dspo_way": way, "dspo_way_rea": reason.unwrap_or("") }
+        ] } })
+    };
+    his.call("3103", feedback(1, &jr_id, "1", None))
+        .refused("input.data.warns[0].dspo_way_rea: 选择继续执行医嘱时须填写处理原因");
+    his.call("3103", feedback(1, "NOSUCHWARNING", "2", None))
+        .refused("input.data.warns[0].warn_rslt_id: 预警结果标识NOSUCHWARNING不存在");
+    his.call("3103", feedback(2, &jr_id, "2", None)).refused(&format!(
+        "input.data.warns[0].warn_rslt_id: 预警{jr_id}由3101产生,与预警类型warn_type=2不符"
+    ));
+    // Another institution cannot feed back on this one's warning.
+    His::new(&server, 1)
+        .call("3103", feedback(1, &jr_id, "2", None))
+        .refused(&format!("input.data.warns[0].warn_rslt_id: 预警结果标识{jr_id}不存在"));
+    his.call("3103", feedback(1, &jr_id, "1", Some("患者为变性手术后女性, 已核实")))
+        .done();
+    let stored = query_texts(
+        db,
+        &format!(
+            "SELECT feedback_way || '|' || feedback_reason FROM supervision_findings WHERE finding_id = '{jr_id}'"
+        ),
+    );
+    assert_eq!(stored, ["1|患者为变性手术后女性, 已核实"]);
+
+    // 事中: a slave item charged the same day as its master item (重复收费), inpatient.
+    let day = now_text();
+    let during = his.call(
+        "3102",
+        audit_input(
+            &man,
+            "9",
+            true,
+            vec![
+                audit_order("C1", &monitoring, 1, &day, true),
+                audit_order("C2", &consultation, 1, &day, true),
+            ],
+        ),
+    );
+    let result = during.output()["result"].as_array().expect("result").clone();
+    assert_eq!(result.len(), 1, "{result:?}");
+    assert_eq!(result[0]["rule_id"], "duplicate_charge");
+    let details = result[0]["judge_result_detail_dtos"].as_array().expect("details");
+    assert_eq!(
+        details
+            .iter()
+            .map(|d| (
+                d["rx_id"].as_str().unwrap_or(""),
+                d["vola_item_type"].as_str().unwrap_or("")
+            ))
+            .collect::<Vec<_>>(),
+        [("C2", "1"), ("C1", "2")]
+    );
+    let origins = query_texts(db, "SELECT origin FROM supervision_findings ORDER BY origin");
+    assert_eq!(origins, ["3101", "3102"]);
+}
+
 on_both_backends!(
     person_lookup_by_certificate,
     certificate_binding,
@@ -2670,6 +2814,7 @@ on_both_backends!(
     chronic_visit,
     settlement_list_flow,
     supervision_at_settlement,
+    supervision_before_and_during,
     outpatient_flow,
     settle_replay,
     inpatient_flow,

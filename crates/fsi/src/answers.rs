@@ -353,3 +353,59 @@ pub fn cumulative(rows: &[CumulativeRow]) -> Value {
         .collect();
     json!({ "cuminfo": rows })
 }
+
+/// One line of a 3101/3102 finding (`judge_result_detail_dtos[]`).
+pub struct AuditDetail<'a> {
+    pub jrd_id: String,
+    pub patn_id: &'a str,
+    pub mdtrt_id: &'a str,
+    pub rx_id: &'a str,
+    /// 违规项 (`vola_item_type` 1) or 涉及项 (2).
+    pub violating: bool,
+    pub amount: Money,
+}
+
+/// One finding of 3101/3102 (`result[]`).
+pub struct AuditFinding<'a> {
+    pub jr_id: String,
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub text: &'a str,
+    pub patn_id: &'a str,
+    pub mdtrt_id: &'a str,
+    pub details: Vec<AuditDetail<'a>>,
+    pub amount: Money,
+    /// 明确违规 / 可疑.
+    pub severity: &'a str,
+    pub basis: &'a str,
+    /// What the region does with it (拒付 / 提醒), for the HIS's display.
+    pub action: &'a str,
+    pub task_id: Option<&'a str>,
+}
+
+/// 3101/3102 `output.result[]`. The dictionaries behind `sev_deg`, `vola_bhvr_type` and
+/// `vola_amt_stas` are not published; the labels are sent as text, as vendors' answers do.
+pub fn audit_findings(findings: &[AuditFinding]) -> Value {
+    let rows: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let details: Vec<Value> = f
+                .details
+                .iter()
+                .map(|d| {
+                    json!({
+                        "jrd_id": d.jrd_id, "patn_id": d.patn_id, "mdtrt_id": d.mdtrt_id, "rx_id": d.rx_id,
+                        "vola_item_type": if d.violating { "1" } else { "2" }, "vola_amt": amount_number(d.amount),
+                    })
+                })
+                .collect();
+            json!({
+                "jr_id": f.jr_id, "rule_id": f.rule_id, "rule_name": f.rule_name, "vola_cont": f.text,
+                "patn_id": f.patn_id, "mdtrt_id": f.mdtrt_id, "judge_result_detail_dtos": details,
+                "vola_amt": amount_number(f.amount), "vola_amt_stas": "1", "sev_deg": f.severity,
+                "vola_evid": f.basis, "vola_bhvr_type": f.action, "task_id": f.task_id.unwrap_or(""),
+            })
+        })
+        .collect();
+    json!({ "result": rows })
+}

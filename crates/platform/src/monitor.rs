@@ -1,14 +1,17 @@
-//! Supervision at settlement (事中): the region's real-time rules run on the lines about to be
-//! settled, and each refused amount goes into the line as a refusal the engine settles as
-//! self-pay. The rules themselves are pure (`yibao-monitor`); this module only builds the claim
-//! from the stored visit and the region's files.
+//! Supervision in real time: at settlement (2206/2207, 2303/2304) the region's rules run on the
+//! lines about to be settled, and each refused amount goes into its line as a refusal the
+//! engine settles as self-pay; 3101 (事前) and 3102 (事中) answer the same rules' findings on
+//! the orders a HIS sends, and 3103 records what the doctor did with each warning. The rules
+//! themselves are pure (`yibao-monitor`); this module builds the claims and stores findings.
 
 use chrono::NaiveDateTime;
-use yibao_codes::HospitalLevel;
+use yibao_codes::{CareSetting, HospitalLevel};
+use yibao_fsi::answers::{self, AuditDetail, AuditFinding};
+use yibao_fsi::{Input3101, Input3103};
 use yibao_money::Money;
-use yibao_monitor::{check_claim, refusals, Claim, ClaimLine, Finding};
+use yibao_monitor::{check_claim, refusals, Action, Claim, ClaimLine, Finding, Role, RuleId};
 use yibao_settle::{Refusal, Visit};
-use yibao_store::PersonRecord;
+use yibao_store::{FindingRecord, PersonRecord, WriteOp};
 
 use crate::error::PlatformError;
 use crate::service::Ctx;
@@ -66,4 +69,191 @@ pub fn review_for_settlement(
         });
     }
     Ok(findings)
+}
+
+/// 3101/3102: each patient's encounters checked with the region's real-time rules. Orders of
+/// one encounter form one claim (history orders, `curr_drord_flag` 0, count for the rules that
+/// count over a visit, but a finding is answered only when a current order breaks the rule).
+/// Every finding answered is stored with its `jr_id`, for 3103.
+pub fn audit(state: &mut State, ctx: &Ctx, input: &Input3101) -> Result<serde_json::Value, PlatformError> {
+    let kb = state
+        .knowledge()?
+        .ok_or_else(|| PlatformError::rule("尚未导入两库知识库, 经办机构须先执行 yibao monitor import".into()))?;
+    let caller_level = crate::service::hospital_level(state, ctx.institution)?;
+    let mut wanted: Vec<RuleId> = Vec::new();
+    for (i, id) in input.rule_ids.iter().enumerate() {
+        let rule = RuleId::parse(id).ok_or_else(|| {
+            PlatformError::field(&format!("input.data.rule_ids[{i}]"), format!("规则编号“{id}”不存在"))
+        })?;
+        wanted.push(rule);
+    }
+    let rounding = yibao_money::Rounding::HalfUp;
+    let mut records = Vec::new();
+    let mut answered: Vec<(usize, usize, Finding, String)> = Vec::new();
+    for (pi, patient) in input.patients.iter().enumerate() {
+        for (ei, encounter) in patient.encounters.iter().enumerate() {
+            let date = encounter.adm_date.date();
+            let Some(policy) = ctx.region.monitor_on(date) else {
+                return Err(PlatformError::rule(format!("{date}本统筹区没有生效的智能监控规则")));
+            };
+            let level = if encounter.medins_id == ctx.institution {
+                caller_level
+            } else {
+                encounter
+                    .medins_lv
+                    .as_deref()
+                    .and_then(|l| l.parse::<i64>().ok())
+                    .and_then(HospitalLevel::from_number)
+                    .unwrap_or(caller_level)
+            };
+            let lines: Vec<ClaimLine> = encounter
+                .orders
+                .iter()
+                .map(|o| ClaimLine {
+                    sn: o.rx_id.clone(),
+                    code: o.hilist_code.clone(),
+                    quantity: o.cnt,
+                    price: o.pric,
+                    amount: o
+                        .sumamt
+                        .unwrap_or_else(|| Money::from_price_quantity(o.pric, o.cnt, rounding)),
+                    at: o.drord_begn_date,
+                    list_price: o
+                        .hilist_pric
+                        .or_else(|| ctx.region.catalog.get(&o.hilist_code).and_then(|i| i.price_cap)),
+                })
+                .collect();
+            let setting = match encounter.med_type {
+                Some(t) => t.setting(),
+                None if encounter.inpatient => CareSetting::Inpatient,
+                None => CareSetting::Outpatient,
+            };
+            let claim = Claim {
+                sex: patient.gend,
+                birth_date: patient.brdy,
+                insurance: encounter.insutype,
+                setting,
+                level,
+                begin_date: date,
+                lines: &lines,
+            };
+            for finding in check_claim(&kb, policy, &claim, rounding) {
+                if !wanted.is_empty() && !wanted.contains(&finding.rule) {
+                    continue;
+                }
+                let current = finding
+                    .lines
+                    .iter()
+                    .any(|l| l.role == Role::Violating && encounter.orders[l.line].curr_drord_flag);
+                if !current {
+                    continue;
+                }
+                let jr_id = ctx.ids.issue('J');
+                let detail = serde_json::json!({
+                    "text": finding.text, "basis": finding.basis, "infno": ctx.infno,
+                    "lines": finding.lines.iter().map(|l| serde_json::json!({
+                        "rx_id": encounter.orders[l.line].rx_id, "code": encounter.orders[l.line].hilist_code,
+                        "violating": l.role == Role::Violating, "amount": l.amount,
+                    })).collect::<Vec<_>>(),
+                });
+                records.push(FindingRecord {
+                    finding_id: jr_id.clone(),
+                    origin: ctx.infno.to_owned(),
+                    dedupe_key: jr_id.clone(),
+                    institution: ctx.institution.to_owned(),
+                    person_no: patient.patn_id.clone(),
+                    visit_id: encounter.mdtrt_id.clone(),
+                    rule_id: finding.rule.id().to_owned(),
+                    severity: finding.severity.name_zh().to_owned(),
+                    action: action_code(finding.action).to_owned(),
+                    amount: finding.amount_at_stake,
+                    found_at: ctx.now,
+                    detail_json: detail.to_string(),
+                    feedback_way: None,
+                    feedback_reason: None,
+                    feedback_at: None,
+                });
+                answered.push((pi, ei, finding, jr_id));
+            }
+        }
+    }
+    let findings: Vec<AuditFinding> = answered
+        .iter()
+        .map(|(pi, ei, f, jr_id)| {
+            let patient = &input.patients[*pi];
+            let encounter = &patient.encounters[*ei];
+            AuditFinding {
+                jr_id: jr_id.clone(),
+                rule_id: f.rule.id(),
+                rule_name: f.rule.name_zh(),
+                text: &f.text,
+                patn_id: &patient.patn_id,
+                mdtrt_id: &encounter.mdtrt_id,
+                details: f
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .map(|(n, l)| AuditDetail {
+                        jrd_id: format!("{jr_id}-{}", n + 1),
+                        patn_id: &patient.patn_id,
+                        mdtrt_id: &encounter.mdtrt_id,
+                        rx_id: &encounter.orders[l.line].rx_id,
+                        violating: l.role == Role::Violating,
+                        amount: l.amount,
+                    })
+                    .collect(),
+                amount: f.amount_at_stake,
+                severity: f.severity.name_zh(),
+                basis: &f.basis,
+                action: f.action.name_zh(),
+                task_id: input.task_id.as_deref(),
+            }
+        })
+        .collect();
+    let answer = answers::audit_findings(&findings);
+    if !records.is_empty() {
+        state.pending.push(WriteOp::InsertFindings(records));
+    }
+    Ok(answer)
+}
+
+fn action_code(action: Action) -> &'static str {
+    match action {
+        Action::Refuse => "refuse",
+        Action::Warn => "warn",
+        Action::Screen => "screen",
+    }
+}
+
+/// 3103: the HIS's decision on each warning, stored against it. Only the institution a warning
+/// was answered to may feed back on it; a warning of the other kind (事前/事中) is refused.
+pub fn feedback(state: &mut State, ctx: &Ctx, input: &Input3103) -> Result<(), PlatformError> {
+    let kind = if input.warn_type == 1 { "3101" } else { "3102" };
+    for (i, warn) in input.warns.iter().enumerate() {
+        let field = format!("input.data.warns[{i}].warn_rslt_id");
+        let record = state
+            .store
+            .finding(&warn.warn_rslt_id)
+            .map_err(|e| PlatformError::internal(e.to_string()))?
+            .filter(|r| r.institution == ctx.institution && (r.origin == "3101" || r.origin == "3102"))
+            .ok_or_else(|| PlatformError::field(&field, format!("预警结果标识{}不存在", warn.warn_rslt_id)))?;
+        if record.origin != kind {
+            return Err(PlatformError::field(
+                &field,
+                format!(
+                    "预警{}由{}产生,与预警类型warn_type={}不符",
+                    warn.warn_rslt_id, record.origin, input.warn_type
+                ),
+            ));
+        }
+    }
+    for warn in &input.warns {
+        state.pending.push(WriteOp::SetFindingFeedback {
+            finding_id: warn.warn_rslt_id.clone(),
+            way: warn.dspo_way.code().to_owned(),
+            reason: warn.dspo_way_rea.clone(),
+            at: ctx.now,
+        });
+    }
+    Ok(())
 }

@@ -289,6 +289,8 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
         T::ChronicFilingCancel(i) => chronic_filing_cancel(state, ctx, i).map(|_| None),
         T::Reversal(i) => reversal(state, ctx, i).map(|_| None),
         T::SettlementList(i) => settlement_list(state, ctx, i).map(Some),
+        T::Audit(i) => crate::monitor::audit(state, ctx, i).map(Some),
+        T::AuditFeedback(i) => crate::monitor::feedback(state, ctx, i).map(|_| None),
         T::ReconcileTotals(i) => reconcile_totals(state, ctx, i).map(Some),
         T::ReconcileDetail(i) => reconcile_detail(state, ctx, i).map(Some),
         T::VisitQuery(i) => visit_query(state, ctx, i).map(Some),

@@ -10,9 +10,10 @@ use yibao_settle::Accumulator;
 
 use crate::{
     AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord,
-    PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
-    SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp, EXCHANGE_FILE_BYTES_MAX,
+    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
+    MessageRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord,
+    SettlementRecord, SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp,
+    EXCHANGE_FILE_BYTES_MAX,
 };
 
 /// Dates as SQLite stores them.
@@ -389,6 +390,39 @@ impl<'a> BatchCheck<'a> {
                 }
                 Ok(())
             }
+            WriteOp::InsertFindings(rows) => {
+                for r in rows {
+                    text(&r.finding_id, "supervision_findings.finding_id")?;
+                    text(&r.origin, "supervision_findings.origin")?;
+                    text(&r.dedupe_key, "supervision_findings.dedupe_key")?;
+                    text(&r.institution, "supervision_findings.institution")?;
+                    text(&r.person_no, "supervision_findings.person_no")?;
+                    text(&r.visit_id, "supervision_findings.visit_id")?;
+                    text(&r.rule_id, "supervision_findings.rule_id")?;
+                    text(&r.severity, "supervision_findings.severity")?;
+                    text(&r.action, "supervision_findings.action")?;
+                    time(r.found_at, "supervision_findings.found_at")?;
+                    text(&r.detail_json, "supervision_findings.detail_json")?;
+                    opt_text(&r.feedback_way, "supervision_findings.feedback_way")?;
+                    opt_text(&r.feedback_reason, "supervision_findings.feedback_reason")?;
+                    opt_time(r.feedback_at, "supervision_findings.feedback_at")?;
+                    if r.amount.is_negative() {
+                        return Err(rejected(format!("预警{}的违规金额不能为负", r.finding_id)));
+                    }
+                }
+                Ok(())
+            }
+            WriteOp::SetFindingFeedback {
+                finding_id,
+                way,
+                reason,
+                at,
+            } => {
+                text(finding_id, "supervision_findings.finding_id")?;
+                text(way, "supervision_findings.feedback_way")?;
+                opt_text(reason, "supervision_findings.feedback_reason")?;
+                time(*at, "supervision_findings.feedback_at")
+            }
             WriteOp::InsertExchangeFile(r) => {
                 text(&r.file_no, "exchange_files.file_no")?;
                 text(&r.institution, "exchange_files.institution")?;
@@ -518,6 +552,12 @@ macro_rules! exchange_file_columns {
         "file_no, institution, filename, origin, bytes, created_at, expires_at"
     };
 }
+macro_rules! finding_columns {
+    () => {
+        "finding_id, origin, dedupe_key, institution, person_no, visit_id, rule_id, severity, action, amount, \
+         found_at, detail_json, feedback_way, feedback_reason, feedback_at"
+    };
+}
 macro_rules! employer_columns {
     () => {
         "credit_code, name, admdvs, registered_on, arrears_from"
@@ -563,6 +603,7 @@ pub(crate) const SETTLEMENT_LIST_COLUMNS: &str = settlement_list_columns!();
 pub(crate) const REFERENCE_TABLE_COLUMNS: &str = reference_table_columns!();
 pub(crate) const EMPLOYER_COLUMNS: &str = employer_columns!();
 pub(crate) const EXCHANGE_FILE_COLUMNS: &str = exchange_file_columns!();
+pub(crate) const FINDING_COLUMNS: &str = finding_columns!();
 pub(crate) const ENROLMENT_COLUMNS: &str = enrolment_columns!();
 pub(crate) const CONTRIBUTION_COLUMNS: &str = contribution_columns!();
 pub(crate) const ACCOUNT_ENTRY_COLUMNS: &str = account_entry_columns!();
@@ -573,6 +614,12 @@ pub(crate) const Q_EXCHANGE_FILE: &str = concat!(
     exchange_file_columns!(),
     " FROM exchange_files WHERE file_no = $1"
 );
+pub(crate) const Q_FINDING: &str = concat!(
+    "SELECT ",
+    finding_columns!(),
+    " FROM supervision_findings WHERE finding_id = $1"
+);
+pub(crate) const MISSING_FINDING: &str = "SetFindingFeedback: 预警不存在";
 /// Run before inserting exchanged files, with the batch's earliest `created_at`.
 pub(crate) const PURGE_EXCHANGE_FILES: &str = "DELETE FROM exchange_files WHERE expires_at < $1";
 pub(crate) const Q_EMPLOYER: &str = concat!("SELECT ", employer_columns!(), " FROM employers WHERE credit_code = $1");
@@ -1137,6 +1184,30 @@ pub(crate) fn exchange_file<R: RowAccess + ?Sized>(row: &R) -> Result<ExchangeFi
         bytes: c.blob(4, "bytes")?,
         created_at: c.time(5, "created_at")?,
         expires_at: c.time(6, "expires_at")?,
+    })
+}
+
+pub(crate) fn finding<R: RowAccess + ?Sized>(row: &R) -> Result<FindingRecord> {
+    let c = Cols {
+        row,
+        table: "supervision_findings",
+    };
+    Ok(FindingRecord {
+        finding_id: c.text(0, "finding_id")?,
+        origin: c.text(1, "origin")?,
+        dedupe_key: c.text(2, "dedupe_key")?,
+        institution: c.text(3, "institution")?,
+        person_no: c.text(4, "person_no")?,
+        visit_id: c.text(5, "visit_id")?,
+        rule_id: c.text(6, "rule_id")?,
+        severity: c.text(7, "severity")?,
+        action: c.text(8, "action")?,
+        amount: c.money(9, "amount")?,
+        found_at: c.time(10, "found_at")?,
+        detail_json: c.text(11, "detail_json")?,
+        feedback_way: c.opt_text(12, "feedback_way")?,
+        feedback_reason: c.opt_text(13, "feedback_reason")?,
+        feedback_at: c.opt_time(14, "feedback_at")?,
     })
 }
 

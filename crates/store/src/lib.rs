@@ -177,6 +177,8 @@ pub trait Store: Send {
     fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>>;
     /// How many files an institution holds that have not expired at `now`, and their bytes.
     fn exchange_file_usage(&mut self, institution: &str, now: chrono::NaiveDateTime) -> Result<(i64, i64)>;
+    /// A supervision finding by its id (a 3101/3102 `jr_id`, a suspicion's number).
+    fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>>;
     /// The most recently imported reference table set of a kind (`chs-drg`).
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>>;
     fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>>;

@@ -23,9 +23,9 @@ use crate::common::{self, groups_text, RowAccess};
 use crate::literal::{push_text, Row};
 use crate::{
     AccountEntryRecord, AuditRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord,
-    PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord, SettlementRecord,
-    SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
+    MessageRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord,
+    SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "message_digest",
         include_str!("../migrations/postgres/0011_message_digest.sql"),
+    ),
+    (
+        12,
+        "supervision_findings",
+        include_str!("../migrations/postgres/0012_supervision_findings.sql"),
     ),
 ];
 
@@ -290,6 +295,8 @@ enum Kind {
     AccountEntries,
     ClosePeriod,
     ExchangeFile,
+    Findings,
+    FindingFeedback,
 }
 
 fn kind(op: &WriteOp) -> Kind {
@@ -318,6 +325,8 @@ fn kind(op: &WriteOp) -> Kind {
         WriteOp::InsertAccountEntries(_) => Kind::AccountEntries,
         WriteOp::ClosePeriod { .. } => Kind::ClosePeriod,
         WriteOp::InsertExchangeFile(_) => Kind::ExchangeFile,
+        WriteOp::InsertFindings(_) => Kind::Findings,
+        WriteOp::SetFindingFeedback { .. } => Kind::FindingFeedback,
     }
 }
 
@@ -348,6 +357,7 @@ enum Res {
     Contribution,
     AccountEntry,
     ExchangeFile,
+    Finding,
 }
 
 /// One access: (what, key, written).
@@ -443,6 +453,9 @@ fn accesses(op: &WriteOp) -> Vec<Access> {
         WriteOp::UpsertReferenceTable(r) => vec![write(ReferenceTable, &format!("{}\0{}", r.kind, r.version))],
         // The purge before the insert touches every expired file: one group at a time.
         WriteOp::InsertExchangeFile(r) => vec![write(ExchangeFile, ""), read(InstitutionRow, &r.institution)],
+        // Inserts skip a stored dedupe key: rows of one table, one group at a time.
+        WriteOp::InsertFindings(_) => vec![write(Finding, "")],
+        WriteOp::SetFindingFeedback { finding_id, .. } => vec![write(Finding, finding_id), read(Finding, "")],
         WriteOp::UpsertEmployer(r) => vec![write(Employer, &r.credit_code)],
         WriteOp::UpsertEnrolment(r) => {
             let mut out = vec![
@@ -895,6 +908,24 @@ fn exchange_file_row(r: &mut dyn Values, x: &ExchangeFileRecord) -> Result<()> {
     Ok(())
 }
 
+fn finding_row(r: &mut dyn Values, x: &FindingRecord) -> Result<()> {
+    r.text(&x.finding_id)?
+        .text(&x.origin)?
+        .text(&x.dedupe_key)?
+        .text(&x.institution)?
+        .text(&x.person_no)?
+        .text(&x.visit_id)?;
+    r.text(&x.rule_id)?
+        .text(&x.severity)?
+        .text(&x.action)?
+        .int(x.amount.fen())?;
+    r.time(x.found_at)?.text(&x.detail_json)?;
+    r.opt_text(x.feedback_way.as_deref())?
+        .opt_text(x.feedback_reason.as_deref())?
+        .opt_time(x.feedback_at)?;
+    Ok(())
+}
+
 fn reference_table_row(r: &mut dyn Values, x: &ReferenceTableRecord) -> Result<()> {
     r.text(&x.kind)?.text(&x.version)?.time(x.imported_at)?;
     r.bytes(&common::pack(&x.files_json))?;
@@ -1107,6 +1138,35 @@ fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
             let cols = common::SETTLEMENT_LIST_COLUMNS;
             let tail = upsert_tail("settlement_id", cols, 1);
             insert_rows(sql, "settlement_lists", cols, &tail, &items, settlement_list_row)
+        }
+        Kind::Findings => {
+            let items = collect!(WriteOp::InsertFindings(rows) => rows);
+            insert_rows(
+                sql,
+                "supervision_findings",
+                common::FINDING_COLUMNS,
+                " ON CONFLICT (dedupe_key) DO NOTHING",
+                &items,
+                finding_row,
+            )
+        }
+        Kind::FindingFeedback => {
+            let rows = collect!(WriteOp::SetFindingFeedback { finding_id, way, reason, at } =>
+                [(finding_id, way, reason, *at)]);
+            let items: Vec<_> = rows.iter().collect();
+            keyed_update(
+                sql,
+                "finding_id, way, reason, at",
+                "finding_id",
+                "UPDATE supervision_findings AS t SET feedback_way = v.way, feedback_reason = v.reason, \
+                 feedback_at = v.at FROM v WHERE t.finding_id = v.finding_id RETURNING t.finding_id",
+                common::MISSING_FINDING,
+                &items,
+                |r, x| {
+                    r.text(x.0)?.text(x.1)?.opt_text(x.2.as_deref())?.time(x.3)?;
+                    Ok(())
+                },
+            )
         }
         Kind::ExchangeFile => {
             let items = collect!(WriteOp::InsertExchangeFile(r) => [r]);
@@ -2004,6 +2064,10 @@ impl Store for PostgresStore {
 
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {
         self.query_opt(common::Q_REFERENCE_TABLE_LATEST, &[&kind], common::reference_table)
+    }
+
+    fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>> {
+        self.query_opt(common::Q_FINDING, &[&finding_id], common::finding)
     }
 
     fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>> {

@@ -305,6 +305,36 @@ pub struct ExchangeFileRecord {
     pub expires_at: NaiveDateTime,
 }
 
+/// A supervision finding (智能监控): a warning answered by 3101 事前 or 3102 事中 (its id is
+/// the `jr_id`, fed back on by 3103), or a suspicion (疑点) of after-the-fact screening.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindingRecord {
+    pub finding_id: String,
+    /// `3101`, `3102` or `screen`.
+    pub origin: String,
+    /// What makes two findings the same (screening: rule, visit, lines); a finding whose key is
+    /// stored already is not stored again.
+    pub dedupe_key: String,
+    pub institution: String,
+    /// 人员编号 (for 3101/3102: the HIS's `patn_id`).
+    pub person_no: String,
+    pub visit_id: String,
+    pub rule_id: String,
+    /// 明确违规 / 可疑.
+    pub severity: String,
+    /// `refuse`, `warn` or `screen`.
+    pub action: String,
+    /// The amount at stake (`vola_amt`).
+    pub amount: Money,
+    pub found_at: NaiveDateTime,
+    /// What was found: text, basis, lines, as JSON.
+    pub detail_json: String,
+    /// 3103: `1` 继续执行, `2` 返回修改.
+    pub feedback_way: Option<String>,
+    pub feedback_reason: Option<String>,
+    pub feedback_at: Option<NaiveDateTime>,
+}
+
 /// The largest exchanged file the store keeps.
 pub const EXCHANGE_FILE_BYTES_MAX: usize = 8 * 1024 * 1024;
 
@@ -502,6 +532,15 @@ pub enum WriteOp {
     /// Keeps an exchanged file; files expired before its `created_at` are removed in the same
     /// write, so the table holds only files that can still be downloaded.
     InsertExchangeFile(ExchangeFileRecord),
+    /// Keeps supervision findings; one whose `dedupe_key` is stored already is skipped.
+    InsertFindings(Vec<FindingRecord>),
+    /// 3103: the HIS's decision on a warning. The finding must exist.
+    SetFindingFeedback {
+        finding_id: String,
+        way: String,
+        reason: Option<String>,
+        at: NaiveDateTime,
+    },
 }
 
 /// Writes that become durable together.

@@ -12,8 +12,8 @@ use yibao_settle::Accumulator;
 use crate::common::{self, date_text, groups_text, time_text, RowAccess};
 use crate::{
     AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, InstitutionRecord, LedgerEntry, LedgerTotal, MessageRecord,
-    PeriodCloseRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter,
+    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
+    MessageRecord, PeriodCloseRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter,
     SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "message_digest",
         include_str!("../migrations/sqlite/0011_message_digest.sql"),
+    ),
+    (
+        12,
+        "supervision_findings",
+        include_str!("../migrations/sqlite/0012_supervision_findings.sql"),
     ),
 ];
 
@@ -235,6 +240,16 @@ static INSERT_EXCHANGE_FILE: LazyLock<String> = LazyLock::new(|| {
         common::EXCHANGE_FILE_COLUMNS
     )
 });
+
+static INSERT_FINDING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO supervision_findings ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+        common::FINDING_COLUMNS
+    )
+});
+const SET_FINDING_FEEDBACK: &str =
+    "UPDATE supervision_findings SET feedback_way = ?2, feedback_reason = ?3, feedback_at = ?4 WHERE finding_id = ?1";
 
 static UPSERT_EMPLOYER: LazyLock<String> =
     LazyLock::new(|| upsert_sql("employers", common::EMPLOYER_COLUMNS, "credit_code", 1));
@@ -790,6 +805,44 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                 ],
             )?;
         }
+        WriteOp::InsertFindings(rows) => {
+            for r in rows {
+                run(
+                    conn,
+                    &INSERT_FINDING,
+                    params![
+                        r.finding_id,
+                        r.origin,
+                        r.dedupe_key,
+                        r.institution,
+                        r.person_no,
+                        r.visit_id,
+                        r.rule_id,
+                        r.severity,
+                        r.action,
+                        r.amount.fen(),
+                        time_text(r.found_at),
+                        r.detail_json,
+                        r.feedback_way,
+                        r.feedback_reason,
+                        r.feedback_at.map(time_text),
+                    ],
+                )?;
+            }
+        }
+        WriteOp::SetFindingFeedback {
+            finding_id,
+            way,
+            reason,
+            at,
+        } => {
+            let changed = run(
+                conn,
+                SET_FINDING_FEEDBACK,
+                params![finding_id, way, reason, time_text(*at)],
+            )?;
+            expect_one(changed, common::MISSING_FINDING, finding_id)?;
+        }
         WriteOp::UpsertReferenceTable(r) => {
             run(
                 conn,
@@ -1037,6 +1090,10 @@ impl Store for SqliteStore {
 
     fn reference_table_latest(&mut self, kind: &str) -> Result<Option<ReferenceTableRecord>> {
         self.query_opt(common::Q_REFERENCE_TABLE_LATEST, [kind], |r| common::reference_table(r))
+    }
+
+    fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>> {
+        self.query_opt(common::Q_FINDING, [finding_id], |r| common::finding(r))
     }
 
     fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>> {

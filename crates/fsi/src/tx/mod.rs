@@ -3,6 +3,7 @@
 //! Each has `fn parse(input: &serde_json::Value) -> Result<Self, FsiError>` taking the
 //! envelope's `input` object. [`TransactionInput::parse`] dispatches on `infno`.
 
+mod audit;
 mod catalog;
 mod fees;
 mod file;
@@ -15,6 +16,9 @@ mod recon;
 mod setl_list;
 mod sign;
 
+pub use audit::{
+    AuditEncounter, AuditOrder, AuditPatient, Disposal, Input3101, Input3103, TriggerScene, Warn, AUDIT_CALL_ORDERS_MAX,
+};
 pub use catalog::{Input1301, Input1312, Input1901, CATALOG_DOWNLOAD_INFNOS, PAGE_NUM_MAX};
 pub use fees::{FeeItem, InpatientFeeDetail, Input2204, Input2301, OutpatientFeeDetail};
 pub use file::{Input9101, Input9102};
@@ -140,6 +144,10 @@ pub enum TransactionInput {
     ReconcileTotals(Input3201),
     /// 3202 对明细账.
     ReconcileDetail(Input3202),
+    /// 3101 明细审核事前分析服务 / 3102 明细审核事中分析服务 (which one: the envelope's infno).
+    Audit(Input3101),
+    /// 3103 事前事中服务反馈服务.
+    AuditFeedback(Input3103),
     /// 4101 / 4101A 医疗保障基金结算清单信息上传.
     SettlementList(Input4101),
     /// 5201 就诊信息查询.
@@ -161,7 +169,8 @@ pub const SUPPORTED_INFNOS: &[&str] = &[
     "9001", "9002", "9101", "9102", "1101", "1301", "1302", "1303", "1304", "1305", "1306", "1307", "1308", "1309",
     "1310", "1311", "1312", "1313", "1314", "1315", "1320", "1321", "1901", "2001", "2201", "2202", "2203", "2203A",
     "2204", "2205", "2206", "2207", "2208", "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404",
-    "2405", "2503", "2504", "2601", "3201", "3202", "4101", "4101A", "5201", "5202", "5203", "5204", "5205", "5206",
+    "2405", "2503", "2504", "2601", "3101", "3102", "3103", "3201", "3202", "4101", "4101A", "5201", "5202", "5203",
+    "5204", "5205", "5206",
 ];
 
 impl TransactionInput {
@@ -200,6 +209,8 @@ impl TransactionInput {
             "2503" => T::ChronicFiling(Input2503::parse(input)?),
             "2504" => T::ChronicFilingCancel(Input2504::parse(input)?),
             "2601" => T::Reversal(Input2601::parse(input)?),
+            "3101" | "3102" => T::Audit(Input3101::parse(input, infno)?),
+            "3103" => T::AuditFeedback(Input3103::parse(input)?),
             "3201" => T::ReconcileTotals(Input3201::parse(input)?),
             "3202" => T::ReconcileDetail(Input3202::parse(input)?),
             "4101" | "4101A" => T::SettlementList(Input4101::parse(input)?),
