@@ -9,7 +9,8 @@ use yibao_fsi::{
 };
 use yibao_money::{Money, Price, Quantity};
 
-/// Production log, Putian: a 3103 request (a code we do not serve; the envelope must parse).
+/// Production log, Putian: a request Fujian sends as 3103, carrying a patient rather than the
+/// national 3103 feedback (`warn_type`, `warns`). The envelope must parse.
 const PUTIAN_3103: &str = r#"{"insuplc_admdvs":"350303","dev_no":"","inf_time":"2026-06-12 09:22:37",
  "msgid":"H35030200090202606120922374767","infver":"V1.0","signtype":"","opter":"18454",
  "input":{"data":{"adm_time":"20260612084935","fixmedins_code":"H35030200090","gend":"2",
@@ -44,9 +45,9 @@ fn putian_3103_envelope_parses() {
     // Empty strings are absent.
     assert_eq!((env.dev_no, env.cainfo, env.signtype), (None, None, None));
     assert_eq!(env.input["data"]["dept_name"], "神经内科");
-    // And the code itself is refused by the dispatcher, naming infno.
+    // And its input is refused for the first field the national 3103 needs.
     let err = TransactionInput::parse(&env.infno, &env.input).unwrap_err();
-    assert_eq!(err.to_string(), "infno: 不支持的交易编号“3103”");
+    assert_eq!(err.to_string(), "input.data.warn_type: 必填字段缺失");
 }
 
 #[test]

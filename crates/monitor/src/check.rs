@@ -499,32 +499,44 @@ fn frequency_findings(
     out
 }
 
-/// 重复收费: a slave item charged within the pair's window of its master item.
+/// 重复收费: a slave item charged within the pair's window of its master item. Lines of a code
+/// are in time order, so the master lines near a slave line are found by binary search: a stay
+/// of 20,000 lines costs n·log n, not n².
 fn duplicate_findings(kb: &KnowledgeBase, claim: &Claim, codes: &[(&str, Vec<usize>)], action: Action) -> Vec<Finding> {
     let lines_of = |code: &str| codes.iter().find(|(c, _)| *c == code).map(|(_, l)| l.as_slice());
     let mut out = Vec::new();
+    let mut found: rustc_hash::FxHashSet<usize> = rustc_hash::FxHashSet::default();
     for (code, slaves) in codes {
         for pair in kb.pairs_with_slave(code) {
             let Some(masters) = lines_of(&pair.master_code) else {
                 continue;
             };
             for &s in slaves {
-                let at = claim.lines[s].at;
-                let within = |m: &usize| {
-                    let other = claim.lines[*m].at;
-                    match pair.window {
-                        DuplicateWindow::SameDay => other.date() == at.date(),
-                        DuplicateWindow::SameVisit => true,
-                        DuplicateWindow::Hours(h) => (other - at).num_minutes().abs() <= i64::from(h) * 60,
-                        DuplicateWindow::SameHour => other.date() == at.date() && other.hour() == at.hour(),
-                    }
-                };
-                let Some(&m) = masters.iter().find(|m| within(m)) else {
-                    continue;
-                };
-                if out.iter().any(|f: &Finding| f.lines[0].line == s) {
+                if found.contains(&s) {
                     continue; // one finding per duplicated line, even where two pairs name it
                 }
+                let at = claim.lines[s].at;
+                let (from, to) = match pair.window {
+                    DuplicateWindow::SameDay => {
+                        let day = at.date().and_hms_opt(0, 0, 0).unwrap_or(at);
+                        (day, day + chrono::Duration::days(1))
+                    }
+                    DuplicateWindow::SameVisit => (NaiveDateTime::MIN, NaiveDateTime::MAX),
+                    DuplicateWindow::Hours(h) => {
+                        let h = chrono::Duration::hours(i64::from(h));
+                        (at - h, at + h + chrono::Duration::nanoseconds(1))
+                    }
+                    DuplicateWindow::SameHour => {
+                        let hour = at.date().and_hms_opt(at.hour(), 0, 0).unwrap_or(at);
+                        (hour, hour + chrono::Duration::hours(1))
+                    }
+                };
+                // The first master line at or after `from`, if it is before `to`.
+                let first = masters.partition_point(|&m| claim.lines[m].at < from);
+                let Some(&m) = masters.get(first).filter(|&&m| claim.lines[m].at < to) else {
+                    continue;
+                };
+                found.insert(s);
                 let text = format!(
                     "{}({})已含{},重复收费不予支付",
                     pair.master_name,

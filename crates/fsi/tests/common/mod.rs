@@ -217,6 +217,26 @@ pub fn valid_inputs() -> Vec<(&'static str, Value)> {
             "fund_pay_sumamt": "8000.00", "acct_pay": "1000.00", "fixmedins_setl_cnt": 42}}),
         ),
         (
+            "3101",
+            json!({"data": {"trig_scen": "2", "patient_dtos": [{
+                "patn_id": "P1", "gend": "1", "brdy": "1980-01-01", "curr_mdtrt_id": "M1",
+                "fsi_encounter_dtos": [{"mdtrt_id": "M1", "medins_id": "H1", "adm_date": "2026-03-01 09:00:00",
+                    "med_mdtrt_type": "1", "insutype": "310",
+                    "fsi_order_dtos": [{"rx_id": "R1", "hilist_code": "ZD03AAA0043010100166", "cnt": "2",
+                        "pric": "64", "drord_begn_date": "2026-03-01 09:00:00"}]}]}]}}),
+        ),
+        (
+            "3102",
+            json!({"data": {"trig_scen": "7", "patient_dtos": [{
+                "patn_id": "P1", "gend": "1", "brdy": "1980-01-01", "curr_mdtrt_id": "M1",
+                "fsi_encounter_dtos": [{"mdtrt_id": "M1", "medins_id": "H1", "adm_date": "2026-03-01 09:00:00",
+                    "med_mdtrt_type": "1", "insutype": "310", "fsi_order_dtos": []}]}]}}),
+        ),
+        (
+            "3103",
+            json!({"data": {"warn_type": 1, "warns": [{"warn_rslt_id": "J1", "dspo_way": "2"}]}}),
+        ),
+        (
             "3202",
             json!({"data": {"setl_optins": "330200", "file_qury_no": "FQ0001",
             "stmt_begndate": "2023-09-01", "stmt_enddate": "2023-09-30", "medfee_sumamt": "12345.67",
