@@ -5,16 +5,20 @@
 //! - [`rules`]: the stable rule ids, their severity, and a region's rule file (which rules warn,
 //!   which refuse the line, which only feed after-the-fact screening, and their thresholds).
 //! - [`check`]: the real-time check of one claim (3101 事前, 3102 事中, and settlement).
+//! - [`screen`]: after-the-fact screening (事后) of stored settlements, with the rules that need
+//!   a person's history.
 //!
 //! No I/O: the edges read the files and the store and pass text and values in.
 
 pub mod check;
 pub mod knowledge;
 pub mod rules;
+pub mod screen;
 
 pub use check::{age_years, check_claim, Claim, ClaimLine, Finding, FindingLine, Role, CLAIM_LINES_MAX};
 pub use knowledge::{Constraint, DuplicatePair, FileCount, KnowledgeBase, KnowledgeError, Point, Source};
 pub use rules::{check_versions, Action, MonitorPolicy, RuleFileError, RuleId, Severity, Thresholds};
+pub use screen::{screen, ScreenVisit, Suspicion, SCREEN_VISITS_MAX};
 
 use yibao_money::Money;
 

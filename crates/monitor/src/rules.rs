@@ -63,6 +63,21 @@ rules! {
     DuplicateCharge = "duplicate_charge", "重复收费", Definite, &[];
     Frequency = "frequency", "超限定频次", Definite, &[];
     SameIncision = "same_incision", "同一切口手术未按规定折价", Definite, &["secondary_price_ratio"];
+    SplitAdmission = "split_admission", "分解住院", Suspect, &["readmission_days_max"];
+    InpatientOverlap = "inpatient_overlap", "重叠住院", Suspect, &[];
+    OutpatientDuringStay = "outpatient_during_stay", "住院期间门诊就诊", Suspect, &[];
+    BedWithoutCare = "bed_without_care", "挂床住院", Suspect, &["idle_days_min", "bed_code_prefixes", "routine_code_prefixes"];
+}
+
+impl RuleId {
+    /// Whether the rule needs more than one visit (a person's history): only after-the-fact
+    /// screening runs it, whatever action the region gives it.
+    pub fn needs_history(self) -> bool {
+        matches!(
+            self,
+            RuleId::SplitAdmission | RuleId::InpatientOverlap | RuleId::OutpatientDuringStay | RuleId::BedWithoutCare
+        )
+    }
 }
 
 impl fmt::Display for RuleId {
@@ -133,13 +148,21 @@ pub struct RuleSetting {
 
 /// Thresholds, with the values a region file sets (no defaults in code: a rule that needs a
 /// threshold must be given it, `policy check` says so).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Thresholds {
     pub child_age_years_max: Option<u16>,
     pub neonate_days_max: Option<u16>,
     pub infant_age_years_max: Option<u16>,
     pub working_age_years_max: Option<u16>,
     pub secondary_price_ratio: Option<Ratio>,
+    /// 分解住院: a readmission at most this many days after the discharge.
+    pub readmission_days_max: Option<u16>,
+    /// 挂床住院: at least this many inpatient days with only bed and routine charges.
+    pub idle_days_min: Option<u16>,
+    /// Service-item code prefixes of bed fees (床位费, `001109`).
+    pub bed_code_prefixes: Vec<String>,
+    /// Prefixes of the routine charges that are not care (护理 `001201`, 诊查 `001102`).
+    pub routine_code_prefixes: Vec<String>,
 }
 
 /// A region's rule file, compiled.
@@ -289,6 +312,45 @@ impl MonitorPolicy {
                 &mut thresholds.working_age_years_max,
                 "working_age_years_max",
             );
+            age(
+                &entry.readmission_days_max,
+                365,
+                &mut thresholds.readmission_days_max,
+                "readmission_days_max",
+            );
+            age(
+                &entry.idle_days_min,
+                366,
+                &mut thresholds.idle_days_min,
+                "idle_days_min",
+            );
+            let mut prefixes = |value: &Option<toml::Spanned<Vec<String>>>, slot: &mut Vec<String>, name: &str| {
+                if let Some(v) = value {
+                    let ok = !v.get_ref().is_empty()
+                        && v.get_ref().len() <= 100
+                        && v.get_ref()
+                            .iter()
+                            .all(|p| (1..=15).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+                    if ok {
+                        slot.clone_from(v.get_ref());
+                    } else {
+                        errors.push(error(
+                            Some(v.span()),
+                            format!("{name}应为1至100个由1至15位数字组成的编码前缀"),
+                        ));
+                    }
+                }
+            };
+            prefixes(
+                &entry.bed_code_prefixes,
+                &mut thresholds.bed_code_prefixes,
+                "bed_code_prefixes",
+            );
+            prefixes(
+                &entry.routine_code_prefixes,
+                &mut thresholds.routine_code_prefixes,
+                "routine_code_prefixes",
+            );
             if let Some(v) = &entry.secondary_price_ratio {
                 match Ratio::parse(v.get_ref()) {
                     Ok(r) if r.ten_thousandths() > 0 && r.ten_thousandths() < 10_000 => {
@@ -419,6 +481,14 @@ struct RawRule {
     #[serde(default)]
     secondary_price_ratio: Option<toml::Spanned<String>>,
     #[serde(default)]
+    readmission_days_max: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    idle_days_min: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    bed_code_prefixes: Option<toml::Spanned<Vec<String>>>,
+    #[serde(default)]
+    routine_code_prefixes: Option<toml::Spanned<Vec<String>>>,
+    #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
 }
@@ -450,6 +520,19 @@ impl RawRule {
         add(
             "secondary_price_ratio",
             self.secondary_price_ratio.as_ref().map(toml::Spanned::span),
+        );
+        add(
+            "readmission_days_max",
+            self.readmission_days_max.as_ref().map(toml::Spanned::span),
+        );
+        add("idle_days_min", self.idle_days_min.as_ref().map(toml::Spanned::span));
+        add(
+            "bed_code_prefixes",
+            self.bed_code_prefixes.as_ref().map(toml::Spanned::span),
+        );
+        add(
+            "routine_code_prefixes",
+            self.routine_code_prefixes.as_ref().map(toml::Spanned::span),
         );
         out
     }
