@@ -115,7 +115,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// Runs one administrative request on a platform started for it and prints the answer.
-fn run_admin(region: &RegionArgs, request: AdminRequest) -> Result<serde_json::Value, String> {
+pub fn run_admin(region: &RegionArgs, request: AdminRequest) -> Result<serde_json::Value, String> {
     let platform = start_platform(region)?;
     runtime()?.block_on(async move { platform.admin(request).await.map_err(|e| e.to_string()) })
 }

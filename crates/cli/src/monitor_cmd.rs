@@ -26,11 +26,32 @@ pub enum MonitorCommand {
         #[arg(long, default_value = "sqlite://yibao.db")]
         database: String,
     },
+    /// After-the-fact screening (事后筛查): check the settlements made from FROM to TO
+    /// (inclusive) with every rule the region's rule file lists, and with the rules over a
+    /// person's visits (分解住院, 重叠住院, 住院期间门诊, 挂床住院, 跨次重复收费), and record the
+    /// suspicions (疑点). Screening a period again records only what is new. Prints a summary per
+    /// rule as JSON.
+    Screen {
+        #[command(flatten)]
+        region: crate::serve_cmd::RegionArgs,
+        /// First day (YYYY-MM-DD) of the settlements screened.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day (YYYY-MM-DD).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
 }
 
 pub fn run(command: &MonitorCommand) -> Result<(), String> {
     match command {
         MonitorCommand::Import { dir, version, database } => import(dir, version, database),
+        MonitorCommand::Screen { region, from, to } => {
+            let answer =
+                crate::enrol_cmd::run_admin(region, yibao_platform::AdminRequest::Screen { from: *from, to: *to })?;
+            outln!("{}", serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?);
+            Ok(())
+        }
     }
 }
 

@@ -2805,6 +2805,136 @@ fn supervision_before_and_during(db: &str) {
     assert_eq!(origins, ["3101", "3102"]);
 }
 
+/// One inpatient stay from `admitted_days_ago` to `discharged_days_ago`, its lines charged on
+/// the days given, settled: the settlement id.
+fn settled_stay(
+    his: &His,
+    p: &DemoPerson,
+    ipt_no: &str,
+    admitted_days_ago: i64,
+    discharged_days_ago: i64,
+    lines: &[(Line, i64)],
+) -> String {
+    let mut admission = admission_input(p, ipt_no);
+    admission["mdtrtinfo"]["begntime"] = json!(days_ago_text(admitted_days_ago));
+    admission["diseinfo"][0]["diag_time"] = json!(days_ago_text(admitted_days_ago));
+    let out = his.call("2401", admission).output().clone();
+    let mdtrt_id = str_of(&out["result"], "mdtrt_id").to_owned();
+    let details: Vec<Value> = lines
+        .iter()
+        .map(|(line, days_ago)| {
+            let mut d = line.inpatient_detail(&mdtrt_id, &p.person_no);
+            d["fee_ocur_time"] = json!(days_ago_text(*days_ago));
+            d
+        })
+        .collect();
+    his.call("2301", json!({ "feedetail": details })).output();
+    his.call(
+        "2402",
+        json!({
+            "dscginfo": { "mdtrt_id": mdtrt_id, "psn_no": p.person_no, "insutype": p.insurance.code(),
+                          "endtime": days_ago_text(discharged_days_ago), "dscg_dept_codg": "A03", "dscg_dept_name": "呼吸内科", "dscg_way": "1" },
+            "diseinfo": [{
+                "mdtrt_id": mdtrt_id, "psn_no": p.person_no, "diag_type": "1", "maindiag_flag": "1", "diag_srt_no": 1,
+                "diag_code": "J18.900", "diag_name": "肺炎", "diag_dept": "呼吸内科", "dise_dor_no": "D500101000001",
+                "dise_dor_name": "李医生", "diag_time": days_ago_text(discharged_days_ago),
+            }],
+        }),
+    )
+    .done();
+    let total: Money = lines.iter().map(|(l, _)| l.amount).sum();
+    let settled = his.call("2304", inpatient_settle_input(p, &mdtrt_id, total));
+    str_of(&settled.output()["setlinfo"], "setl_id").to_owned()
+}
+
+/// `yibao monitor screen` over stored settlements: a readmission five days after discharge to
+/// the same hospital (分解住院) and a test repeated within its cycle (a warning rule the
+/// settlement paid) are recorded as suspicions; screening the same period again records
+/// nothing new.
+fn screening_after_settlement(db: &str) {
+    let (ok, _, stderr) = yibao(&["monitor", "import", "--database", db, "--dir", &shared_data("liangku")]);
+    assert!(ok, "{stderr}");
+    let p = resident_adult();
+    let items = items();
+    let test = supervised_item("002503020030000"); // 糖化血红蛋白测定, 每15天1次
+    let (first, second) = {
+        let server = Server::start(db, Auth::On);
+        let his = His::new(&server, 0);
+        let first = settled_stay(&his, &p, "IPT-S1", 14, 10, &[(Line::new("A1", &items.a, 1), 12)]);
+        let second = settled_stay(
+            &his,
+            &p,
+            "IPT-S2",
+            5,
+            1,
+            &[
+                (Line::new("B1", &items.a, 1), 4),
+                (Line::new("B2", &test, 1), 4),
+                (Line::new("B3", &test, 1), 2),
+            ],
+        );
+        (first, second)
+    };
+    let from = (today() - chrono::Duration::days(30)).to_string();
+    let to = today().to_string();
+    let screen = || -> Value {
+        let (ok, stdout, stderr) = yibao(&[
+            "monitor",
+            "screen",
+            "--demo",
+            "--database",
+            db,
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ]);
+        assert!(ok, "{stderr}");
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    };
+    let once = screen();
+    let rules: Vec<&str> = once["by_rule"]
+        .as_array()
+        .expect("by_rule")
+        .iter()
+        .filter_map(|r| r["rule_id"].as_str())
+        .collect();
+    assert_eq!(rules, ["item_cycle", "split_admission"], "{once}");
+    assert_eq!(once["new"], 2, "{once}");
+    assert_eq!(once["settlements_screened"], 2, "{once}");
+    let twice = screen();
+    assert_eq!(
+        (twice["new"].clone(), twice["already_recorded"].clone()),
+        (json!(0), json!(2)),
+        "{twice}"
+    );
+    let stored = query_texts(
+        db,
+        "SELECT rule_id || '|' || visit_id || '|' || amount FROM supervision_findings WHERE origin = 'screen' ORDER BY rule_id",
+    );
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(
+        stored[0].starts_with("item_cycle|") && stored[0].ends_with("|5000"),
+        "{stored:?}"
+    );
+    assert!(stored[1].starts_with("split_admission|"), "{stored:?}");
+    let detail = query_texts(
+        db,
+        "SELECT detail_json FROM supervision_findings WHERE rule_id = 'split_admission'",
+    );
+    let detail: Value = serde_json::from_str(&detail[0]).expect("json");
+    assert_eq!(
+        (detail["settlement_id"].as_str(), detail["other_settlement_id"].as_str()),
+        (Some(second.as_str()), Some(first.as_str()))
+    );
+    assert!(
+        detail["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("出院5天后再次入院同一机构")),
+        "{detail}"
+    );
+}
+
 on_both_backends!(
     person_lookup_by_certificate,
     certificate_binding,
@@ -2816,6 +2946,7 @@ on_both_backends!(
     settlement_list_flow,
     supervision_at_settlement,
     supervision_before_and_during,
+    screening_after_settlement,
     outpatient_flow,
     settle_replay,
     inpatient_flow,

@@ -257,3 +257,174 @@ pub fn feedback(state: &mut State, ctx: &Ctx, input: &Input3103) -> Result<(), P
     }
     Ok(())
 }
+
+/// After-the-fact screening (事后) of the settlements made from `from` to `to`: every rule the
+/// region lists, and the rules over a person's visits (which look back on the days before
+/// `from` for history). Suspicions are numbered by what they are about, so a second screening
+/// of the same period records nothing new; the answer says how many were new.
+pub fn screen(
+    state: &mut State,
+    region: &crate::service::Region,
+    now: chrono::NaiveDateTime,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<serde_json::Value, PlatformError> {
+    use sha2::Digest as _;
+    if from > to {
+        return Err(PlatformError::field("from", format!("开始日期{from}晚于结束日期{to}")));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(PlatformError::field("to", "一次筛查不超过一年, 请分段筛查".into()));
+    }
+    let kb = state
+        .knowledge()?
+        .ok_or_else(|| PlatformError::rule("尚未导入两库知识库, 经办机构须先执行 yibao monitor import".into()))?;
+    if region.monitor.is_empty() {
+        return Err(PlatformError::rule(
+            "本统筹区未配置智能监控规则文件(--monitor-policy)".into(),
+        ));
+    }
+    // History: as far back as the longest readmission window any version looks at.
+    let lookback_days = region
+        .monitor
+        .iter()
+        .filter_map(|p| p.thresholds.readmission_days_max)
+        .max()
+        .unwrap_or(0);
+    let history_from = from - chrono::Duration::days(i64::from(lookback_days));
+    let set = state
+        .store
+        .screening_set(history_from, to)
+        .map_err(|e| PlatformError::internal(e.to_string()))?;
+    if set.settlements.len() > yibao_monitor::SCREEN_VISITS_MAX {
+        return Err(PlatformError::rule(format!(
+            "筛查期内结算{}笔, 超过一次筛查上限{}笔, 请缩短筛查期",
+            set.settlements.len(),
+            yibao_monitor::SCREEN_VISITS_MAX
+        )));
+    }
+    let visits_by_id: rustc_hash::FxHashMap<&str, &yibao_store::VisitRecord> =
+        set.visits.iter().map(|v| (v.visit_id.as_str(), v)).collect();
+    let mut times: rustc_hash::FxHashMap<(&str, &str), chrono::NaiveDateTime> = rustc_hash::FxHashMap::default();
+    for l in set.lines.iter().filter(|l| l.refund_of.is_none()) {
+        if let Some(s) = &l.settlement_id {
+            times.insert((s.as_str(), l.sn.as_str()), l.occurred_at);
+        }
+    }
+    let mut screened = Vec::with_capacity(set.settlements.len());
+    for s in &set.settlements {
+        let inputs: crate::service::StoredInputs = serde_json::from_str(&s.inputs_json)
+            .map_err(|e| PlatformError::internal(format!("结算{}的输入无法解读: {e}", s.settlement_id)))?;
+        let Some(visit) = visits_by_id.get(s.visit_id.as_str()) else {
+            return Err(PlatformError::internal(format!(
+                "结算{}的就诊{}缺失",
+                s.settlement_id, s.visit_id
+            )));
+        };
+        let begin = visit.begin_time;
+        let lines: Vec<ClaimLine> = inputs
+            .visit
+            .lines
+            .iter()
+            .map(|l| ClaimLine {
+                sn: l.sn.clone(),
+                code: l.code.clone(),
+                quantity: l.quantity,
+                price: l.price,
+                amount: Money::from_price_quantity(l.price, l.quantity, yibao_money::Rounding::HalfUp),
+                at: times
+                    .get(&(s.settlement_id.as_str(), l.sn.as_str()))
+                    .copied()
+                    .or_else(|| l.date.and_then(|d| d.and_hms_opt(0, 0, 0)))
+                    .unwrap_or(begin),
+                list_price: region.catalog.get(&l.code).and_then(|i| i.price_cap),
+            })
+            .collect();
+        screened.push(yibao_monitor::ScreenVisit {
+            settlement_id: s.settlement_id.clone(),
+            visit_id: s.visit_id.clone(),
+            person_no: s.person_no.clone(),
+            institution: s.institution.clone(),
+            sex: inputs.person.sex,
+            birth_date: inputs.person.birth_date,
+            insurance: inputs.person.insurance,
+            setting: inputs.visit.medical_type.setting(),
+            level: inputs.visit.level,
+            begin,
+            end: visit.end_time.unwrap_or(begin).max(begin),
+            diagnosis: visit.diagnosis_code.clone(),
+            fund_paid: s.fund_total,
+            refused: inputs.visit.lines.iter().map(|l| l.refusal.is_some()).collect(),
+            lines,
+        });
+    }
+    let policy_on = |d: chrono::NaiveDate| region.monitor_on(d);
+    let suspicions = yibao_monitor::screen(&kb, &policy_on, &screened, from, yibao_money::Rounding::HalfUp);
+    let mut new = Vec::new();
+    let mut by_rule: std::collections::BTreeMap<RuleId, (usize, Money)> = std::collections::BTreeMap::new();
+    let mut already = 0usize;
+    for s in &suspicions {
+        let v = &screened[s.visit];
+        if v.end.date() > to {
+            continue;
+        }
+        let entry = by_rule.entry(s.rule).or_insert((0, Money::ZERO));
+        entry.0 += 1;
+        entry.1 += s.amount;
+        let digest = sha2::Sha256::digest(s.key.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+        let finding_id = format!("Y{}", &hex[..29]);
+        if state
+            .store
+            .finding(&finding_id)
+            .map_err(|e| PlatformError::internal(e.to_string()))?
+            .is_some()
+        {
+            already += 1;
+            continue;
+        }
+        let action = region
+            .monitor_on(v.begin.date())
+            .and_then(|p| p.action(s.rule))
+            .map_or("screen", action_code);
+        new.push(FindingRecord {
+            finding_id,
+            origin: "screen".into(),
+            dedupe_key: s.key.clone(),
+            institution: v.institution.clone(),
+            person_no: v.person_no.clone(),
+            visit_id: v.visit_id.clone(),
+            rule_id: s.rule.id().into(),
+            severity: s.severity.name_zh().into(),
+            action: action.into(),
+            amount: s.amount,
+            found_at: now,
+            detail_json: serde_json::json!({
+                "text": s.text, "basis": s.basis, "settlement_id": v.settlement_id,
+                "other_settlement_id": s.other.map(|o| screened[o].settlement_id.clone()),
+                "lines": s.lines,
+            })
+            .to_string(),
+            feedback_way: None,
+            feedback_reason: None,
+            feedback_at: None,
+        });
+    }
+    let recorded = new.len();
+    if !new.is_empty() {
+        state.pending.push(WriteOp::InsertFindings(new));
+    }
+    let in_period = screened.iter().filter(|v| v.end.date() >= from).count();
+    Ok(serde_json::json!({
+        "from": from, "to": to,
+        "settlements_screened": in_period,
+        "lines_screened": screened.iter().filter(|v| v.end.date() >= from).map(|v| v.lines.len()).sum::<usize>(),
+        "history_settlements": screened.len() - in_period,
+        "suspicions": recorded + already,
+        "new": recorded,
+        "already_recorded": already,
+        "by_rule": by_rule.iter().map(|(rule, (count, amount))| serde_json::json!({
+            "rule_id": rule.id(), "rule_name": rule.name_zh(), "count": count, "amount": amount,
+        })).collect::<Vec<_>>(),
+    }))
+}

@@ -619,6 +619,22 @@ pub(crate) const Q_FINDING: &str = concat!(
     finding_columns!(),
     " FROM supervision_findings WHERE finding_id = $1"
 );
+const SCREENED: &str =
+    "SELECT settlement_id FROM settlements WHERE status = 'settled' AND settled_at >= $1 AND settled_at <= $2";
+pub(crate) const Q_SCREEN_SETTLEMENTS: &str = concat!(
+    "SELECT ",
+    settlement_columns!(),
+    " FROM settlements WHERE status = 'settled' AND settled_at >= $1 AND settled_at <= $2 ORDER BY settled_at, settlement_id"
+);
+pub(crate) const Q_SCREEN_VISITS: &str = concat!(
+    "SELECT ",
+    visit_columns!(),
+    " FROM visits WHERE visit_id IN (SELECT visit_id FROM settlements WHERE status = 'settled' \
+     AND settled_at >= $1 AND settled_at <= $2)"
+);
+pub(crate) fn screen_lines_query() -> String {
+    format!("SELECT {FEE_LINE_COLUMNS} FROM fee_lines WHERE settlement_id IN ({SCREENED}) ORDER BY visit_id, seq")
+}
 pub(crate) const MISSING_FINDING: &str = "SetFindingFeedback: 预警不存在";
 /// Run before inserting exchanged files, with the batch's earliest `created_at`.
 pub(crate) const PURGE_EXCHANGE_FILES: &str = "DELETE FROM exchange_files WHERE expires_at < $1";

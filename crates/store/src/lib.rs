@@ -177,6 +177,9 @@ pub trait Store: Send {
     fn exchange_file(&mut self, file_no: &str) -> Result<Option<ExchangeFileRecord>>;
     /// How many files an institution holds that have not expired at `now`, and their bytes.
     fn exchange_file_usage(&mut self, institution: &str, now: chrono::NaiveDateTime) -> Result<(i64, i64)>;
+    /// The settlements in force made from `from` to `to` (inclusive days), with their visits
+    /// and settled fee lines, for screening.
+    fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet>;
     /// A supervision finding by its id (a 3101/3102 `jr_id`, a suspicion's number).
     fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>>;
     /// The most recently imported reference table set of a kind (`chs-drg`).

@@ -24,8 +24,8 @@ use crate::literal::{push_text, Row};
 use crate::{
     AccountEntryRecord, AuditRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
     EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
-    MessageRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord,
-    SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    MessageRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, ScreeningSet, SettlementFilter,
+    SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -2068,6 +2068,17 @@ impl Store for PostgresStore {
 
     fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>> {
         self.query_opt(common::Q_FINDING, &[&finding_id], common::finding)
+    }
+
+    fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet> {
+        let Some((lo, hi)) = common::day_range(from, to) else {
+            return Ok(ScreeningSet::default());
+        };
+        Ok(ScreeningSet {
+            settlements: self.query_all(common::Q_SCREEN_SETTLEMENTS, &[&lo, &hi], common::settlement)?,
+            visits: self.query_all(common::Q_SCREEN_VISITS, &[&lo, &hi], common::visit)?,
+            lines: self.query_all(&common::screen_lines_query(), &[&lo, &hi], common::fee_line)?,
+        })
     }
 
     fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>> {

@@ -335,6 +335,15 @@ pub struct FindingRecord {
     pub feedback_at: Option<NaiveDateTime>,
 }
 
+/// What after-the-fact screening reads of a period: the settlements in force made in it, their
+/// visits, and the fee lines they settled (ordered by visit).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScreeningSet {
+    pub settlements: Vec<SettlementRecord>,
+    pub visits: Vec<VisitRecord>,
+    pub lines: Vec<FeeLineRecord>,
+}
+
 /// The largest exchanged file the store keeps.
 pub const EXCHANGE_FILE_BYTES_MAX: usize = 8 * 1024 * 1024;
 

@@ -13,8 +13,9 @@ use crate::common::{self, date_text, groups_text, time_text, RowAccess};
 use crate::{
     AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
     EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
-    MessageRecord, PeriodCloseRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter,
-    SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    MessageRecord, PeriodCloseRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, ScreeningSet,
+    SettlementFilter, SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord,
+    WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -1094,6 +1095,18 @@ impl Store for SqliteStore {
 
     fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>> {
         self.query_opt(common::Q_FINDING, [finding_id], |r| common::finding(r))
+    }
+
+    fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet> {
+        let Some((lo, hi)) = common::day_range(from, to) else {
+            return Ok(ScreeningSet::default());
+        };
+        let (lo, hi) = (time_text(lo), time_text(hi));
+        Ok(ScreeningSet {
+            settlements: self.query_all(common::Q_SCREEN_SETTLEMENTS, params![lo, hi], |r| common::settlement(r))?,
+            visits: self.query_all(common::Q_SCREEN_VISITS, params![lo, hi], |r| common::visit(r))?,
+            lines: self.query_all(&common::screen_lines_query(), params![lo, hi], |r| common::fee_line(r))?,
+        })
     }
 
     fn employer(&mut self, credit_code: &str) -> Result<Option<EmployerRecord>> {

@@ -82,6 +82,8 @@ pub enum AdminRequest {
     Person { certno: String },
     /// One settlement: amounts, line splits with supervision refusals, and its explanation.
     Settlement { settlement_id: String },
+    /// 事后筛查: screens the settlements made from `from` to `to` and records suspicions.
+    Screen { from: NaiveDate, to: NaiveDate },
     /// Whether a person is covered by a scheme on a date, and why not.
     Coverage {
         certno: String,
@@ -159,6 +161,7 @@ pub fn handle(
         } => execute(state, &ctx, &certno, name.as_deref(), wage_monthly, &command),
         AdminRequest::Person { certno } => person(state, &certno),
         AdminRequest::Settlement { settlement_id } => crate::service::settlement_view(state, region, &settlement_id),
+        AdminRequest::Screen { from, to } => crate::monitor::screen(state, region, ctx.now, from, to),
         AdminRequest::Coverage {
             certno,
             insurance,
