@@ -192,9 +192,8 @@ pub fn audit(state: &mut State, ctx: &Ctx, input: &Input3101) -> Result<serde_js
                 details: f
                     .lines
                     .iter()
-                    .enumerate()
-                    .map(|(n, l)| AuditDetail {
-                        jrd_id: format!("{jr_id}-{}", n + 1),
+                    .map(|l| AuditDetail {
+                        jrd_id: ctx.ids.issue('D'),
                         patn_id: &patient.patn_id,
                         mdtrt_id: &encounter.mdtrt_id,
                         rx_id: &encounter.orders[l.line].rx_id,
