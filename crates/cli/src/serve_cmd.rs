@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// else the token is read from `YIBAO_ADMIN_TOKEN`; with neither, the admin API is disabled.
     #[arg(long, value_name = "FILE")]
     admin_token_file: Option<PathBuf>,
+    /// Staff members' tokens for the supervision routes of the admin API (cases, doctors'
+    /// points): lines `ROLE ACTOR SHA256HEX` (role clerk, auditor, finance or admin; the token's
+    /// SHA-256 as `sha256sum` prints it); else `YIBAO_STAFF_TOKENS_FILE`; else none.
+    #[arg(long, value_name = "FILE")]
+    staff_tokens_file: Option<PathBuf>,
     /// The key file that seals institution secrets in the database (one `ID HEX` per line, the
     /// first seals); else `YIBAO_SECRET_KEY_FILE`; else, on SQLite, `FILE.keys` beside the
     /// database file and, on PostgreSQL, `yibao-secrets.keys` in the working directory. Made with
@@ -107,6 +112,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .init();
     // Before anything starts: a bad token file stops the service rather than leaving it open.
     let admin = yibao_server::AdminAccess::configure(args.no_auth, args.admin_token_file.as_deref())?;
+    let staff = yibao_server::StaffTokens::configure(args.staff_tokens_file.as_deref())?;
     let key_file = secret_key_file(args.secret_key_file.clone(), &args.region.database);
     let (keys, created) = yibao_server::SecretKeys::load_or_create(&key_file)?;
     if created {
@@ -152,6 +158,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             platform,
             credentials,
             admin,
+            staff: Arc::new(staff),
             keys,
         };
         // Serve from a worker task, not the thread that blocks on the runtime.

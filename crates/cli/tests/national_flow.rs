@@ -22,7 +22,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 
-use chrono::{Local, NaiveDate};
+use chrono::{Datelike, Local, NaiveDate};
 use serde_json::{json, Value};
 use yibao_catalog::{CatalogItem, Restriction};
 use yibao_codes::{ChargeClass, FundPayType, InsuranceType, SettlementField, Tier};
@@ -2871,6 +2871,7 @@ fn screening_after_settlement(db: &str) {
                 (Line::new("B1", &items.a, 1), 4),
                 (Line::new("B2", &test, 1), 4),
                 (Line::new("B3", &test, 1), 2),
+                (Line::new("B4", &items.big_a, 10), 3),
             ],
         );
         (first, second)
@@ -2933,6 +2934,184 @@ fn screening_after_settlement(db: &str) {
             .is_some_and(|t| t.starts_with("出院5天后再次入院同一机构")),
         "{detail}"
     );
+    case_from_suspicion(db);
+}
+
+fn staff_tokens_file() -> (std::path::PathBuf, [(&'static str, String); 2]) {
+    use sha2::Digest as _;
+    let tokens = [
+        ("auditor", "auditor-token-0123456789abcdef".to_owned()),
+        ("clerk", "clerk-token-0123456789abcdef".to_owned()),
+    ];
+    let lines: Vec<String> = tokens
+        .iter()
+        .map(|(role, token)| {
+            let hex: String = sha2::Sha256::digest(token.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{role} 稽核员-{role} {hex}")
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("{}.staff", unique("yibao_staff")));
+    std::fs::write(&path, lines.join("\n")).expect("write the staff tokens");
+    (path, tokens)
+}
+
+/// A case from a screening suspicion: only an auditor opens and decides it; a confirmation
+/// within Regulation 735's grid posts the recovery to the books of the funds that paid (the
+/// entries balance and add up to the recovery), the doctor's points count toward suspension, a
+/// decided case is not decided again, and reopening takes the recovery and the points back.
+fn case_from_suspicion(db: &str) {
+    let (file, tokens) = staff_tokens_file();
+    let server = Server::start_with(
+        db,
+        DEMO_PERSONS,
+        &["--staff-tokens-file".to_owned(), file.display().to_string()],
+        None,
+    );
+    let call = |token: &str, method: &str, path: &str, body: Value| -> (u16, Value) {
+        let bytes = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let reply = http(
+            &server.addr,
+            method,
+            path,
+            &[
+                ("Authorization".to_owned(), format!("Bearer {token}")),
+                ("Content-Type".to_owned(), "application/json".to_owned()),
+            ],
+            &bytes,
+        );
+        (reply.status, serde_json::from_slice(&reply.body).unwrap_or(Value::Null))
+    };
+    let (auditor, clerk) = (tokens[0].1.as_str(), tokens[1].1.as_str());
+    let suspicion = query_texts(
+        db,
+        "SELECT finding_id FROM supervision_findings WHERE rule_id = 'split_admission'",
+    );
+    let at_stake = query_texts(
+        db,
+        "SELECT CAST(amount AS TEXT) FROM supervision_findings WHERE rule_id = 'split_admission'",
+    );
+    let recovery = Money::from_fen(at_stake[0].parse::<i64>().expect("fen"));
+    assert!(recovery.fen() > 0, "the readmission was paid by the fund");
+    let open = json!({ "suspicions": [suspicion[0]], "note": "15天内再入院, 调阅两次病历" });
+    let (status, body) = call(clerk, "POST", "/admin/api/cases", open.clone());
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("经办无权立案(须稽核或管理员)")),
+        "{body}"
+    );
+    // A staff token is for supervision's routes only.
+    let (status, _) = call(auditor, "GET", "/admin/api/institutions", Value::Null);
+    assert_eq!(status, 403);
+    let (status, case) = call(auditor, "POST", "/admin/api/cases", open);
+    assert_eq!((status, case["status"].as_str()), (200, Some("clue")), "{case}");
+    let case_id = str_of(&case, "case_id").to_owned();
+    let steps = format!("/admin/api/cases/{case_id}/steps");
+    let confirm = json!({ "step": "confirm", "note": "认定分解住院", "decision": {
+        "article": "38", "recovery": recovery.to_string(), "penalty_multiple": "1.5",
+        "doctor": "D500101000001", "doctor_points": 9, "credit_points": 5,
+    } });
+    let (status, body) = call(auditor, "POST", &steps, confirm.clone());
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("案件状态为线索, 不能认定")),
+        "{body}"
+    );
+    let (status, _) = call(auditor, "POST", &steps, json!({ "step": "review", "note": "调阅病历" }));
+    assert_eq!(status, 200);
+    let (status, body) = call(clerk, "POST", &steps, confirm.clone());
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("经办无权认定(须稽核或管理员)")),
+        "{body}"
+    );
+    let mut too_high = confirm.clone();
+    too_high["decision"]["penalty_multiple"] = json!("2.5");
+    let (status, body) = call(auditor, "POST", &steps, too_high);
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("decision.penalty_multiple")),
+        "{body}"
+    );
+    let (status, decided) = call(auditor, "POST", &steps, confirm.clone());
+    assert_eq!(
+        (status, decided["status"].as_str()),
+        (200, Some("confirmed")),
+        "{decided}"
+    );
+    let penalty = Money::from_fen((recovery.fen() * 3 + 1) / 2);
+    assert_eq!(
+        decided["penalty"],
+        penalty.to_string(),
+        "1.5 times the recovery, rounded half up"
+    );
+    let (status, body) = call(auditor, "POST", &steps, confirm.clone());
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("案件状态为已认定, 不能认定")),
+        "{body}"
+    );
+
+    // The books: the recovery credited back to benefit expense and debited to what is owed to
+    // the institution, balanced in every book.
+    let sums = |account: &str, column: &str| -> i64 {
+        query_texts(
+            db,
+            &format!("SELECT CAST(COALESCE(SUM({column}), 0) AS TEXT) FROM ledger_entries WHERE settlement_id = '{case_id}' AND account = '{account}'"),
+        )[0]
+        .parse()
+        .expect("sum")
+    };
+    assert_eq!(sums("payable_institution", "debit"), recovery.fen());
+    assert_eq!(sums("medical_expense", "credit"), recovery.fen());
+    assert_eq!(
+        sums("payable_institution", "credit") + sums("medical_expense", "debit"),
+        0
+    );
+    let year = today().year();
+    let points_path = format!("/admin/api/doctors/D500101000001/points?year={year}");
+    let (_, points) = call(auditor, "GET", &points_path, Value::Null);
+    assert_eq!(
+        (points["points"].clone(), points["standing"].clone()),
+        (json!(9), json!("suspended")),
+        "{points}"
+    );
+    let (status, read) = call(clerk, "GET", &format!("/admin/api/cases/{case_id}"), Value::Null);
+    assert_eq!(status, 200, "clerks read cases");
+    let actors: Vec<&str> = read["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["actor"].as_str())
+        .collect();
+    assert_eq!(actors, ["稽核员-auditor"; 3]);
+
+    // Reopening takes the recovery and the points back.
+    let (status, reopened) = call(
+        auditor,
+        "POST",
+        &steps,
+        json!({ "step": "reopen", "reason": "机构申诉" }),
+    );
+    assert_eq!(
+        (status, reopened["status"].as_str()),
+        (200, Some("review")),
+        "{reopened}"
+    );
+    assert_eq!(
+        sums("payable_institution", "debit"),
+        sums("payable_institution", "credit")
+    );
+    assert_eq!(sums("medical_expense", "debit"), sums("medical_expense", "credit"));
+    let (_, points) = call(auditor, "GET", &points_path, Value::Null);
+    assert_eq!(points["points"], 0, "{points}");
+    let _ = std::fs::remove_file(file);
 }
 
 on_both_backends!(

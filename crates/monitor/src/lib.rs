@@ -5,11 +5,13 @@
 //! - [`rules`]: the stable rule ids, their severity, and a region's rule file (which rules warn,
 //!   which refuse the line, which only feed after-the-fact screening, and their thresholds).
 //! - [`check`]: the real-time check of one claim (3101 事前, 3102 事中, and settlement).
+//! - [`cases`]: a suspicion's case from clue to decision, Regulation 735's fines, doctors' points.
 //! - [`screen`]: after-the-fact screening (事后) of stored settlements, with the rules that need
 //!   a person's history.
 //!
 //! No I/O: the edges read the files and the store and pass text and values in.
 
+pub mod cases;
 pub mod check;
 pub mod knowledge;
 pub mod rules;

@@ -15,6 +15,7 @@
 )]
 
 pub mod actor;
+mod cases;
 mod certificate;
 mod close;
 mod enrolment;
@@ -30,6 +31,7 @@ mod state;
 pub use actor::{
     mask, now, Job, NationalAnswer, NationalRequest, Refusal, Vitals, BATCH_REQUESTS_MAX, FAULT_PANIC_INFNO_ENV,
 };
+pub use cases::Staff;
 pub use enrolment::{AdminRequest, EmployerRow, ImportRow, IMPORT_ROWS_MAX};
 pub use error::{ErrorKind, PlatformError};
 pub use service::Region;

@@ -21,6 +21,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put, MethodRouter};
+use axum::Extension;
 use axum::Router;
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -29,7 +30,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use yibao_codes::InsuranceType;
 use yibao_money::Money;
-use yibao_platform::{AdminRequest, ErrorKind, PlatformError};
+use yibao_monitor::cases::{StaffRole, StepRequest};
+use yibao_platform::{AdminRequest, ErrorKind, PlatformError, Staff};
 
 use crate::AppState;
 
@@ -63,6 +65,10 @@ const ARREARS_CHECKS: &str = "/admin/api/arrears-checks";
 const INSTITUTIONS: &str = "/admin/api/institutions";
 const INSTITUTION: &str = "/admin/api/institutions/{code}";
 const SETTLEMENT: &str = "/admin/api/settlements/{setl_id}";
+const CASES: &str = "/admin/api/cases";
+const CASE: &str = "/admin/api/cases/{case_id}";
+const CASE_STEPS: &str = "/admin/api/cases/{case_id}/steps";
+const DOCTOR_POINTS: &str = "/admin/api/doctors/{doctor}/points";
 const OPENAPI: &str = "/admin/api/openapi.json";
 
 /// Every admin route: method and path, the path as both axum and OpenAPI write it. The router
@@ -82,8 +88,15 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", INSTITUTIONS),
     ("PUT", INSTITUTION),
     ("GET", SETTLEMENT),
+    ("POST", CASES),
+    ("GET", CASE),
+    ("POST", CASE_STEPS),
+    ("GET", DOCTOR_POINTS),
     ("GET", OPENAPI),
 ];
+
+/// The routes a staff token (not the administrator's) may use: supervision's.
+const STAFF_ROUTE_PREFIXES: &[&str] = &["/cases", "/doctors/", "/settlements/"];
 
 fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
     match (method, path) {
@@ -101,6 +114,10 @@ fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", INSTITUTIONS) => get(list_institutions),
         ("PUT", INSTITUTION) => put(register_institution),
         ("GET", SETTLEMENT) => get(settlement),
+        ("POST", CASES) => post(open_case),
+        ("GET", CASE) => get(case),
+        ("POST", CASE_STEPS) => post(case_step),
+        ("GET", DOCTOR_POINTS) => get(doctor_points),
         ("GET", OPENAPI) => get(openapi),
         _ => unreachable!("admin route {method} {path} has no handler"),
     }
@@ -144,6 +161,100 @@ impl std::fmt::Debug for AdminAccess {
             AdminAccess::Open => "AdminAccess::Open",
             AdminAccess::Token(_) => "AdminAccess::Token(..)",
         })
+    }
+}
+
+/// Staff members' tokens (稽核, 经办, 财务): each as its SHA-256 with the actor and role it stands
+/// for, read from a file of lines `ROLE ACTOR SHA256HEX` (`#` starts a comment). Only the digest
+/// is kept, as for the administrator's token.
+#[derive(Clone, Default)]
+pub struct StaffTokens(Vec<([u8; 32], Staff)>);
+
+impl std::fmt::Debug for StaffTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StaffTokens({} tokens)", self.0.len())
+    }
+}
+
+/// The most staff tokens one file may list.
+pub const STAFF_TOKENS_MAX: usize = 10_000;
+
+impl StaffTokens {
+    /// Reads the token file's text; every bad line is named.
+    pub fn parse(text: &str) -> Result<StaffTokens, String> {
+        let mut tokens = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let at = |m: &str| format!("第{}行: {m}", i + 1);
+            let [role, actor, hex] = fields.as_slice() else {
+                return Err(at("应为“角色 人员 口令的SHA-256(64位十六进制)”三项"));
+            };
+            let role =
+                StaffRole::parse(role).ok_or_else(|| at(&format!("角色“{role}”应为clerk、auditor、finance或admin")))?;
+            if actor.chars().count() > 50 {
+                return Err(at("人员名称不超过50个字符"));
+            }
+            let mut digest = [0u8; 32];
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(at("口令摘要应为64位十六进制(sha256sum的输出)"));
+            }
+            for (k, byte) in digest.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&hex[2 * k..2 * k + 2], 16).map_err(|_| at("口令摘要无效"))?;
+            }
+            if tokens.len() == STAFF_TOKENS_MAX {
+                return Err(at(&format!("口令超过上限{STAFF_TOKENS_MAX}个")));
+            }
+            tokens.push((
+                digest,
+                Staff {
+                    actor: (*actor).to_owned(),
+                    role,
+                },
+            ));
+        }
+        Ok(StaffTokens(tokens))
+    }
+
+    /// `--staff-tokens-file`, else `YIBAO_STAFF_TOKENS_FILE`, else none.
+    pub fn configure(file: Option<&Path>) -> Result<StaffTokens, String> {
+        let file = match file {
+            Some(f) => f.to_path_buf(),
+            None => match std::env::var("YIBAO_STAFF_TOKENS_FILE") {
+                Ok(f) if !f.trim().is_empty() => std::path::PathBuf::from(f),
+                _ => return Ok(StaffTokens::default()),
+            },
+        };
+        let metadata =
+            std::fs::metadata(&file).map_err(|e| format!("{}: 无法读取人员口令文件: {e}", file.display()))?;
+        if metadata.len() > 4 << 20 {
+            return Err(format!("{}: 人员口令文件过大", file.display()));
+        }
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: 无法读取人员口令文件: {e}", file.display()))?;
+        StaffTokens::parse(&text).map_err(|e| format!("{}: {e}", file.display()))
+    }
+
+    /// The staff member whose token the request bears, compared in constant time with each.
+    fn identify(&self, headers: &HeaderMap) -> Option<Staff> {
+        let presented = headers
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()
+            .filter(|v| v.len() <= ADMIN_TOKEN_CHARS_MAX + 16)?
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| digest(t.trim().as_bytes()))?;
+        let mut found = None;
+        for (expected, staff) in &self.0 {
+            if digests_equal(&presented, expected) {
+                found = Some(staff.clone());
+            }
+        }
+        found
     }
 }
 
@@ -248,8 +359,31 @@ async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Res
     let method = request.method().clone();
     // Inside the nested router the path has lost the prefix; citizen IDs in it are masked.
     let path = format!("{ADMIN_PREFIX}{}", yibao_platform::mask(request.uri().path()));
-    let response = match app.admin.check(request.headers()) {
-        Ok(()) => next.run(request).await,
+    let mut request = request;
+    let staff = match app.admin.check(request.headers()) {
+        Ok(()) => Ok(Staff {
+            actor: "admin".into(),
+            role: StaffRole::Admin,
+        }),
+        Err(refusal) => {
+            // A staff member's token: for supervision's routes only.
+            let supervision = STAFF_ROUTE_PREFIXES.iter().any(|p| request.uri().path().starts_with(p));
+            match app.staff.identify(request.headers()) {
+                Some(staff) if supervision => Ok(staff),
+                Some(_) => Err(Box::new(error_response(
+                    StatusCode::FORBIDDEN,
+                    "该口令只可用于智能监控接口(案件、医师记分、结算详情)".into(),
+                    None,
+                ))),
+                None => Err(refusal),
+            }
+        }
+    };
+    let response = match staff {
+        Ok(staff) => {
+            request.extensions_mut().insert(staff);
+            next.run(request).await
+        }
         Err(refusal) => *refusal,
     };
     // axum's own refusals (wrong method) have no body: answer them in the API's form too.
@@ -582,6 +716,70 @@ async fn settlement(
         async {
             parse_query(query, &[])?;
             Ok(ask(&app, AdminRequest::Settlement { settlement_id }).await)
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenCaseBody {
+    suspicions: Vec<String>,
+    note: String,
+}
+
+async fn open_case(
+    State(app): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    ask_with_body(&app, body, |b: OpenCaseBody| AdminRequest::OpenCase {
+        staff,
+        suspicions: b.suspicions,
+        note: b.note,
+    })
+    .await
+}
+
+async fn case(State(app): State<AppState>, UrlPath(case_id): UrlPath<String>, RawQuery(query): RawQuery) -> Response {
+    respond(
+        async {
+            parse_query(query, &[])?;
+            Ok(ask(&app, AdminRequest::Case { case_id }).await)
+        }
+        .await,
+    )
+}
+
+async fn case_step(
+    State(app): State<AppState>,
+    Extension(staff): Extension<Staff>,
+    UrlPath(case_id): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    ask_with_body(&app, body, |step: StepRequest| AdminRequest::CaseStep {
+        staff,
+        case_id,
+        step,
+    })
+    .await
+}
+
+async fn doctor_points(
+    State(app): State<AppState>,
+    UrlPath(doctor): UrlPath<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    respond(
+        async {
+            let params = parse_query(query, &["year"])?;
+            let year_text = required(&params, "year", "自然年, 如2026")?;
+            let year: i32 = year_text
+                .parse()
+                .ok()
+                .filter(|y| (1900..=9999).contains(y))
+                .ok_or_else(|| bad_request(Some("year".into()), format!("year: “{year_text}”应为年份, 如2026")))?;
+            Ok(ask(&app, AdminRequest::DoctorPoints { doctor, year }).await)
         }
         .await,
     )

@@ -17,7 +17,7 @@ mod auth;
 pub mod demo;
 pub mod secrets;
 
-pub use admin::{AdminAccess, ADMIN_PREFIX};
+pub use admin::{AdminAccess, StaffTokens, ADMIN_PREFIX};
 pub use auth::{
     oauth_token, sign, sign_api, AuthRefusal, Credentials, OAuthError, TokenGrant, Verified, AUTH_REFUSED,
     NONCES_LIVE_MAX, NONCES_PER_INSTITUTION_MAX, OAUTH_FORM_BYTES_MAX, SIGNATURE_SKEW_SECONDS_MAX, TOKENS_LIVE_MAX,
@@ -50,6 +50,8 @@ pub struct AppState {
     pub credentials: Option<Arc<RwLock<Credentials>>>,
     /// Who may use the admin API (`/admin/api`).
     pub admin: AdminAccess,
+    /// Staff members' tokens, for the supervision routes (cases, doctors' points).
+    pub staff: Arc<StaffTokens>,
     /// The keys that seal institution secrets in the store ([`secrets`]).
     pub keys: Arc<SecretKeys>,
 }

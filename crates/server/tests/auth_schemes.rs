@@ -82,6 +82,7 @@ fn start_server() -> Server {
                 platform: platform.clone(),
                 credentials,
                 admin: AdminAccess::Disabled,
+                staff: std::sync::Arc::new(yibao_server::StaffTokens::default()),
                 keys: keys.clone(),
             };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -9,7 +9,7 @@ use yibao_money::{Money, Price, Quantity};
 use yibao_settle::Accumulator;
 
 use crate::{
-    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
+    AccountEntryRecord, CaseRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
     EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
     MessageRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, SettlementFilter, SettlementListRecord,
     SettlementRecord, SettlementStatus, StoreError, VisitRecord, VisitStatus, WriteBatch, WriteOp,
@@ -412,6 +412,24 @@ impl<'a> BatchCheck<'a> {
                 }
                 Ok(())
             }
+            WriteOp::UpsertCase(r) => {
+                text(&r.case_id, "supervision_cases.case_id")?;
+                text(&r.institution, "supervision_cases.institution")?;
+                text(&r.status, "supervision_cases.status")?;
+                time(r.opened_at, "supervision_cases.opened_at")?;
+                time(r.updated_at, "supervision_cases.updated_at")?;
+                opt_text(&r.doctor, "supervision_cases.doctor")?;
+                opt_time(r.decided_at, "supervision_cases.decided_at")?;
+                text(&r.record_json, "supervision_cases.record_json")?;
+                if r.steps < 1
+                    || [r.amount_at_stake, r.recovery, r.penalty]
+                        .iter()
+                        .any(|m| m.is_negative())
+                {
+                    return Err(rejected(format!("案件{}的步骤数或金额无效", r.case_id)));
+                }
+                Ok(())
+            }
             WriteOp::SetFindingFeedback {
                 finding_id,
                 way,
@@ -558,6 +576,12 @@ macro_rules! finding_columns {
          found_at, detail_json, feedback_way, feedback_reason, feedback_at"
     };
 }
+macro_rules! case_columns {
+    () => {
+        "case_id, institution, status, opened_at, updated_at, steps, amount_at_stake, recovery, penalty, \
+         doctor, doctor_points, credit_points, decided_at, record_json"
+    };
+}
 macro_rules! employer_columns {
     () => {
         "credit_code, name, admdvs, registered_on, arrears_from"
@@ -604,6 +628,7 @@ pub(crate) const REFERENCE_TABLE_COLUMNS: &str = reference_table_columns!();
 pub(crate) const EMPLOYER_COLUMNS: &str = employer_columns!();
 pub(crate) const EXCHANGE_FILE_COLUMNS: &str = exchange_file_columns!();
 pub(crate) const FINDING_COLUMNS: &str = finding_columns!();
+pub(crate) const CASE_COLUMNS: &str = case_columns!();
 pub(crate) const ENROLMENT_COLUMNS: &str = enrolment_columns!();
 pub(crate) const CONTRIBUTION_COLUMNS: &str = contribution_columns!();
 pub(crate) const ACCOUNT_ENTRY_COLUMNS: &str = account_entry_columns!();
@@ -635,6 +660,10 @@ pub(crate) const Q_SCREEN_VISITS: &str = concat!(
 pub(crate) fn screen_lines_query() -> String {
     format!("SELECT {FEE_LINE_COLUMNS} FROM fee_lines WHERE settlement_id IN ({SCREENED}) ORDER BY visit_id, seq")
 }
+pub(crate) const Q_CASE: &str = concat!("SELECT ", case_columns!(), " FROM supervision_cases WHERE case_id = $1");
+pub(crate) const Q_DOCTOR_POINTS: &str = "SELECT decided_at, doctor_points FROM supervision_cases \
+     WHERE doctor = $1 AND status = 'confirmed' AND decided_at IS NOT NULL ORDER BY decided_at";
+pub(crate) const STALE_CASE: &str = "UpsertCase: 案件已被另一操作更新, 请重新读取后再办理";
 pub(crate) const MISSING_FINDING: &str = "SetFindingFeedback: 预警不存在";
 /// Run before inserting exchanged files, with the batch's earliest `created_at`.
 pub(crate) const PURGE_EXCHANGE_FILES: &str = "DELETE FROM exchange_files WHERE expires_at < $1";
@@ -1225,6 +1254,37 @@ pub(crate) fn finding<R: RowAccess + ?Sized>(row: &R) -> Result<FindingRecord> {
         feedback_reason: c.opt_text(13, "feedback_reason")?,
         feedback_at: c.opt_time(14, "feedback_at")?,
     })
+}
+
+pub(crate) fn case<R: RowAccess + ?Sized>(row: &R) -> Result<CaseRecord> {
+    let c = Cols {
+        row,
+        table: "supervision_cases",
+    };
+    Ok(CaseRecord {
+        case_id: c.text(0, "case_id")?,
+        institution: c.text(1, "institution")?,
+        status: c.text(2, "status")?,
+        opened_at: c.time(3, "opened_at")?,
+        updated_at: c.time(4, "updated_at")?,
+        steps: c.int(5, "steps")?,
+        amount_at_stake: c.money(6, "amount_at_stake")?,
+        recovery: c.money(7, "recovery")?,
+        penalty: c.money(8, "penalty")?,
+        doctor: c.opt_text(9, "doctor")?,
+        doctor_points: c.int(10, "doctor_points")?,
+        credit_points: c.int(11, "credit_points")?,
+        decided_at: c.opt_time(12, "decided_at")?,
+        record_json: c.text(13, "record_json")?,
+    })
+}
+
+pub(crate) fn doctor_point<R: RowAccess + ?Sized>(row: &R) -> Result<(NaiveDateTime, i64)> {
+    let c = Cols {
+        row,
+        table: "supervision_cases",
+    };
+    Ok((c.time(0, "decided_at")?, c.int(1, "doctor_points")?))
 }
 
 pub(crate) fn employer<R: RowAccess + ?Sized>(row: &R) -> Result<EmployerRecord> {

@@ -49,7 +49,7 @@ pub use pg::PostgresStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use yibao_settle::Accumulator;
 
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +180,9 @@ pub trait Store: Send {
     /// The settlements in force made from `from` to `to` (inclusive days), with their visits
     /// and settled fee lines, for screening.
     fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet>;
+    fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>>;
+    /// A doctor's points in force: (decided at, points) of each confirmed case naming them.
+    fn doctor_points(&mut self, doctor: &str) -> Result<Vec<(NaiveDateTime, i64)>>;
     /// A supervision finding by its id (a 3101/3102 `jr_id`, a suspicion's number).
     fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>>;
     /// The most recently imported reference table set of a kind (`chs-drg`).

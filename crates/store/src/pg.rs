@@ -22,10 +22,11 @@ use yibao_settle::Accumulator;
 use crate::common::{self, groups_text, RowAccess};
 use crate::literal::{push_text, Row};
 use crate::{
-    AccountEntryRecord, AuditRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
-    EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
-    MessageRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, ScreeningSet, SettlementFilter,
-    SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord, WriteBatch, WriteOp,
+    AccountEntryRecord, AuditRecord, CaseRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord,
+    EmployerRecord, EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry,
+    LedgerTotal, MessageRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, ScreeningSet,
+    SettlementFilter, SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord,
+    WriteBatch, WriteOp,
 };
 
 /// The migrations, in order: (version, name, SQL).
@@ -69,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "supervision_findings",
         include_str!("../migrations/postgres/0012_supervision_findings.sql"),
+    ),
+    (
+        13,
+        "supervision_cases",
+        include_str!("../migrations/postgres/0013_supervision_cases.sql"),
     ),
 ];
 
@@ -297,6 +303,7 @@ enum Kind {
     ExchangeFile,
     Findings,
     FindingFeedback,
+    Case,
 }
 
 fn kind(op: &WriteOp) -> Kind {
@@ -327,6 +334,7 @@ fn kind(op: &WriteOp) -> Kind {
         WriteOp::InsertExchangeFile(_) => Kind::ExchangeFile,
         WriteOp::InsertFindings(_) => Kind::Findings,
         WriteOp::SetFindingFeedback { .. } => Kind::FindingFeedback,
+        WriteOp::UpsertCase(_) => Kind::Case,
     }
 }
 
@@ -358,6 +366,7 @@ enum Res {
     AccountEntry,
     ExchangeFile,
     Finding,
+    Case,
 }
 
 /// One access: (what, key, written).
@@ -456,6 +465,7 @@ fn accesses(op: &WriteOp) -> Vec<Access> {
         // Inserts skip a stored dedupe key: rows of one table, one group at a time.
         WriteOp::InsertFindings(_) => vec![write(Finding, "")],
         WriteOp::SetFindingFeedback { finding_id, .. } => vec![write(Finding, finding_id), read(Finding, "")],
+        WriteOp::UpsertCase(r) => vec![write(Case, &r.case_id)],
         WriteOp::UpsertEmployer(r) => vec![write(Employer, &r.credit_code)],
         WriteOp::UpsertEnrolment(r) => {
             let mut out = vec![
@@ -926,6 +936,19 @@ fn finding_row(r: &mut dyn Values, x: &FindingRecord) -> Result<()> {
     Ok(())
 }
 
+fn case_row(r: &mut dyn Values, x: &CaseRecord) -> Result<()> {
+    r.text(&x.case_id)?.text(&x.institution)?.text(&x.status)?;
+    r.time(x.opened_at)?.time(x.updated_at)?.int(x.steps)?;
+    r.int(x.amount_at_stake.fen())?
+        .int(x.recovery.fen())?
+        .int(x.penalty.fen())?;
+    r.opt_text(x.doctor.as_deref())?
+        .int(x.doctor_points)?
+        .int(x.credit_points)?;
+    r.opt_time(x.decided_at)?.text(&x.record_json)?;
+    Ok(())
+}
+
 fn reference_table_row(r: &mut dyn Values, x: &ReferenceTableRecord) -> Result<()> {
     r.text(&x.kind)?.text(&x.version)?.time(x.imported_at)?;
     r.bytes(&common::pack(&x.files_json))?;
@@ -1148,6 +1171,32 @@ fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
                 " ON CONFLICT (dedupe_key) DO NOTHING",
                 &items,
                 finding_row,
+            )
+        }
+        Kind::Case => {
+            let items = collect!(WriteOp::UpsertCase(r) => [r]);
+            let new: Vec<&CaseRecord> = items.iter().copied().filter(|r| r.steps == 1).collect();
+            let next: Vec<&CaseRecord> = items.iter().copied().filter(|r| r.steps > 1).collect();
+            if !new.is_empty() {
+                insert_rows(sql, "supervision_cases", common::CASE_COLUMNS, "", &new, case_row)?;
+            }
+            if next.is_empty() {
+                return Ok(());
+            }
+            // Only over the row of the step before: a stale write updates nothing and fails.
+            keyed_update(
+                sql,
+                common::CASE_COLUMNS,
+                "case_id",
+                "UPDATE supervision_cases AS t SET institution = v.institution, status = v.status, \
+                 opened_at = v.opened_at::timestamp, updated_at = v.updated_at::timestamp, steps = v.steps::bigint, \
+                 amount_at_stake = v.amount_at_stake::bigint, recovery = v.recovery::bigint, penalty = v.penalty::bigint, \
+                 doctor = v.doctor::text, doctor_points = v.doctor_points::bigint, credit_points = v.credit_points::bigint, \
+                 decided_at = v.decided_at::timestamp, record_json = v.record_json FROM v \
+                 WHERE t.case_id = v.case_id AND t.steps = v.steps::bigint - 1 RETURNING t.case_id",
+                common::STALE_CASE,
+                &next,
+                case_row,
             )
         }
         Kind::FindingFeedback => {
@@ -2068,6 +2117,14 @@ impl Store for PostgresStore {
 
     fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>> {
         self.query_opt(common::Q_FINDING, &[&finding_id], common::finding)
+    }
+
+    fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>> {
+        self.query_opt(common::Q_CASE, &[&case_id], common::case)
+    }
+
+    fn doctor_points(&mut self, doctor: &str) -> Result<Vec<(NaiveDateTime, i64)>> {
+        self.query_all(common::Q_DOCTOR_POINTS, &[&doctor], common::doctor_point)
     }
 
     fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet> {

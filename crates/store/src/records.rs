@@ -335,6 +335,28 @@ pub struct FindingRecord {
     pub feedback_at: Option<NaiveDateTime>,
 }
 
+/// A supervision case (案件) as stored: the decision in force in columns, the history in
+/// `record_json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub case_id: String,
+    pub institution: String,
+    /// `clue`, `review`, `dismissed`, `confirmed`.
+    pub status: String,
+    pub opened_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    /// Steps taken; an upsert must carry one more than the stored row (or 1 for a new case).
+    pub steps: i64,
+    pub amount_at_stake: Money,
+    pub recovery: Money,
+    pub penalty: Money,
+    pub doctor: Option<String>,
+    pub doctor_points: i64,
+    pub credit_points: i64,
+    pub decided_at: Option<NaiveDateTime>,
+    pub record_json: String,
+}
+
 /// What after-the-fact screening reads of a period: the settlements in force made in it, their
 /// visits, and the fee lines they settled (ordered by visit).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -543,6 +565,9 @@ pub enum WriteOp {
     InsertExchangeFile(ExchangeFileRecord),
     /// Keeps supervision findings; one whose `dedupe_key` is stored already is skipped.
     InsertFindings(Vec<FindingRecord>),
+    /// Writes a case: a new one (`steps` 1) or the next step of a stored one (`steps` one more
+    /// than stored); anything else is refused, so two writers cannot both decide a case.
+    UpsertCase(CaseRecord),
     /// 3103: the HIS's decision on a warning. The finding must exist.
     SetFindingFeedback {
         finding_id: String,

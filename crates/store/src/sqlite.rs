@@ -11,7 +11,7 @@ use yibao_settle::Accumulator;
 
 use crate::common::{self, date_text, groups_text, time_text, RowAccess};
 use crate::{
-    AccountEntryRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
+    AccountEntryRecord, CaseRecord, ChronicFilingRecord, ContributionRecord, ContributionRunRecord, EmployerRecord,
     EnrolmentRecord, ExchangeFileRecord, FeeLineRecord, FindingRecord, InstitutionRecord, LedgerEntry, LedgerTotal,
     MessageRecord, PeriodCloseRecord, PersonRecord, ReferenceTableRecord, Result, RunCandidate, ScreeningSet,
     SettlementFilter, SettlementListRecord, SettlementRecord, SettlementTotals, Store, StoreError, VisitRecord,
@@ -55,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "supervision_findings",
         include_str!("../migrations/sqlite/0012_supervision_findings.sql"),
+    ),
+    (
+        13,
+        "supervision_cases",
+        include_str!("../migrations/sqlite/0013_supervision_cases.sql"),
     ),
 ];
 
@@ -249,6 +254,17 @@ static INSERT_FINDING: LazyLock<String> = LazyLock::new(|| {
         common::FINDING_COLUMNS
     )
 });
+static INSERT_CASE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO supervision_cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        common::CASE_COLUMNS
+    )
+});
+/// The next step of a case: only over the row of the step before.
+const UPDATE_CASE: &str =
+    "UPDATE supervision_cases SET institution = ?2, status = ?3, opened_at = ?4, updated_at = ?5, \
+     steps = ?6, amount_at_stake = ?7, recovery = ?8, penalty = ?9, doctor = ?10, doctor_points = ?11, \
+     credit_points = ?12, decided_at = ?13, record_json = ?14 WHERE case_id = ?1 AND steps = ?6 - 1";
 const SET_FINDING_FEEDBACK: &str =
     "UPDATE supervision_findings SET feedback_way = ?2, feedback_reason = ?3, feedback_at = ?4 WHERE finding_id = ?1";
 
@@ -831,6 +847,32 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                 )?;
             }
         }
+        WriteOp::UpsertCase(r) => {
+            let values = params![
+                r.case_id,
+                r.institution,
+                r.status,
+                time_text(r.opened_at),
+                time_text(r.updated_at),
+                r.steps,
+                r.amount_at_stake.fen(),
+                r.recovery.fen(),
+                r.penalty.fen(),
+                r.doctor,
+                r.doctor_points,
+                r.credit_points,
+                r.decided_at.map(time_text),
+                r.record_json,
+            ];
+            if r.steps == 1 {
+                run(conn, &INSERT_CASE, values)?;
+            } else {
+                let changed = run(conn, UPDATE_CASE, values)?;
+                if changed == 0 {
+                    return Err(StoreError::Rejected(format!("{} ({})", common::STALE_CASE, r.case_id)));
+                }
+            }
+        }
         WriteOp::SetFindingFeedback {
             finding_id,
             way,
@@ -1095,6 +1137,14 @@ impl Store for SqliteStore {
 
     fn finding(&mut self, finding_id: &str) -> Result<Option<FindingRecord>> {
         self.query_opt(common::Q_FINDING, [finding_id], |r| common::finding(r))
+    }
+
+    fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>> {
+        self.query_opt(common::Q_CASE, [case_id], |r| common::case(r))
+    }
+
+    fn doctor_points(&mut self, doctor: &str) -> Result<Vec<(chrono::NaiveDateTime, i64)>> {
+        self.query_all(common::Q_DOCTOR_POINTS, [doctor], |r| common::doctor_point(r))
     }
 
     fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet> {

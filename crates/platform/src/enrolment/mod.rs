@@ -84,6 +84,22 @@ pub enum AdminRequest {
     Settlement { settlement_id: String },
     /// 事后筛查: screens the settlements made from `from` to `to` and records suspicions.
     Screen { from: NaiveDate, to: NaiveDate },
+    /// 立案: suspicions of one institution gathered into a case (auditors and administrators).
+    OpenCase {
+        staff: crate::Staff,
+        suspicions: Vec<String>,
+        note: String,
+    },
+    /// A step on a case: review, dismiss, confirm (with the decision), reopen.
+    CaseStep {
+        staff: crate::Staff,
+        case_id: String,
+        step: yibao_monitor::cases::StepRequest,
+    },
+    /// One case with its suspicions and steps.
+    Case { case_id: String },
+    /// 医保医师记分: a doctor's points in a natural year.
+    DoctorPoints { doctor: String, year: i32 },
     /// Whether a person is covered by a scheme on a date, and why not.
     Coverage {
         certno: String,
@@ -162,6 +178,16 @@ pub fn handle(
         AdminRequest::Person { certno } => person(state, &certno),
         AdminRequest::Settlement { settlement_id } => crate::service::settlement_view(state, region, &settlement_id),
         AdminRequest::Screen { from, to } => crate::monitor::screen(state, region, ctx.now, from, to),
+        AdminRequest::OpenCase {
+            staff,
+            suspicions,
+            note,
+        } => crate::cases::open(state, ids, ctx.now, &staff, &suspicions, &note),
+        AdminRequest::CaseStep { staff, case_id, step } => {
+            crate::cases::step(state, region, ctx.now, &staff, &case_id, step)
+        }
+        AdminRequest::Case { case_id } => crate::cases::view(state, &case_id),
+        AdminRequest::DoctorPoints { doctor, year } => crate::cases::doctor_points(state, &doctor, year),
         AdminRequest::Coverage {
             certno,
             insurance,
