@@ -2727,7 +2727,9 @@ fn supervision_before_and_during(db: &str) {
         audit_order("R1", &drug, 2, &now_text(), true),
     ];
     let msgid = his.msgid();
-    let first = his.call_with_msgid("3101", &msgid, audit_input(&man, "2", false, orders.clone()));
+    // Built once: a retry sends the same body (its times included).
+    let request = audit_input(&man, "2", false, orders);
+    let first = his.call_with_msgid("3101", &msgid, request.clone());
     let result = first.output()["result"].as_array().expect("result").clone();
     assert_eq!(result.len(), 1, "{result:?}");
     let warning = &result[0];
@@ -2743,7 +2745,7 @@ fn supervision_before_and_during(db: &str) {
     assert_eq!(warning["judge_result_detail_dtos"][0]["vola_item_type"], "1");
     assert_eq!(warning["patn_id"], man.person_no.as_str());
     let jr_id = str_of(warning, "jr_id").to_owned();
-    let replay = his.call_with_msgid("3101", &msgid, audit_input(&man, "2", false, orders));
+    let replay = his.call_with_msgid("3101", &msgid, request);
     assert_eq!(replay.output(), first.output(), "a retry answers the same jr_ids");
 
     // 3103: continuing needs a reason; the decision is kept against the warning.

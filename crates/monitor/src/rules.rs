@@ -67,6 +67,8 @@ rules! {
     InpatientOverlap = "inpatient_overlap", "重叠住院", Suspect, &[];
     OutpatientDuringStay = "outpatient_during_stay", "住院期间门诊就诊", Suspect, &[];
     BedWithoutCare = "bed_without_care", "挂床住院", Suspect, &["idle_days_min", "bed_code_prefixes", "routine_code_prefixes"];
+    PeerOutlier = "peer_outlier", "机构费用异常(同级比较)", Suspect, &["robust_z_min", "peer_group_min", "cases_min"];
+    CoVisitGroup = "co_visit_group", "结伴就诊(团伙)", Suspect, &["group_persons_min", "group_days_min", "bucket_persons_max"];
 }
 
 impl RuleId {
@@ -75,7 +77,12 @@ impl RuleId {
     pub fn needs_history(self) -> bool {
         matches!(
             self,
-            RuleId::SplitAdmission | RuleId::InpatientOverlap | RuleId::OutpatientDuringStay | RuleId::BedWithoutCare
+            RuleId::SplitAdmission
+                | RuleId::InpatientOverlap
+                | RuleId::OutpatientDuringStay
+                | RuleId::BedWithoutCare
+                | RuleId::PeerOutlier
+                | RuleId::CoVisitGroup
         )
     }
 }
@@ -163,6 +170,17 @@ pub struct Thresholds {
     pub bed_code_prefixes: Vec<String>,
     /// Prefixes of the routine charges that are not care (护理 `001201`, 诊查 `001102`).
     pub routine_code_prefixes: Vec<String>,
+    /// 同级比较: an institution is an outlier when its robust z-score is at least this.
+    pub robust_z_min: Option<u16>,
+    /// Peer groups smaller than this are not compared.
+    pub peer_group_min: Option<u16>,
+    /// An institution with fewer cases of a kind in the period is not compared on it.
+    pub cases_min: Option<u16>,
+    /// 结伴就诊: at least this many persons who visited together on at least this many days.
+    pub group_persons_min: Option<u16>,
+    pub group_days_min: Option<u16>,
+    /// Arrivals of one institution and hour with more persons than this are a crowd, not a group.
+    pub bucket_persons_max: Option<u16>,
 }
 
 /// A region's rule file, compiled.
@@ -323,6 +341,32 @@ impl MonitorPolicy {
                 366,
                 &mut thresholds.idle_days_min,
                 "idle_days_min",
+            );
+            age(&entry.robust_z_min, 100, &mut thresholds.robust_z_min, "robust_z_min");
+            age(
+                &entry.peer_group_min,
+                10_000,
+                &mut thresholds.peer_group_min,
+                "peer_group_min",
+            );
+            age(&entry.cases_min, 10_000, &mut thresholds.cases_min, "cases_min");
+            age(
+                &entry.group_persons_min,
+                1_000,
+                &mut thresholds.group_persons_min,
+                "group_persons_min",
+            );
+            age(
+                &entry.group_days_min,
+                366,
+                &mut thresholds.group_days_min,
+                "group_days_min",
+            );
+            age(
+                &entry.bucket_persons_max,
+                10_000,
+                &mut thresholds.bucket_persons_max,
+                "bucket_persons_max",
             );
             let mut prefixes = |value: &Option<toml::Spanned<Vec<String>>>, slot: &mut Vec<String>, name: &str| {
                 if let Some(v) = value {
@@ -485,6 +529,18 @@ struct RawRule {
     #[serde(default)]
     idle_days_min: Option<toml::Spanned<i64>>,
     #[serde(default)]
+    robust_z_min: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    peer_group_min: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    cases_min: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    group_persons_min: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    group_days_min: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    bucket_persons_max: Option<toml::Spanned<i64>>,
+    #[serde(default)]
     bed_code_prefixes: Option<toml::Spanned<Vec<String>>>,
     #[serde(default)]
     routine_code_prefixes: Option<toml::Spanned<Vec<String>>>,
@@ -526,6 +582,18 @@ impl RawRule {
             self.readmission_days_max.as_ref().map(toml::Spanned::span),
         );
         add("idle_days_min", self.idle_days_min.as_ref().map(toml::Spanned::span));
+        add("robust_z_min", self.robust_z_min.as_ref().map(toml::Spanned::span));
+        add("peer_group_min", self.peer_group_min.as_ref().map(toml::Spanned::span));
+        add("cases_min", self.cases_min.as_ref().map(toml::Spanned::span));
+        add(
+            "group_persons_min",
+            self.group_persons_min.as_ref().map(toml::Spanned::span),
+        );
+        add("group_days_min", self.group_days_min.as_ref().map(toml::Spanned::span));
+        add(
+            "bucket_persons_max",
+            self.bucket_persons_max.as_ref().map(toml::Spanned::span),
+        );
         add(
             "bed_code_prefixes",
             self.bed_code_prefixes.as_ref().map(toml::Spanned::span),

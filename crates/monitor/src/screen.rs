@@ -58,6 +58,9 @@ pub struct Suspicion {
     pub amount: Money,
     pub text: String,
     pub basis: String,
+    /// About an institution (peers, groups) rather than one person's visit: `visit` then only
+    /// names one of its visits, for the institution.
+    pub institution_level: bool,
 }
 
 /// Screens `visits` (a period plus the days of history before it that the rules look back on);
@@ -108,6 +111,7 @@ pub fn screen<'p>(
                 amount: at_fault.iter().map(|l| l.amount).sum(),
                 text: f.text,
                 basis: f.basis,
+                institution_level: false,
             });
         }
     }
@@ -282,6 +286,7 @@ pub fn screen<'p>(
                     idle[idle.len() - 1]
                 ),
                 basis: format!("连续或累计{idle_min}天以上无诊疗视为挂床嫌疑"),
+                institution_level: false,
             });
         }
         // 重复收费 across visits: a slave item in one visit charged within the window of its
@@ -353,9 +358,19 @@ pub fn screen<'p>(
                             other.visit_id
                         ),
                         basis: format!("两库第7批 项目规则库(重复收费) 第{}行", pair.source.line),
+                        institution_level: false,
                     });
                 }
             }
+        }
+    }
+    let in_period_visits: Vec<usize> = (0..visits.len()).filter(|&i| in_period(&visits[i])).collect();
+    if let Some(policy) = visits.iter().map(|v| v.begin.date()).max().and_then(policy_on) {
+        if policy.action(RuleId::PeerOutlier).is_some() {
+            out.extend(peer_outliers(visits, &in_period_visits, policy));
+        }
+        if policy.action(RuleId::CoVisitGroup).is_some() {
+            out.extend(co_visit_groups(visits, &in_period_visits, policy));
         }
     }
     out.sort_by(|a, b| (a.visit, a.rule, &a.key).cmp(&(b.visit, b.rule, &b.key)));
@@ -399,5 +414,267 @@ fn pair(
         amount,
         text,
         basis,
+        institution_level: false,
     }
+}
+
+/// One institution's figures for one setting over the period.
+#[derive(Default)]
+struct Figures {
+    first_visit: usize,
+    cases: i64,
+    total_fen: i128,
+    drug_fen: i128,
+    persons: FxHashSet<usize>,
+}
+
+/// The median of sorted integers (the lower middle for an even count: exact, no halves).
+fn median(sorted: &[i128]) -> i128 {
+    sorted[(sorted.len() - 1) / 2]
+}
+
+/// 同级比较: for each setting and institution level, each institution's cost per case, drug
+/// share and visits per person against its peers' median, by robust z-score
+/// (0.6745 × (x − median) / MAD, in integers). Only high outliers are suspicions.
+fn peer_outliers(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPolicy) -> Vec<Suspicion> {
+    let t = &policy.thresholds;
+    let (Some(z_min), Some(group_min), Some(cases_min)) = (t.robust_z_min, t.peer_group_min, t.cases_min) else {
+        return Vec::new();
+    };
+    let mut figures: FxHashMap<(&str, CareSetting, HospitalLevel), Figures> = FxHashMap::default();
+    let mut person_ids: FxHashMap<&str, usize> = FxHashMap::default();
+    for &i in period {
+        let v = &visits[i];
+        let next = person_ids.len();
+        let person = *person_ids.entry(v.person_no.as_str()).or_insert(next);
+        let f = figures
+            .entry((v.institution.as_str(), v.setting, v.level))
+            .or_insert_with(|| Figures {
+                first_visit: i,
+                ..Figures::default()
+            });
+        f.cases += 1;
+        f.persons.insert(person);
+        for line in &v.lines {
+            f.total_fen += i128::from(line.amount.fen());
+            if line.code.starts_with('X') || line.code.starts_with('Z') {
+                f.drug_fen += i128::from(line.amount.fen());
+            }
+        }
+    }
+    // Metrics in integers: fen per case, drug share in ten-thousandths, visits per person in
+    // hundredths.
+    type Metric = (&'static str, &'static str, fn(&Figures) -> i128, fn(i128) -> String);
+    let metrics: [Metric; 3] = [
+        (
+            "cost_per_case",
+            "次均费用",
+            |f| f.total_fen / i128::from(f.cases.max(1)),
+            |x| Money::from_fen(x as i64).to_string(),
+        ),
+        (
+            "drug_share",
+            "药品费用占比",
+            |f| {
+                if f.total_fen > 0 {
+                    f.drug_fen * 10_000 / f.total_fen
+                } else {
+                    0
+                }
+            },
+            |x| format!("{}.{:02}%", x / 100, x % 100),
+        ),
+        (
+            "visits_per_person",
+            "人次人头比",
+            |f| i128::from(f.cases) * 100 / (f.persons.len().max(1) as i128),
+            |x| format!("{}.{:02}", x / 100, x % 100),
+        ),
+    ];
+    let mut groups: FxHashMap<(CareSetting, HospitalLevel), Vec<(&str, &Figures)>> = FxHashMap::default();
+    for ((institution, setting, level), f) in &figures {
+        if f.cases >= i64::from(cases_min) {
+            groups.entry((*setting, *level)).or_default().push((institution, f));
+        }
+    }
+    let mut out = Vec::new();
+    let mut keys: Vec<_> = groups.keys().copied().collect();
+    keys.sort_by_key(|(s, l)| (*l, *s == CareSetting::Inpatient));
+    for key in keys {
+        let members = &groups[&key];
+        if members.len() < usize::from(group_min) {
+            continue;
+        }
+        for (name, label, metric, show) in metrics {
+            let mut values: Vec<i128> = members.iter().map(|(_, f)| metric(f)).collect();
+            values.sort_unstable();
+            let med = median(&values);
+            let mut deviations: Vec<i128> = values.iter().map(|x| (x - med).abs()).collect();
+            deviations.sort_unstable();
+            let mad = median(&deviations);
+            if mad == 0 {
+                continue; // no spread among peers: nothing stands out by a robust measure
+            }
+            let mut sorted_members: Vec<&(&str, &Figures)> = members.iter().collect();
+            sorted_members.sort_by_key(|(n, _)| *n);
+            for (institution, f) in sorted_members {
+                let x = metric(f);
+                // 0.6745 × (x − med) / MAD ≥ z_min, as 6745 × (x − med) ≥ z_min × 10000 × MAD.
+                if 6745 * (x - med) < i128::from(z_min) * 10_000 * mad || x <= 0 {
+                    continue;
+                }
+                let z_tenths = 6745 * (x - med) * 10 / (10_000 * mad);
+                let excess_fen = f.total_fen * (x - med) / x;
+                let setting_zh = if key.0 == CareSetting::Inpatient {
+                    "住院"
+                } else {
+                    "门诊"
+                };
+                out.push(Suspicion {
+                    rule: RuleId::PeerOutlier,
+                    severity: RuleId::PeerOutlier.severity(),
+                    key: format!(
+                        "{}|{institution}|{setting_zh}|{name}|{}",
+                        RuleId::PeerOutlier,
+                        visits[f.first_visit].begin.date()
+                    ),
+                    visit: f.first_visit,
+                    other: None,
+                    lines: Vec::new(),
+                    amount: Money::from_fen(i64::try_from(excess_fen.max(0)).unwrap_or(i64::MAX)),
+                    text: format!(
+                        "{institution}{}{setting_zh}{label}{}, 同级{}家中位数{}, 稳健z值{}.{}",
+                        key.1.name_zh(),
+                        show(x),
+                        members.len(),
+                        show(med),
+                        z_tenths / 10,
+                        z_tenths % 10
+                    ),
+                    basis: format!(
+                        "稳健z值=0.6745×(x−中位数)/MAD, 不低于{z_min}为异常; {}例以上参与比较",
+                        cases_min
+                    ),
+                    institution_level: true,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// 结伴就诊: persons arriving at one institution in the same hour on several days. Pairs that
+/// shared at least `group_days_min` days are joined into groups; a group of at least
+/// `group_persons_min` persons is a suspicion. Hours with a crowd are left out.
+fn co_visit_groups(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPolicy) -> Vec<Suspicion> {
+    let t = &policy.thresholds;
+    let (Some(persons_min), Some(days_min), Some(bucket_max)) =
+        (t.group_persons_min, t.group_days_min, t.bucket_persons_max)
+    else {
+        return Vec::new();
+    };
+    // (institution, day, hour) → persons (indices of their first visit in the bucket).
+    let mut buckets: FxHashMap<(&str, NaiveDate, u32), Vec<&str>> = FxHashMap::default();
+    for &i in period {
+        let v = &visits[i];
+        let key = (v.institution.as_str(), v.begin.date(), chrono::Timelike::hour(&v.begin));
+        let persons = buckets.entry(key).or_default();
+        if !persons.contains(&v.person_no.as_str()) {
+            persons.push(v.person_no.as_str());
+        }
+    }
+    let mut keys: Vec<_> = buckets.keys().copied().collect();
+    keys.sort_unstable();
+    // (institution, a, b) → (last day counted, days shared).
+    let mut pairs: FxHashMap<(&str, &str, &str), (NaiveDate, u32)> = FxHashMap::default();
+    for key in keys {
+        let mut persons = buckets[&key].clone();
+        if persons.len() < 2 || persons.len() > usize::from(bucket_max) {
+            continue;
+        }
+        persons.sort_unstable();
+        for (n, a) in persons.iter().enumerate() {
+            for b in &persons[n + 1..] {
+                let entry = pairs.entry((key.0, a, b)).or_insert((NaiveDate::MIN, 0));
+                if entry.0 != key.1 {
+                    *entry = (key.1, entry.1 + 1);
+                }
+            }
+        }
+    }
+    // Groups: connected persons per institution over the pairs that shared enough days.
+    let mut edges: Vec<(&str, &str, &str)> = pairs
+        .into_iter()
+        .filter(|(_, (_, days))| *days >= u32::from(days_min))
+        .map(|(k, _)| k)
+        .collect();
+    edges.sort_unstable();
+    let mut parent: FxHashMap<(&str, &str), (&str, &str)> = FxHashMap::default();
+    fn root<'a>(
+        parent: &mut FxHashMap<(&'a str, &'a str), (&'a str, &'a str)>,
+        x: (&'a str, &'a str),
+    ) -> (&'a str, &'a str) {
+        let mut r = x;
+        while let Some(&p) = parent.get(&r) {
+            if p == r {
+                break;
+            }
+            r = p;
+        }
+        parent.insert(x, r);
+        r
+    }
+    for &(inst, a, b) in &edges {
+        parent.entry((inst, a)).or_insert((inst, a));
+        parent.entry((inst, b)).or_insert((inst, b));
+        let (ra, rb) = (root(&mut parent, (inst, a)), root(&mut parent, (inst, b)));
+        if ra != rb {
+            let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            parent.insert(high, low);
+        }
+    }
+    let members: Vec<(&str, &str)> = parent.keys().copied().collect();
+    let mut components: FxHashMap<(&str, &str), Vec<&str>> = FxHashMap::default();
+    for m in members {
+        let r = root(&mut parent, m);
+        components.entry(r).or_default().push(m.1);
+    }
+    let mut out = Vec::new();
+    let mut roots: Vec<_> = components.keys().copied().collect();
+    roots.sort_unstable();
+    for r in roots {
+        let mut persons = components[&r].clone();
+        if persons.len() < usize::from(persons_min) {
+            continue;
+        }
+        persons.sort_unstable();
+        let institution = r.0;
+        let theirs: Vec<usize> = period
+            .iter()
+            .copied()
+            .filter(|&i| {
+                visits[i].institution == institution && persons.binary_search(&visits[i].person_no.as_str()).is_ok()
+            })
+            .collect();
+        let Some(&first) = theirs.first() else {
+            continue;
+        };
+        out.push(Suspicion {
+            rule: RuleId::CoVisitGroup,
+            severity: RuleId::CoVisitGroup.severity(),
+            key: format!("{}|{institution}|{}", RuleId::CoVisitGroup, persons.join(",")),
+            visit: first,
+            other: None,
+            lines: Vec::new(),
+            amount: theirs.iter().map(|&i| visits[i].fund_paid).sum(),
+            text: format!(
+                "{}人在{institution}同一时段共同就诊{days_min}天以上: {}",
+                persons.len(),
+                persons.join("、")
+            ),
+            basis: format!("{persons_min}人以上同一机构同一小时内共同就诊{days_min}天以上视为结伴就诊嫌疑"),
+            institution_level: true,
+        });
+    }
+    out
 }

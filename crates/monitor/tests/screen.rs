@@ -135,3 +135,125 @@ fn each_case_screens_to_what_it_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+fn generated_visit(n: usize, person: &str, institution: &str, at: &str, price: &str) -> ScreenVisit {
+    let price = Price::parse(price).expect("price");
+    let begin = time(at);
+    ScreenVisit {
+        settlement_id: format!("S{n}"),
+        visit_id: format!("V{n}"),
+        person_no: person.into(),
+        institution: institution.into(),
+        sex: Sex::Female,
+        birth_date: NaiveDate::from_ymd_opt(1970, 1, 1).expect("date"),
+        insurance: InsuranceType::EmployeeBasic,
+        setting: CareSetting::Outpatient,
+        level: HospitalLevel::Level2,
+        begin,
+        end: begin,
+        diagnosis: None,
+        fund_paid: Money::from_yuan(10),
+        lines: vec![ClaimLine {
+            sn: "1".into(),
+            code: "001102000010000".into(),
+            quantity: Quantity::whole(1),
+            price,
+            amount: Money::from_price_quantity(price, Quantity::whole(1), Rounding::HalfUp),
+            at: begin,
+            list_price: None,
+        }],
+        refused: vec![false],
+    }
+}
+
+/// 同级比较 and 结伴就诊 over generated months: six level-2 clinics of 30 visits each (averages
+/// 31, 33, 35, 37, 39 and 101 yuan: the lower median 35, the MAD 2, z = 0.6745 × 66 / 2 = 22.2), one at
+/// three times its peers' cost per visit; three persons arriving together on three days, beside
+/// a crowd hour and a pair that came together on two days only.
+#[test]
+fn peers_and_groups() {
+    let kb = knowledge();
+    let text = std::fs::read_to_string(repo().join("policies/chongqing/monitor/2026.toml")).expect("rules");
+    let policy = MonitorPolicy::parse("2026.toml", &text).expect("reads");
+    let policy_on = |d: NaiveDate| policy.is_effective_on(d).then_some(&policy);
+    let mut visits = Vec::new();
+    for (h, price_base) in [("H1", 30), ("H2", 32), ("H3", 34), ("H4", 36), ("H5", 38), ("H6", 100)] {
+        for k in 0..30 {
+            let n = visits.len();
+            let at = format!("2026-03-{:02}T{:02}:10", k % 28 + 1, 8 + k % 9);
+            visits.push(generated_visit(
+                n,
+                &format!("P{h}{k}"),
+                h,
+                &at,
+                &(price_base + k % 3).to_string(),
+            ));
+        }
+    }
+    let found = screen(
+        &kb,
+        &policy_on,
+        &visits,
+        NaiveDate::from_ymd_opt(2026, 3, 1).expect("d"),
+        Rounding::HalfUp,
+    );
+    let peers: Vec<&str> = found
+        .iter()
+        .filter(|s| s.rule.id() == "peer_outlier")
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(
+        peers,
+        ["H6二级门诊次均费用101.00, 同级6家中位数35.00, 稳健z值22.2"],
+        "{found:?}"
+    );
+
+    let mut visits = Vec::new();
+    for day in 1..=3 {
+        for p in ["G1", "G2", "G3"] {
+            let n = visits.len();
+            visits.push(generated_visit(
+                n,
+                p,
+                "H1",
+                &format!("2026-04-0{day}T09:{:02}", n % 50),
+                "50",
+            ));
+        }
+    }
+    for day in 1..=2 {
+        for p in ["Q1", "Q2"] {
+            let n = visits.len();
+            visits.push(generated_visit(n, p, "H1", &format!("2026-04-0{day}T15:05"), "50"));
+        }
+    }
+    for c in 0..40 {
+        for day in 1..=3 {
+            let n = visits.len();
+            visits.push(generated_visit(
+                n,
+                &format!("C{c}"),
+                "H2",
+                &format!("2026-04-0{day}T10:30"),
+                "50",
+            ));
+        }
+    }
+    let found = screen(
+        &kb,
+        &policy_on,
+        &visits,
+        NaiveDate::from_ymd_opt(2026, 4, 1).expect("d"),
+        Rounding::HalfUp,
+    );
+    let groups: Vec<(&str, Money)> = found
+        .iter()
+        .filter(|s| s.rule.id() == "co_visit_group")
+        .map(|s| (s.text.as_str(), s.amount))
+        .collect();
+    assert_eq!(
+        groups,
+        [("3人在H1同一时段共同就诊3天以上: G1、G2、G3", Money::from_yuan(90))],
+        "{found:?}"
+    );
+}

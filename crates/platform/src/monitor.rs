@@ -391,15 +391,25 @@ pub fn screen(
             origin: "screen".into(),
             dedupe_key: s.key.clone(),
             institution: v.institution.clone(),
-            person_no: v.person_no.clone(),
-            visit_id: v.visit_id.clone(),
+            // Peers and groups are about an institution, not one person's visit.
+            person_no: if s.institution_level {
+                String::new()
+            } else {
+                v.person_no.clone()
+            },
+            visit_id: if s.institution_level {
+                String::new()
+            } else {
+                v.visit_id.clone()
+            },
             rule_id: s.rule.id().into(),
             severity: s.severity.name_zh().into(),
             action: action.into(),
             amount: s.amount,
             found_at: now,
             detail_json: serde_json::json!({
-                "text": s.text, "basis": s.basis, "settlement_id": v.settlement_id,
+                "text": s.text, "basis": s.basis,
+                "settlement_id": (!s.institution_level).then(|| v.settlement_id.clone()),
                 "other_settlement_id": s.other.map(|o| screened[o].settlement_id.clone()),
                 "lines": s.lines,
             })
