@@ -81,6 +81,7 @@ fn visits() -> Vec<ScreenVisit> {
                 diagnosis: Some("I63.900".into()),
                 fund_paid: Money::from_yuan(100),
                 refused: vec![false; lines.len()],
+                not_covered: None,
                 lines,
             }
         })

@@ -80,6 +80,7 @@ const FAMILIES: &[RuleId] = &[
     RuleId::BedWithoutCare,
     RuleId::PeerOutlier,
     RuleId::CoVisitGroup,
+    RuleId::NotCovered,
 ];
 
 struct Person {
@@ -179,6 +180,7 @@ fn main() {
             diagnosis: Some("J18.900".into()),
             fund_paid: Money::from_fen(fund.fen() * 7 / 10),
             refused: vec![false; lines.len()],
+            not_covered: None,
             lines,
         });
         truth.push(families);
@@ -497,6 +499,8 @@ fn main() {
                     }
                     continue;
                 }
+                // The enrolment records, as screening reads them, end before the visit.
+                RuleId::NotCovered => out(base()),
                 RuleId::PeerOutlier => unreachable!("institution-level"),
             };
             push(

@@ -69,6 +69,7 @@ rules! {
     BedWithoutCare = "bed_without_care", "挂床住院", Suspect, &["idle_days_min", "bed_code_prefixes", "routine_code_prefixes"];
     PeerOutlier = "peer_outlier", "机构费用异常(同级比较)", Suspect, &["robust_z_min", "peer_group_min", "cases_min"];
     CoVisitGroup = "co_visit_group", "结伴就诊(团伙)", Suspect, &["group_persons_min", "group_days_min", "bucket_persons_max"];
+    NotCovered = "not_covered", "参保中断期间或死亡后就医", Definite, &[];
 }
 
 impl RuleId {

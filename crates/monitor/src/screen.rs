@@ -40,6 +40,10 @@ pub struct ScreenVisit {
     pub lines: Vec<ClaimLine>,
     /// Per line: whether settlement refused it already (no money of it is at stake).
     pub refused: Vec<bool>,
+    /// Why the person was not covered on the visit's day, by the enrolment records as they
+    /// stand now (a termination registered after the visit, a death): `None` when covered or
+    /// when no enrolment record is kept.
+    pub not_covered: Option<String>,
 }
 
 /// One suspicion.
@@ -111,6 +115,26 @@ pub fn screen<'p>(
                 amount: at_fault.iter().map(|l| l.amount).sum(),
                 text: f.text,
                 basis: f.basis,
+                institution_level: false,
+            });
+        }
+    }
+    // 参保中断或死亡后就医: the enrolment records as they stand now say the person was not covered.
+    for (i, v) in visits.iter().enumerate().filter(|(_, v)| in_period(v)) {
+        let Some(reason) = &v.not_covered else {
+            continue;
+        };
+        if policy_on(v.begin.date()).is_some_and(|p| p.action(RuleId::NotCovered).is_some()) {
+            out.push(Suspicion {
+                rule: RuleId::NotCovered,
+                severity: RuleId::NotCovered.severity(),
+                key: format!("{}|{}", RuleId::NotCovered, v.settlement_id),
+                visit: i,
+                other: None,
+                lines: Vec::new(),
+                amount: v.fund_paid,
+                text: format!("{}就医时{reason}", v.begin.date()),
+                basis: "就医之日须在参保缴费有效期内; 死亡后发生的费用基金不予支付".into(),
                 institution_level: false,
             });
         }

@@ -69,9 +69,17 @@ fn cases() -> Vec<Case> {
                 begin: time(f[9]),
                 end: time(f[10]),
                 fund_paid: Money::parse_yuan(f[11]).expect("fund"),
-                diagnosis: f.get(12).map(|d| (*d).to_owned()),
+                diagnosis: f
+                    .get(12)
+                    .filter(|d| !d.starts_with("uncovered="))
+                    .map(|d| (*d).to_owned()),
                 lines: Vec::new(),
                 refused: Vec::new(),
+                not_covered: f
+                    .iter()
+                    .skip(12)
+                    .find_map(|t| t.strip_prefix("uncovered="))
+                    .map(|r| r.replace('_', " ")),
             }),
             "line" => {
                 let visit = case.expect("case").visits.last_mut().expect("visit");
@@ -163,6 +171,7 @@ fn generated_visit(n: usize, person: &str, institution: &str, at: &str, price: &
             list_price: None,
         }],
         refused: vec![false],
+        not_covered: None,
     }
 }
 

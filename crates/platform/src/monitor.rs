@@ -310,7 +310,7 @@ pub fn screen(
             times.insert((s.as_str(), l.sn.as_str()), l.occurred_at);
         }
     }
-    let mut screened = Vec::with_capacity(set.settlements.len());
+    let mut screened: Vec<yibao_monitor::ScreenVisit> = Vec::with_capacity(set.settlements.len());
     for s in &set.settlements {
         let inputs: crate::service::StoredInputs = serde_json::from_str(&s.inputs_json)
             .map_err(|e| PlatformError::internal(format!("结算{}的输入无法解读: {e}", s.settlement_id)))?;
@@ -355,7 +355,33 @@ pub fn screen(
             fund_paid: s.fund_total,
             refused: inputs.visit.lines.iter().map(|l| l.refusal.is_some()).collect(),
             lines,
+            not_covered: None,
         });
+    }
+    // Coverage on each visit's day by the enrolment records as they stand now (a termination or
+    // death registered after the settlement shows here); persons without records are skipped.
+    let mut records_of: rustc_hash::FxHashMap<String, Option<yibao_enrol::PersonRecords>> =
+        rustc_hash::FxHashMap::default();
+    for v in &mut screened {
+        if !records_of.contains_key(&v.person_no) {
+            let records = match state
+                .store
+                .enrolment_of_person(&v.person_no)
+                .map_err(|e| PlatformError::internal(e.to_string()))?
+            {
+                Some(row) => Some(
+                    serde_json::from_str::<yibao_enrol::PersonRecords>(&row.doc_json)
+                        .map_err(|e| PlatformError::internal(format!("人员{}的参保记录无法解读: {e}", v.person_no)))?,
+                ),
+                None => None,
+            };
+            records_of.insert(v.person_no.clone(), records);
+        }
+        if let Some(Some(records)) = records_of.get(&v.person_no) {
+            v.not_covered = yibao_enrol::coverage_on(records, v.insurance, v.begin.date())
+                .err()
+                .map(|why| why.message_zh());
+        }
     }
     let policy_on = |d: chrono::NaiveDate| region.monitor_on(d);
     let suspicions = yibao_monitor::screen(&kb, &policy_on, &screened, from, yibao_money::Rounding::HalfUp);
