@@ -514,6 +514,11 @@ fn main() {
                 lines,
                 vec![*family],
             );
+            if *family == RuleId::NotCovered {
+                if let Some(v) = visits.last_mut() {
+                    v.not_covered = Some("职工基本医疗保险已终止参保(死亡)".into());
+                }
+            }
             let _ = k;
         }
     }
