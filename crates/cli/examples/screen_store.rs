@@ -8,6 +8,8 @@
 //! cargo run --release -p yibao --example screen_store -- --settlements 1000000
 //! cargo run --release -p yibao --example screen_store -- --settlements 1000000 \
 //!     --database 'postgres://postgres@127.0.0.1:5432/test?schema=screen_bench'
+//! # screen an already filled database again
+//! cargo run --release -p yibao --example screen_store -- --database sqlite://FILE --screen-only 1
 //! ```
 //!
 //! The database must be new (a SQLite file that does not exist yet, or an empty schema).
@@ -28,7 +30,9 @@ const BATCH_SETTLEMENTS: usize = 5_000;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn root() -> std::path::PathBuf {
@@ -41,7 +45,9 @@ fn region() -> Region {
         .iter()
         .map(|p| yibao_policy::load_policy(p, &read(p)).expect("policy"))
         .collect();
-    let monitor = vec![yibao_monitor::MonitorPolicy::parse("2026.toml", &read("policies/chongqing/monitor/2026.toml")).expect("rules")];
+    let monitor = vec![
+        yibao_monitor::MonitorPolicy::parse("2026.toml", &read("policies/chongqing/monitor/2026.toml")).expect("rules"),
+    ];
     Region {
         admdvs: "500000".into(),
         versions,
@@ -57,17 +63,31 @@ fn main() {
         let file = std::env::temp_dir().join(format!("yibao-screen-bench-{}.db", std::process::id()));
         format!("sqlite://{}", file.display())
     });
-    let mut store = yibao_store::open(&database).expect("database");
+    // `--screen-only`: the database was filled by an earlier run; screen it again.
+    if arg("--screen-only").is_none() {
+        fill(&database, settlements);
+    }
+    screen(&database);
+}
+
+fn fill(database: &str, settlements: usize) {
+    let mut store = yibao_store::open(database).expect("database");
     store.lock_writer().expect("writer lock");
     store.migrate().expect("migrate");
 
     // The demo institutions and persons, and the 两库.
     let started = Instant::now();
-    let keys = yibao_server::SecretKeys::parse(&yibao_server::secrets::new_key_file_text().expect("key")).expect("keys");
+    let keys =
+        yibao_server::SecretKeys::parse(&yibao_server::secrets::new_key_file_text().expect("key")).expect("keys");
     let institutions = yibao_server::demo::institution_records(&keys).expect("institutions");
     let levels: Vec<(String, HospitalLevel)> = institutions
         .iter()
-        .map(|i| (i.code.clone(), HospitalLevel::from_hosp_lv(&i.hosp_lv).unwrap_or(HospitalLevel::Level1)))
+        .map(|i| {
+            (
+                i.code.clone(),
+                HospitalLevel::from_hosp_lv(&i.hosp_lv).unwrap_or(HospitalLevel::Level1),
+            )
+        })
         .collect();
     let mut ops: Vec<WriteOp> = institutions.into_iter().map(WriteOp::UpsertInstitution).collect();
     let persons: Vec<yibao_demo::DemoPerson> = (0..PERSONS).map(yibao_demo::demo_person).collect();
@@ -83,7 +103,9 @@ fn main() {
     ops.push(WriteOp::UpsertReferenceTable(yibao_store::ReferenceTableRecord {
         kind: yibao_platform::MONITOR_REFERENCE_KIND.into(),
         version: "bench".into(),
-        imported_at: NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("time"),
+        imported_at: NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("time"),
         files_json: serde_json::to_string(&files).expect("json"),
     }));
     store.commit(&WriteBatch { ops }).expect("seed");
@@ -95,7 +117,9 @@ fn main() {
         .filter(|d| d.item.restriction == yibao_catalog::Restriction::default())
         .map(|d| (d.item.code.as_str(), d.price))
         .collect();
-    let year = NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(8, 0, 0)).expect("time");
+    let year = NaiveDate::from_ymd_opt(2026, 1, 1)
+        .and_then(|d| d.and_hms_opt(8, 0, 0))
+        .expect("time");
     let mut batch = WriteBatch::default();
     let mut lines_total = 0usize;
     for n in 0..settlements {
@@ -106,7 +130,11 @@ fn main() {
         let end = if inpatient { begin + Duration::days(3) } else { begin };
         let visit_id = format!("500000M{n:023}");
         let settlement_id = format!("500000S{n:023}");
-        let medical_type = if inpatient { MedicalType::GeneralInpatient } else { MedicalType::GeneralOutpatient };
+        let medical_type = if inpatient {
+            MedicalType::GeneralInpatient
+        } else {
+            MedicalType::GeneralOutpatient
+        };
         let mut fee_lines = Vec::with_capacity(LINES_PER_VISIT);
         let mut records = Vec::with_capacity(LINES_PER_VISIT);
         let mut total = Money::ZERO;
@@ -220,13 +248,18 @@ fn main() {
         "filled {database}: {settlements} settlements, {lines_total} lines, {PERSONS} persons in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    drop(store);
+}
 
-    let mut writer = yibao_store::open(&database).expect("database");
+fn screen(database: &str) {
+    let mut writer = yibao_store::open(database).expect("database");
     writer.lock_writer().expect("writer lock");
-    let reader = yibao_store::open(&database).expect("database");
+    let reader = yibao_store::open(database).expect("database");
     let platform = Platform::start(reader, writer, region()).expect("platform");
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
     for round in ["first", "second"] {
         let started = Instant::now();
         let answer = runtime

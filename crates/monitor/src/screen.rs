@@ -80,12 +80,21 @@ pub fn screen<'p>(
     assert!(visits.len() <= SCREEN_VISITS_MAX, "screening is bounded by its caller");
     let in_period = |v: &ScreenVisit| v.end.date() >= from;
     let mut out = Vec::new();
+    // Each version with every rule it lists active, made once per version (not per visit).
+    let mut active: Vec<(*const MonitorPolicy, MonitorPolicy)> = Vec::new();
     // 1. Every per-visit rule, as if each ran in real time, on what settlement did not refuse.
     for (i, v) in visits.iter().enumerate().filter(|(_, v)| in_period(v)) {
         let Some(policy) = policy_on(v.begin.date()) else {
             continue;
         };
-        let every = all_active(policy);
+        let at = match active.iter().position(|(p, _)| std::ptr::eq(*p, policy)) {
+            Some(at) => at,
+            None => {
+                active.push((policy as *const MonitorPolicy, all_active(policy)));
+                active.len() - 1
+            }
+        };
+        let every = &active[at].1;
         let claim = Claim {
             sex: v.sex,
             birth_date: v.birth_date,
@@ -95,7 +104,7 @@ pub fn screen<'p>(
             begin_date: v.begin.date(),
             lines: &v.lines,
         };
-        for f in check_claim(kb, &every, &claim, rounding) {
+        for f in check_claim(kb, every, &claim, rounding) {
             let at_fault: Vec<_> = f
                 .lines
                 .iter()

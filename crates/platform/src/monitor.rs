@@ -305,13 +305,12 @@ pub fn screen(
     let visits_by_id: rustc_hash::FxHashMap<&str, &yibao_store::VisitRecord> =
         set.visits.iter().map(|v| (v.visit_id.as_str(), v)).collect();
     let mut times: rustc_hash::FxHashMap<(&str, &str), chrono::NaiveDateTime> = rustc_hash::FxHashMap::default();
-    for l in set.lines.iter().filter(|l| l.refund_of.is_none()) {
-        if let Some(s) = &l.settlement_id {
-            times.insert((s.as_str(), l.sn.as_str()), l.occurred_at);
-        }
+    times.reserve(set.line_times.len());
+    for (settlement, sn, at) in &set.line_times {
+        times.insert((settlement.as_str(), sn.as_str()), *at);
     }
-    let mut screened: Vec<yibao_monitor::ScreenVisit> = Vec::with_capacity(set.settlements.len());
-    for s in &set.settlements {
+    // Decoding each settlement's inputs is most of the work: spread over the cores.
+    let build = |s: &yibao_store::ScreenedSettlement| -> Result<yibao_monitor::ScreenVisit, PlatformError> {
         let inputs: crate::service::StoredInputs = serde_json::from_str(&s.inputs_json)
             .map_err(|e| PlatformError::internal(format!("结算{}的输入无法解读: {e}", s.settlement_id)))?;
         let Some(visit) = visits_by_id.get(s.visit_id.as_str()) else {
@@ -339,7 +338,7 @@ pub fn screen(
                 list_price: region.catalog.get(&l.code).and_then(|i| i.price_cap),
             })
             .collect();
-        screened.push(yibao_monitor::ScreenVisit {
+        Ok(yibao_monitor::ScreenVisit {
             settlement_id: s.settlement_id.clone(),
             visit_id: s.visit_id.clone(),
             person_no: s.person_no.clone(),
@@ -356,7 +355,27 @@ pub fn screen(
             refused: inputs.visit.lines.iter().map(|l| l.refusal.is_some()).collect(),
             lines,
             not_covered: None,
-        });
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
+    let chunk = set.settlements.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<yibao_monitor::ScreenVisit>, PlatformError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = set
+            .settlements
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(build).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(PlatformError::internal("筛查线程异常终止".into())))
+            })
+            .collect()
+    });
+    let mut screened: Vec<yibao_monitor::ScreenVisit> = Vec::with_capacity(set.settlements.len());
+    for part in parts {
+        screened.extend(part?);
     }
     // Coverage on each visit's day by the enrolment records as they stand now (a termination or
     // death registered after the settlement shows here); persons without records are skipped.
@@ -388,6 +407,13 @@ pub fn screen(
     let mut new = Vec::new();
     let mut by_rule: std::collections::BTreeMap<RuleId, (usize, Money)> = std::collections::BTreeMap::new();
     let mut already = 0usize;
+    // What earlier screenings recorded, read once.
+    let known: rustc_hash::FxHashSet<String> = state
+        .store
+        .screen_finding_ids()
+        .map_err(|e| PlatformError::internal(e.to_string()))?
+        .into_iter()
+        .collect();
     for s in &suspicions {
         let v = &screened[s.visit];
         if v.end.date() > to {
@@ -399,12 +425,7 @@ pub fn screen(
         let digest = sha2::Sha256::digest(s.key.as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
         let finding_id = format!("Y{}", &hex[..29]);
-        if state
-            .store
-            .finding(&finding_id)
-            .map_err(|e| PlatformError::internal(e.to_string()))?
-            .is_some()
-        {
+        if known.contains(&finding_id) {
             already += 1;
             continue;
         }

@@ -646,11 +646,8 @@ pub(crate) const Q_FINDING: &str = concat!(
 );
 const SCREENED: &str =
     "SELECT settlement_id FROM settlements WHERE status = 'settled' AND settled_at >= $1 AND settled_at <= $2";
-pub(crate) const Q_SCREEN_SETTLEMENTS: &str = concat!(
-    "SELECT ",
-    settlement_columns!(),
-    " FROM settlements WHERE status = 'settled' AND settled_at >= $1 AND settled_at <= $2 ORDER BY settled_at, settlement_id"
-);
+pub(crate) const Q_SCREEN_SETTLEMENTS: &str = "SELECT settlement_id, visit_id, person_no, institution, fund_total, inputs_json \
+     FROM settlements WHERE status = 'settled' AND settled_at >= $1 AND settled_at <= $2 ORDER BY settled_at, settlement_id";
 pub(crate) const Q_SCREEN_VISITS: &str = concat!(
     "SELECT ",
     visit_columns!(),
@@ -658,8 +655,12 @@ pub(crate) const Q_SCREEN_VISITS: &str = concat!(
      AND settled_at >= $1 AND settled_at <= $2)"
 );
 pub(crate) fn screen_lines_query() -> String {
-    format!("SELECT {FEE_LINE_COLUMNS} FROM fee_lines WHERE settlement_id IN ({SCREENED}) ORDER BY visit_id, seq")
+    format!(
+        "SELECT settlement_id, sn, occurred_at FROM fee_lines WHERE refund_of IS NULL AND settlement_id IN ({SCREENED})"
+    )
 }
+/// Screening's suspicions already recorded.
+pub(crate) const Q_SCREEN_FINDING_IDS: &str = "SELECT finding_id FROM supervision_findings WHERE origin = 'screen'";
 pub(crate) const Q_CASE: &str = concat!("SELECT ", case_columns!(), " FROM supervision_cases WHERE case_id = $1");
 pub(crate) const Q_DOCTOR_POINTS: &str = "SELECT decided_at, doctor_points FROM supervision_cases \
      WHERE doctor = $1 AND status = 'confirmed' AND decided_at IS NOT NULL ORDER BY decided_at";
@@ -1277,6 +1278,37 @@ pub(crate) fn case<R: RowAccess + ?Sized>(row: &R) -> Result<CaseRecord> {
         decided_at: c.opt_time(12, "decided_at")?,
         record_json: c.text(13, "record_json")?,
     })
+}
+
+pub(crate) fn screened_settlement<R: RowAccess + ?Sized>(row: &R) -> Result<crate::ScreenedSettlement> {
+    let c = Cols {
+        row,
+        table: "settlements",
+    };
+    Ok(crate::ScreenedSettlement {
+        settlement_id: c.text(0, "settlement_id")?,
+        visit_id: c.text(1, "visit_id")?,
+        person_no: c.text(2, "person_no")?,
+        institution: c.text(3, "institution")?,
+        fund_total: c.money(4, "fund_total")?,
+        inputs_json: c.packed(5, "inputs_json")?,
+    })
+}
+
+pub(crate) fn line_time<R: RowAccess + ?Sized>(row: &R) -> Result<(String, String, NaiveDateTime)> {
+    let c = Cols {
+        row,
+        table: "fee_lines",
+    };
+    Ok((c.text(0, "settlement_id")?, c.text(1, "sn")?, c.time(2, "occurred_at")?))
+}
+
+pub(crate) fn finding_id<R: RowAccess + ?Sized>(row: &R) -> Result<String> {
+    Cols {
+        row,
+        table: "supervision_findings",
+    }
+    .text(0, "finding_id")
 }
 
 pub(crate) fn doctor_point<R: RowAccess + ?Sized>(row: &R) -> Result<(NaiveDateTime, i64)> {

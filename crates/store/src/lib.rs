@@ -180,6 +180,8 @@ pub trait Store: Send {
     /// The settlements in force made from `from` to `to` (inclusive days), with their visits
     /// and settled fee lines, for screening.
     fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet>;
+    /// The ids of the suspicions screening has recorded (to tell new ones from known ones).
+    fn screen_finding_ids(&mut self) -> Result<Vec<String>>;
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>>;
     /// A doctor's points in force: (decided at, points) of each confirmed case naming them.
     fn doctor_points(&mut self, doctor: &str) -> Result<Vec<(NaiveDateTime, i64)>>;

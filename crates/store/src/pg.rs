@@ -2127,14 +2127,18 @@ impl Store for PostgresStore {
         self.query_all(common::Q_DOCTOR_POINTS, &[&doctor], common::doctor_point)
     }
 
+    fn screen_finding_ids(&mut self) -> Result<Vec<String>> {
+        self.query_all(common::Q_SCREEN_FINDING_IDS, &[], common::finding_id)
+    }
+
     fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet> {
         let Some((lo, hi)) = common::day_range(from, to) else {
             return Ok(ScreeningSet::default());
         };
         Ok(ScreeningSet {
-            settlements: self.query_all(common::Q_SCREEN_SETTLEMENTS, &[&lo, &hi], common::settlement)?,
+            settlements: self.query_all(common::Q_SCREEN_SETTLEMENTS, &[&lo, &hi], common::screened_settlement)?,
             visits: self.query_all(common::Q_SCREEN_VISITS, &[&lo, &hi], common::visit)?,
-            lines: self.query_all(&common::screen_lines_query(), &[&lo, &hi], common::fee_line)?,
+            line_times: self.query_all(&common::screen_lines_query(), &[&lo, &hi], common::line_time)?,
         })
     }
 

@@ -357,13 +357,27 @@ pub struct CaseRecord {
     pub record_json: String,
 }
 
-/// What after-the-fact screening reads of a period: the settlements in force made in it, their
-/// visits, and the fee lines they settled (ordered by visit).
+/// What after-the-fact screening reads of a period: for each settlement in force made in it,
+/// what the rules need and nothing else (the answer and deltas stay in the store).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScreeningSet {
-    pub settlements: Vec<SettlementRecord>,
+    pub settlements: Vec<ScreenedSettlement>,
+    /// The settlements' visits.
     pub visits: Vec<VisitRecord>,
-    pub lines: Vec<FeeLineRecord>,
+    /// When each settled line was given: (settlement, line sn, time), refunds left out.
+    pub line_times: Vec<(String, String, NaiveDateTime)>,
+}
+
+/// A settlement as screening reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScreenedSettlement {
+    pub settlement_id: String,
+    pub visit_id: String,
+    pub person_no: String,
+    pub institution: String,
+    pub fund_total: Money,
+    /// The inputs (person facts, visit and lines with any refusal), JSON.
+    pub inputs_json: String,
 }
 
 /// The largest exchanged file the store keeps.

@@ -1147,15 +1147,21 @@ impl Store for SqliteStore {
         self.query_all(common::Q_DOCTOR_POINTS, [doctor], |r| common::doctor_point(r))
     }
 
+    fn screen_finding_ids(&mut self) -> Result<Vec<String>> {
+        self.query_all(common::Q_SCREEN_FINDING_IDS, [], |r| common::finding_id(r))
+    }
+
     fn screening_set(&mut self, from: NaiveDate, to: NaiveDate) -> Result<ScreeningSet> {
         let Some((lo, hi)) = common::day_range(from, to) else {
             return Ok(ScreeningSet::default());
         };
         let (lo, hi) = (time_text(lo), time_text(hi));
         Ok(ScreeningSet {
-            settlements: self.query_all(common::Q_SCREEN_SETTLEMENTS, params![lo, hi], |r| common::settlement(r))?,
+            settlements: self.query_all(common::Q_SCREEN_SETTLEMENTS, params![lo, hi], |r| {
+                common::screened_settlement(r)
+            })?,
             visits: self.query_all(common::Q_SCREEN_VISITS, params![lo, hi], |r| common::visit(r))?,
-            lines: self.query_all(&common::screen_lines_query(), params![lo, hi], |r| common::fee_line(r))?,
+            line_times: self.query_all(&common::screen_lines_query(), params![lo, hi], |r| common::line_time(r))?,
         })
     }
 
