@@ -3084,6 +3084,21 @@ fn case_from_suspicion(db: &str) {
         (json!(9), json!("suspended")),
         "{points}"
     );
+    let credit_path = format!(
+        "/admin/api/institutions/{}/credit?year={year}",
+        str_of(&case, "institution")
+    );
+    let (status, credit) = call(clerk, "GET", &credit_path, Value::Null);
+    assert_eq!(status, 200, "{credit}");
+    assert_eq!(
+        (
+            credit["deducted"].clone(),
+            credit["score"].clone(),
+            credit["grade"].clone()
+        ),
+        (json!(5), json!(95), json!("A")),
+        "{credit}"
+    );
     let (status, read) = call(clerk, "GET", &format!("/admin/api/cases/{case_id}"), Value::Null);
     assert_eq!(status, 200, "clerks read cases");
     let actors: Vec<&str> = read["steps"]
@@ -3113,6 +3128,12 @@ fn case_from_suspicion(db: &str) {
     assert_eq!(sums("medical_expense", "debit"), sums("medical_expense", "credit"));
     let (_, points) = call(auditor, "GET", &points_path, Value::Null);
     assert_eq!(points["points"], 0, "{points}");
+    let (_, credit) = call(auditor, "GET", &credit_path, Value::Null);
+    assert_eq!(
+        (credit["score"].clone(), credit["grade"].clone()),
+        (json!(100), json!("A")),
+        "{credit}"
+    );
     let _ = std::fs::remove_file(file);
 }
 

@@ -19,7 +19,7 @@ pub mod screen;
 
 pub use check::{age_years, check_claim, Claim, ClaimLine, Finding, FindingLine, Role, CLAIM_LINES_MAX};
 pub use knowledge::{Constraint, DuplicatePair, FileCount, KnowledgeBase, KnowledgeError, Point, Source};
-pub use rules::{check_versions, Action, MonitorPolicy, RuleFileError, RuleId, Severity, Thresholds};
+pub use rules::{check_versions, Action, CreditScale, MonitorPolicy, RuleFileError, RuleId, Severity, Thresholds};
 pub use screen::{screen, ScreenVisit, Suspicion, SCREEN_VISITS_MAX};
 
 use yibao_money::Money;

@@ -194,6 +194,31 @@ pub struct MonitorPolicy {
     pub effective_to: Option<NaiveDate>,
     pub rules: BTreeMap<RuleId, RuleSetting>,
     pub thresholds: Thresholds,
+    /// 信用评价: an institution's score starts at `score_start` each year and loses the credit
+    /// points of its confirmed cases; the grades, highest first, each from its `score_min`.
+    pub credit: Option<CreditScale>,
+}
+
+/// A region's credit scale for designated institutions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreditScale {
+    pub score_start: u16,
+    /// (grade, lowest score of the grade), highest grade first; the last grade's minimum is 0.
+    pub grades: Vec<(String, u16)>,
+}
+
+impl CreditScale {
+    /// The score and grade after `deducted` points.
+    pub fn rate(&self, deducted: i64) -> (i64, &str) {
+        let score = (i64::from(self.score_start) - deducted).max(0);
+        let grade = self
+            .grades
+            .iter()
+            .find(|(_, min)| score >= i64::from(*min))
+            .or(self.grades.last())
+            .map_or("", |(g, _)| g.as_str());
+        (score, grade)
+    }
 }
 
 impl MonitorPolicy {
@@ -414,6 +439,38 @@ impl MonitorPolicy {
                 },
             );
         }
+        let credit = match &raw.credit {
+            None => None,
+            Some(c) => {
+                let span = c.span();
+                let c = c.get_ref();
+                let mut grades: Vec<(String, u16)> = Vec::new();
+                for g in &c.grades {
+                    let ok_name = !g.grade.trim().is_empty() && g.grade.chars().count() <= 10;
+                    match u16::try_from(g.score_min) {
+                        Ok(min) if ok_name && min <= c.score_start => grades.push((g.grade.clone(), min)),
+                        _ => errors.push(error(
+                            Some(span.clone()),
+                            format!(
+                                "[credit] 等级“{}”的score_min应为0至score_start之间的整数, 等级名1至10个字符",
+                                g.grade
+                            ),
+                        )),
+                    }
+                }
+                let descending = grades.windows(2).all(|w| w[0].1 > w[1].1);
+                if grades.is_empty() || !descending || grades.last().is_some_and(|(_, m)| *m != 0) {
+                    errors.push(error(
+                        Some(span),
+                        "[credit] grades须从高到低排列, score_min递减, 最后一级为0".into(),
+                    ));
+                }
+                Some(CreditScale {
+                    score_start: c.score_start,
+                    grades,
+                })
+            }
+        };
         if rules.is_empty() && errors.is_empty() {
             errors.push(error(None, "[rules] 至少须列出一条规则".into()));
         }
@@ -428,6 +485,7 @@ impl MonitorPolicy {
             effective_to,
             rules,
             thresholds,
+            credit,
         })
     }
 }
@@ -491,6 +549,25 @@ struct RawFile {
     monitor: RawHead,
     #[serde(default)]
     rules: BTreeMap<String, toml::Spanned<RawRule>>,
+    #[serde(default)]
+    credit: Option<toml::Spanned<RawCredit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCredit {
+    score_start: u16,
+    grades: Vec<RawGrade>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrade {
+    grade: String,
+    score_min: i64,
 }
 
 #[derive(Deserialize)]

@@ -25,6 +25,22 @@ fn the_demo_region_file_reads() {
     assert_eq!(policy.action(RuleId::DrugSex), Some(Action::Refuse));
     assert_eq!(policy.action(RuleId::ItemCycle), Some(Action::Warn));
     assert_eq!(policy.thresholds.child_age_years_max, Some(17));
+    let credit = policy.credit.expect("the demo region rates institutions");
+    assert_eq!(credit.rate(5), (95, "A"));
+    assert_eq!(credit.rate(20), (80, "B"));
+    assert_eq!(credit.rate(45), (55, "D"));
+    assert_eq!(credit.rate(500), (0, "D"));
+}
+
+#[test]
+fn a_credit_scale_runs_from_high_to_zero() {
+    let body = "[rules.drug_sex]\naction = \"refuse\"\n[credit]\nscore_start = 100\ngrades = [{ grade = \"A\", score_min = 60 }, { grade = \"B\", score_min = 80 }]\n";
+    let got = errors(body);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("[credit] grades须从高到低排列, score_min递减, 最后一级为0"),
+        "{got:?}"
+    );
 }
 
 #[test]

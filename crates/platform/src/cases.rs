@@ -360,3 +360,37 @@ pub fn doctor_points(state: &mut State, doctor: &str, year: i32) -> Result<Value
             .map(|(d, p)| json!({ "decided_on": d, "points": p })).collect::<Vec<_>>(),
     }))
 }
+
+/// 信用评价: an institution's credit score and grade for a natural year, by the region's scale
+/// and the credit points of the year's confirmed cases.
+pub fn institution_credit(
+    state: &mut State,
+    region: &Region,
+    now: NaiveDateTime,
+    institution: &str,
+    year: i32,
+) -> Result<Value, PlatformError> {
+    if !state.institutions.contains_key(institution) {
+        return Err(PlatformError::field("code", format!("定点医药机构{institution}未登记")));
+    }
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+        .ok_or_else(|| PlatformError::field("year", format!("年份{year}无效")))?;
+    let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
+        .ok_or_else(|| PlatformError::field("year", format!("年份{year}无效")))?;
+    let scale = region
+        .monitor_on(to.min(now.date()).max(from))
+        .or_else(|| region.monitor.last())
+        .and_then(|p| p.credit.clone())
+        .ok_or_else(|| PlatformError::rule("本统筹区的监控规则文件未规定信用评价([credit])".into()))?;
+    let (deducted, cases) = state.store.institution_credit(institution, from, to).map_err(db)?;
+    let (score, grade) = scale.rate(deducted);
+    Ok(json!({
+        "institution": institution,
+        "year": year,
+        "score_start": scale.score_start,
+        "deducted": deducted,
+        "confirmed_cases": cases,
+        "score": score,
+        "grade": grade,
+    }))
+}

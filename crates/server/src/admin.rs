@@ -69,6 +69,7 @@ const CASES: &str = "/admin/api/cases";
 const CASE: &str = "/admin/api/cases/{case_id}";
 const CASE_STEPS: &str = "/admin/api/cases/{case_id}/steps";
 const DOCTOR_POINTS: &str = "/admin/api/doctors/{doctor}/points";
+const INSTITUTION_CREDIT: &str = "/admin/api/institutions/{code}/credit";
 const OPENAPI: &str = "/admin/api/openapi.json";
 
 /// Every admin route: method and path, the path as both axum and OpenAPI write it. The router
@@ -92,11 +93,19 @@ pub const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", CASE),
     ("POST", CASE_STEPS),
     ("GET", DOCTOR_POINTS),
+    ("GET", INSTITUTION_CREDIT),
     ("GET", OPENAPI),
 ];
 
 /// The routes a staff token (not the administrator's) may use: supervision's.
 const STAFF_ROUTE_PREFIXES: &[&str] = &["/cases", "/doctors/", "/settlements/"];
+
+/// Whether a staff token may use `path` (relative to the admin prefix): supervision's routes and
+/// an institution's credit, nothing else of the institutions.
+fn staff_may_use(path: &str) -> bool {
+    STAFF_ROUTE_PREFIXES.iter().any(|p| path.starts_with(p))
+        || (path.starts_with("/institutions/") && path.ends_with("/credit") && path.matches('/').count() == 3)
+}
 
 fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
     match (method, path) {
@@ -118,6 +127,7 @@ fn method_router(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", CASE) => get(case),
         ("POST", CASE_STEPS) => post(case_step),
         ("GET", DOCTOR_POINTS) => get(doctor_points),
+        ("GET", INSTITUTION_CREDIT) => get(institution_credit),
         ("GET", OPENAPI) => get(openapi),
         _ => unreachable!("admin route {method} {path} has no handler"),
     }
@@ -367,7 +377,7 @@ async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Res
         }),
         Err(refusal) => {
             // A staff member's token: for supervision's routes only.
-            let supervision = STAFF_ROUTE_PREFIXES.iter().any(|p| request.uri().path().starts_with(p));
+            let supervision = staff_may_use(request.uri().path());
             match app.staff.identify(request.headers()) {
                 Some(staff) if supervision => Ok(staff),
                 Some(_) => Err(Box::new(error_response(
@@ -780,6 +790,26 @@ async fn doctor_points(
                 .filter(|y| (1900..=9999).contains(y))
                 .ok_or_else(|| bad_request(Some("year".into()), format!("year: “{year_text}”应为年份, 如2026")))?;
             Ok(ask(&app, AdminRequest::DoctorPoints { doctor, year }).await)
+        }
+        .await,
+    )
+}
+
+async fn institution_credit(
+    State(app): State<AppState>,
+    UrlPath(institution): UrlPath<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    respond(
+        async {
+            let params = parse_query(query, &["year"])?;
+            let year_text = required(&params, "year", "自然年, 如2026")?;
+            let year: i32 = year_text
+                .parse()
+                .ok()
+                .filter(|y| (1900..=9999).contains(y))
+                .ok_or_else(|| bad_request(Some("year".into()), format!("year: “{year_text}”应为年份, 如2026")))?;
+            Ok(ask(&app, AdminRequest::InstitutionCredit { institution, year }).await)
         }
         .await,
     )

@@ -664,6 +664,9 @@ pub(crate) const Q_SCREEN_FINDING_IDS: &str = "SELECT finding_id FROM supervisio
 pub(crate) const Q_CASE: &str = concat!("SELECT ", case_columns!(), " FROM supervision_cases WHERE case_id = $1");
 pub(crate) const Q_DOCTOR_POINTS: &str = "SELECT decided_at, doctor_points FROM supervision_cases \
      WHERE doctor = $1 AND status = 'confirmed' AND decided_at IS NOT NULL ORDER BY decided_at";
+pub(crate) const Q_INSTITUTION_CREDIT: &str =
+    "SELECT CAST(COALESCE(SUM(credit_points), 0) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+     FROM supervision_cases WHERE institution = $1 AND status = 'confirmed' AND decided_at >= $2 AND decided_at <= $3";
 pub(crate) const STALE_CASE: &str = "UpsertCase: 案件已被另一操作更新, 请重新读取后再办理";
 pub(crate) const MISSING_FINDING: &str = "SetFindingFeedback: 预警不存在";
 /// Run before inserting exchanged files, with the batch's earliest `created_at`.
@@ -1309,6 +1312,14 @@ pub(crate) fn finding_id<R: RowAccess + ?Sized>(row: &R) -> Result<String> {
         table: "supervision_findings",
     }
     .text(0, "finding_id")
+}
+
+pub(crate) fn two_counts<R: RowAccess + ?Sized>(row: &R) -> Result<(i64, i64)> {
+    let c = Cols {
+        row,
+        table: "supervision_cases",
+    };
+    Ok((c.int(0, "credit_points")?, c.int(1, "cases")?))
 }
 
 pub(crate) fn doctor_point<R: RowAccess + ?Sized>(row: &R) -> Result<(NaiveDateTime, i64)> {

@@ -183,6 +183,9 @@ pub trait Store: Send {
     /// The ids of the suspicions screening has recorded (to tell new ones from known ones).
     fn screen_finding_ids(&mut self) -> Result<Vec<String>>;
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>>;
+    /// The credit points of an institution's cases confirmed from `from` to `to` (inclusive
+    /// days), and how many cases.
+    fn institution_credit(&mut self, institution: &str, from: NaiveDate, to: NaiveDate) -> Result<(i64, i64)>;
     /// A doctor's points in force: (decided at, points) of each confirmed case naming them.
     fn doctor_points(&mut self, doctor: &str) -> Result<Vec<(NaiveDateTime, i64)>>;
     /// A supervision finding by its id (a 3101/3102 `jr_id`, a suspicion's number).

@@ -2119,6 +2119,18 @@ impl Store for PostgresStore {
         self.query_opt(common::Q_FINDING, &[&finding_id], common::finding)
     }
 
+    fn institution_credit(&mut self, institution: &str, from: NaiveDate, to: NaiveDate) -> Result<(i64, i64)> {
+        let Some((lo, hi)) = common::day_range(from, to) else {
+            return Ok((0, 0));
+        };
+        self.query_all(
+            common::Q_INSTITUTION_CREDIT,
+            &[&institution, &lo, &hi],
+            common::two_counts,
+        )
+        .map(|rows| rows.first().copied().unwrap_or((0, 0)))
+    }
+
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>> {
         self.query_opt(common::Q_CASE, &[&case_id], common::case)
     }

@@ -100,6 +100,8 @@ pub enum AdminRequest {
     Case { case_id: String },
     /// 医保医师记分: a doctor's points in a natural year.
     DoctorPoints { doctor: String, year: i32 },
+    /// 信用评价: an institution's credit score and grade in a natural year.
+    InstitutionCredit { institution: String, year: i32 },
     /// Whether a person is covered by a scheme on a date, and why not.
     Coverage {
         certno: String,
@@ -188,6 +190,9 @@ pub fn handle(
         }
         AdminRequest::Case { case_id } => crate::cases::view(state, &case_id),
         AdminRequest::DoctorPoints { doctor, year } => crate::cases::doctor_points(state, &doctor, year),
+        AdminRequest::InstitutionCredit { institution, year } => {
+            crate::cases::institution_credit(state, region, ctx.now, &institution, year)
+        }
         AdminRequest::Coverage {
             certno,
             insurance,
