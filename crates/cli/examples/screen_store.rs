@@ -211,6 +211,7 @@ fn fill(database: &str, settlements: usize) {
             diagnosis_code: Some("J18.900".into()),
             status: VisitStatus::Settled,
             in_county: true,
+            doctor: Some(format!("D{:04}", n % 2000)),
         }));
         // The settlement before its lines, which refer to it.
         let lines_op = WriteOp::InsertFeeLines(records);

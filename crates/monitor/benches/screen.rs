@@ -79,6 +79,7 @@ fn visits() -> Vec<ScreenVisit> {
                 begin,
                 end,
                 diagnosis: Some("I63.900".into()),
+                doctor: None,
                 fund_paid: Money::from_yuan(100),
                 refused: vec![false; lines.len()],
                 not_covered: None,

@@ -178,6 +178,7 @@ fn main() {
             begin,
             end,
             diagnosis: Some("J18.900".into()),
+            doctor: None,
             fund_paid: Money::from_fen(fund.fen() * 7 / 10),
             refused: vec![false; lines.len()],
             not_covered: None,

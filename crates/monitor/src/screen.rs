@@ -35,6 +35,8 @@ pub struct ScreenVisit {
     pub end: NaiveDateTime,
     /// The principal diagnosis (ICD-10 医保版), when recorded.
     pub diagnosis: Option<String>,
+    /// The attending doctor (医保医师代码), when recorded.
+    pub doctor: Option<String>,
     /// What the funds paid for it (at stake when the visit itself is suspect).
     pub fund_paid: Money,
     pub lines: Vec<ClaimLine>,
@@ -474,18 +476,38 @@ fn peer_outliers(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPolic
     let (Some(z_min), Some(group_min), Some(cases_min)) = (t.robust_z_min, t.peer_group_min, t.cases_min) else {
         return Vec::new();
     };
-    let mut figures: FxHashMap<(&str, CareSetting, HospitalLevel), Figures> = FxHashMap::default();
+    let mut out = Vec::new();
+    // Institutions against the institutions of their level, then doctors against the doctors
+    // of their level (a doctor is named with the institution they work at).
+    for by_doctor in [false, true] {
+        out.extend(peer_outliers_of(visits, period, by_doctor, z_min, group_min, cases_min));
+    }
+    out
+}
+
+fn peer_outliers_of(
+    visits: &[ScreenVisit],
+    period: &[usize],
+    by_doctor: bool,
+    z_min: u16,
+    group_min: u16,
+    cases_min: u16,
+) -> Vec<Suspicion> {
+    let mut figures: FxHashMap<(String, CareSetting, HospitalLevel), Figures> = FxHashMap::default();
     let mut person_ids: FxHashMap<&str, usize> = FxHashMap::default();
     for &i in period {
         let v = &visits[i];
+        let entity = match (by_doctor, &v.doctor) {
+            (false, _) => v.institution.clone(),
+            (true, Some(doctor)) => format!("医师{doctor}({})", v.institution),
+            (true, None) => continue,
+        };
         let next = person_ids.len();
         let person = *person_ids.entry(v.person_no.as_str()).or_insert(next);
-        let f = figures
-            .entry((v.institution.as_str(), v.setting, v.level))
-            .or_insert_with(|| Figures {
-                first_visit: i,
-                ..Figures::default()
-            });
+        let f = figures.entry((entity, v.setting, v.level)).or_insert_with(|| Figures {
+            first_visit: i,
+            ..Figures::default()
+        });
         f.cases += 1;
         f.persons.insert(person);
         for line in &v.lines {
@@ -525,9 +547,9 @@ fn peer_outliers(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPolic
         ),
     ];
     let mut groups: FxHashMap<(CareSetting, HospitalLevel), Vec<(&str, &Figures)>> = FxHashMap::default();
-    for ((institution, setting, level), f) in &figures {
+    for ((entity, setting, level), f) in &figures {
         if f.cases >= i64::from(cases_min) {
-            groups.entry((*setting, *level)).or_default().push((institution, f));
+            groups.entry((*setting, *level)).or_default().push((entity.as_str(), f));
         }
     }
     let mut out = Vec::new();
@@ -596,7 +618,8 @@ fn peer_outliers(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPolic
     out
 }
 
-/// 结伴就诊: persons arriving at one institution in the same hour on several days. Pairs that
+/// 结伴就诊: persons seeing one doctor (or, where no doctor is recorded, arriving at one
+/// institution in the same hour) on several days. Pairs that
 /// shared at least `group_days_min` days are joined into groups; a group of at least
 /// `group_persons_min` persons is a suspicion. Hours with a crowd are left out.
 fn co_visit_groups(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPolicy) -> Vec<Suspicion> {
@@ -606,11 +629,20 @@ fn co_visit_groups(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPol
     else {
         return Vec::new();
     };
-    // (institution, day, hour) → persons (indices of their first visit in the bucket).
-    let mut buckets: FxHashMap<(&str, NaiveDate, u32), Vec<&str>> = FxHashMap::default();
+    // (institution, day, doctor or hour) → persons: the same doctor on the same day where the
+    // doctor is recorded, else the same hour of arrival.
+    let mut buckets: FxHashMap<(&str, NaiveDate, &str, u32), Vec<&str>> = FxHashMap::default();
     for &i in period {
         let v = &visits[i];
-        let key = (v.institution.as_str(), v.begin.date(), chrono::Timelike::hour(&v.begin));
+        let key = match &v.doctor {
+            Some(doctor) => (v.institution.as_str(), v.begin.date(), doctor.as_str(), 24),
+            None => (
+                v.institution.as_str(),
+                v.begin.date(),
+                "",
+                chrono::Timelike::hour(&v.begin),
+            ),
+        };
         let persons = buckets.entry(key).or_default();
         if !persons.contains(&v.person_no.as_str()) {
             persons.push(v.person_no.as_str());
@@ -701,11 +733,11 @@ fn co_visit_groups(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPol
             lines: Vec::new(),
             amount: theirs.iter().map(|&i| visits[i].fund_paid).sum(),
             text: format!(
-                "{}人在{institution}同一时段共同就诊{days_min}天以上: {}",
+                "{}人在{institution}结伴就诊{days_min}天以上(同一医师或同一时段): {}",
                 persons.len(),
                 persons.join("、")
             ),
-            basis: format!("{persons_min}人以上同一机构同一小时内共同就诊{days_min}天以上视为结伴就诊嫌疑"),
+            basis: format!("{persons_min}人以上在同一机构由同一医师(未记录医师时: 同一小时内)共同就诊{days_min}天以上视为结伴就诊嫌疑"),
             institution_level: true,
         });
     }

@@ -73,6 +73,7 @@ fn cases() -> Vec<Case> {
                     .get(12)
                     .filter(|d| !d.starts_with("uncovered="))
                     .map(|d| (*d).to_owned()),
+                doctor: None,
                 lines: Vec::new(),
                 refused: Vec::new(),
                 not_covered: f
@@ -160,6 +161,7 @@ fn generated_visit(n: usize, person: &str, institution: &str, at: &str, price: &
         begin,
         end: begin,
         diagnosis: None,
+        doctor: None,
         fund_paid: Money::from_yuan(10),
         lines: vec![ClaimLine {
             sn: "1".into(),
@@ -262,7 +264,85 @@ fn peers_and_groups() {
         .collect();
     assert_eq!(
         groups,
-        [("3人在H1同一时段共同就诊3天以上: G1、G2、G3", Money::from_yuan(90))],
+        [(
+            "3人在H1结伴就诊3天以上(同一医师或同一时段): G1、G2、G3",
+            Money::from_yuan(90)
+        )],
+        "{found:?}"
+    );
+}
+
+/// Doctors against the doctors of their level, and a group seeing one doctor on the same days
+/// at different hours (the doctor, where recorded, is what they share).
+#[test]
+fn doctors_and_their_groups() {
+    let kb = knowledge();
+    let text = std::fs::read_to_string(repo().join("policies/chongqing/monitor/2026.toml")).expect("rules");
+    let policy = MonitorPolicy::parse("2026.toml", &text).expect("reads");
+    let policy_on = |d: NaiveDate| policy.is_effective_on(d).then_some(&policy);
+    let with_doctor = |mut v: ScreenVisit, doctor: &str| {
+        v.doctor = Some(doctor.into());
+        v
+    };
+    let mut visits = Vec::new();
+    // Six doctors of one institution, 30 visits each; D6 charges three times as much. The
+    // institutions are alike, so only the doctor stands out.
+    for (d, base) in [("D1", 30), ("D2", 32), ("D3", 34), ("D4", 36), ("D5", 38), ("D6", 100)] {
+        for k in 0..30 {
+            let n = visits.len();
+            let at = format!("2026-03-{:02}T{:02}:10", k % 28 + 1, 8 + k % 9);
+            let v = generated_visit(n, &format!("P{d}{k}"), "H9", &at, &(base + k % 3).to_string());
+            visits.push(with_doctor(v, d));
+        }
+    }
+    for h in ["H1", "H2", "H3", "H4", "H5"] {
+        for k in 0..30 {
+            let n = visits.len();
+            let at = format!("2026-03-{:02}T{:02}:10", k % 28 + 1, 8 + k % 9);
+            visits.push(generated_visit(n, &format!("P{h}{k}"), h, &at, "45"));
+        }
+    }
+    let found = screen(
+        &kb,
+        &policy_on,
+        &visits,
+        NaiveDate::from_ymd_opt(2026, 3, 1).expect("d"),
+        Rounding::HalfUp,
+    );
+    let peers: Vec<&str> = found
+        .iter()
+        .filter(|s| s.rule.id() == "peer_outlier" && s.text.starts_with("医师"))
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(
+        peers,
+        ["医师D6(H9)二级门诊次均费用101.00, 同级6家中位数35.00, 稳健z值22.2"],
+        "{found:?}"
+    );
+
+    let mut visits = Vec::new();
+    for day in 1..=3 {
+        for (k, p) in ["G1", "G2", "G3"].iter().enumerate() {
+            let n = visits.len();
+            let at = format!("2026-04-0{day}T{:02}:20", 8 + 3 * k);
+            visits.push(with_doctor(generated_visit(n, p, "H1", &at, "50"), "D7"));
+        }
+    }
+    let found = screen(
+        &kb,
+        &policy_on,
+        &visits,
+        NaiveDate::from_ymd_opt(2026, 4, 1).expect("d"),
+        Rounding::HalfUp,
+    );
+    let groups: Vec<&str> = found
+        .iter()
+        .filter(|s| s.rule.id() == "co_visit_group")
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(
+        groups,
+        ["3人在H1结伴就诊3天以上(同一医师或同一时段): G1、G2、G3"],
         "{found:?}"
     );
 }

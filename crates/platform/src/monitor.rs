@@ -351,6 +351,7 @@ pub fn screen(
             begin,
             end: visit.end_time.unwrap_or(begin).max(begin),
             diagnosis: visit.diagnosis_code.clone(),
+            doctor: visit.doctor.clone(),
             fund_paid: s.fund_total,
             refused: inputs.visit.lines.iter().map(|l| l.refusal.is_some()).collect(),
             lines,

@@ -97,6 +97,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                 i.begntime,
                 &i.ipt_otp_no,
                 None,
+                &i.atddr_no,
             )?;
             Ok(Some(answers::registration(&visit.visit_id, &i.psn_no, &i.ipt_otp_no)))
         }
@@ -250,6 +251,7 @@ pub fn dispatch(state: &mut State, ctx: &Ctx, input: &T) -> Result<Option<Value>
                 info.begntime,
                 &info.ipt_no,
                 Some(info.dscg_maindiag_code.clone()),
+                &info.atddr_no,
             )?;
             if info.dise_codg.is_some() {
                 service::update_visit(

@@ -118,6 +118,7 @@ pub fn register(
     begin_time: NaiveDateTime,
     his_visit_no: &str,
     diagnosis_code: Option<String>,
+    doctor: &str,
 ) -> Result<VisitRecord, PlatformError> {
     hospital_level(state, ctx.institution)?;
     let person = &person_entry(state, person_no)?.record;
@@ -154,6 +155,7 @@ pub fn register(
         diagnosis_code,
         status: VisitStatus::Registered,
         in_county: true,
+        doctor: Some(doctor.to_owned()).filter(|d| !d.trim().is_empty()),
     };
     state.insert_visit(record.clone());
     Ok(record)

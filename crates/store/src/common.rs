@@ -225,6 +225,7 @@ impl<'a> BatchCheck<'a> {
                 text(&r.institution, "visits.institution")?;
                 time(r.begin_time, "visits.begin_time")?;
                 opt_time(r.end_time, "visits.end_time")?;
+                opt_text(&r.doctor, "visits.doctor")?;
                 text(&r.his_visit_no, "visits.his_visit_no")?;
                 opt_text(&r.disease_code, "visits.disease_code")?;
                 opt_text(&r.diagnosis_code, "visits.diagnosis_code")
@@ -521,7 +522,7 @@ macro_rules! person_columns {
 macro_rules! visit_columns {
     () => {
         "visit_id, person_no, institution, insurance, medical_type, begin_time, end_time, \
-         his_visit_no, disease_code, diagnosis_code, status, in_county"
+         his_visit_no, disease_code, diagnosis_code, status, in_county, doctor"
     };
 }
 macro_rules! fee_line_columns {
@@ -1085,6 +1086,7 @@ pub(crate) fn visit<R: RowAccess + ?Sized>(row: &R) -> Result<VisitRecord> {
         diagnosis_code: c.opt_text(9, "diagnosis_code")?,
         status: c.code(10, "status", parse_visit_status)?,
         in_county: c.boolean(11, "in_county")?,
+        doctor: c.opt_text(12, "doctor")?,
     })
 }
 

@@ -76,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "supervision_cases",
         include_str!("../migrations/postgres/0013_supervision_cases.sql"),
     ),
+    (
+        14,
+        "visit_doctor",
+        include_str!("../migrations/postgres/0014_visit_doctor.sql"),
+    ),
 ];
 
 /// The most rows one rendered statement carries; longer runs are split.
@@ -745,7 +750,8 @@ fn visit_row(r: &mut dyn Values, x: &VisitRecord) -> Result<()> {
         .opt_text(x.disease_code.as_deref())?;
     r.opt_text(x.diagnosis_code.as_deref())?
         .text(x.status.code())?
-        .boolean(x.in_county)?;
+        .boolean(x.in_county)?
+        .opt_text(x.doctor.as_deref())?;
     Ok(())
 }
 

@@ -108,6 +108,8 @@ pub struct VisitRecord {
     pub diagnosis_code: Option<String>,
     pub status: VisitStatus,
     pub in_county: bool,
+    /// The attending doctor (医保医师代码 `atddr_no`), when the HIS gave one.
+    pub doctor: Option<String>,
 }
 
 /// An uploaded fee line (费用明细).

@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "supervision_cases",
         include_str!("../migrations/sqlite/0013_supervision_cases.sql"),
     ),
+    (
+        14,
+        "visit_doctor",
+        include_str!("../migrations/sqlite/0014_visit_doctor.sql"),
+    ),
 ];
 
 /// How long a writer waits for another connection's write lock before failing.
@@ -483,7 +488,7 @@ fn upsert_accumulator(conn: &Connection, person_no: &str, year: i32, key: &str, 
     )
 }
 
-fn visit_params(r: &VisitRecord) -> [Box<dyn rusqlite::ToSql + '_>; 12] {
+fn visit_params(r: &VisitRecord) -> [Box<dyn rusqlite::ToSql + '_>; 13] {
     [
         Box::new(&r.visit_id),
         Box::new(&r.person_no),
@@ -497,6 +502,7 @@ fn visit_params(r: &VisitRecord) -> [Box<dyn rusqlite::ToSql + '_>; 12] {
         Box::new(&r.diagnosis_code),
         Box::new(r.status.code()),
         Box::new(r.in_county),
+        Box::new(&r.doctor),
     ]
 }
 

@@ -327,6 +327,7 @@ fn visit(id: &str, person_no: &str, inst: &str, begin: NaiveDateTime) -> VisitRe
         diagnosis_code: Some("I10.x00".into()),
         status: VisitStatus::Registered,
         in_county: true,
+        doctor: None,
     }
 }
 
@@ -490,7 +491,7 @@ mod cases {
         assert_eq!(s.person_count().unwrap(), 2);
         assert_eq!(s.institution("H1").unwrap(), Some(institution("H1")));
         if let Some(n) = h.raw_count("SELECT COUNT(*) FROM schema_migrations") {
-            assert_eq!(n, 13, "one row per migration");
+            assert_eq!(n, 14, "one row per migration");
         }
     }
 
