@@ -3017,7 +3017,7 @@ fn case_from_suspicion(db: &str) {
     let steps = format!("/admin/api/cases/{case_id}/steps");
     let confirm = json!({ "step": "confirm", "note": "认定分解住院", "decision": {
         "article": "38", "recovery": recovery.to_string(), "penalty_multiple": "1.5",
-        "doctor": "D500101000001", "doctor_points": 9, "credit_points": 5,
+        "doctor": "D500101000001", "doctor_points": 9, "credit_points": 5, "suspension_months": 6,
     } });
     let (status, body) = call(auditor, "POST", &steps, confirm.clone());
     assert_eq!(
@@ -3059,6 +3059,25 @@ fn case_from_suspicion(db: &str) {
         (409, Some("案件状态为已认定, 不能认定")),
         "{body}"
     );
+
+    // 暂停医保服务: the institution registers no insured visit while suspended.
+    let his = His::new(&server, 0);
+    let p = resident_adult();
+    let registration = json!({ "data": {
+        "psn_no": p.person_no, "insutype": p.insurance.code(), "begntime": now_text(),
+        "mdtrt_cert_type": "02", "mdtrt_cert_no": p.certno, "ipt_otp_no": "OTP-SUSPENDED",
+        "atddr_no": "D500101000001", "dr_name": "李医生", "dept_code": "A01", "dept_name": "内科", "caty": "A03",
+    } });
+    let until = (Local::now().naive_local() + chrono::Months::new(6)).date();
+    assert_eq!(
+        str_of(&case, "institution"),
+        his.code(),
+        "the case is about the HIS's own institution"
+    );
+    his.call("2201", registration.clone()).refused(&format!(
+        "定点医药机构{}因医保违规(案件{case_id})被暂停医保服务至{until}, 期间不能办理医保就诊和结算",
+        his.code()
+    ));
 
     // The books: the recovery credited back to benefit expense and debited to what is owed to
     // the institution, balanced in every book.
@@ -3134,6 +3153,9 @@ fn case_from_suspicion(db: &str) {
         (json!(100), json!("A")),
         "{credit}"
     );
+    // Reopened, the suspension is lifted.
+    let out = his.call("2201", registration).output().clone();
+    assert!(out["data"]["mdtrt_id"].is_string(), "{out}");
     let _ = std::fs::remove_file(file);
 }
 

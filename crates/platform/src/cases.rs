@@ -153,6 +153,7 @@ pub fn open(
         credit_points: 0,
         decided_at: None,
         record_json: serde_json::to_string(&history).map_err(|e| PlatformError::internal(e.to_string()))?,
+        suspended_until: None,
     };
     let answer = view_of(&record, &history);
     state.pending.push(WriteOp::UpsertCase(record));
@@ -204,6 +205,11 @@ pub fn step(
             record.doctor_points = i64::from(decision.doctor_points.unwrap_or(0));
             record.credit_points = i64::from(decision.credit_points);
             record.decided_at = Some(now);
+            // 暂停医保服务: from the decision, for the months decided.
+            record.suspended_until = decision
+                .suspension_months
+                .and_then(|m| now.checked_add_months(chrono::Months::new(u32::from(m))));
+            state.set_suspension(&record.institution, case_id, record.suspended_until);
         }
         StepRequest::Reopen { .. } if status == CaseStatus::Confirmed => {
             // Give back what the decision in force recovered.
@@ -228,6 +234,9 @@ pub fn step(
         }
         _ => clear_decision(&mut record),
     }
+    if record.suspended_until.is_none() {
+        state.set_suspension(&record.institution, case_id, None);
+    }
     history.steps.push(CaseStep {
         n,
         at: now,
@@ -248,6 +257,7 @@ pub fn step(
 }
 
 fn clear_decision(record: &mut CaseRecord) {
+    record.suspended_until = None;
     record.recovery = Money::ZERO;
     record.penalty = Money::ZERO;
     record.doctor = None;
@@ -329,6 +339,7 @@ fn view_of(record: &CaseRecord, history: &CaseHistory) -> Value {
         "doctor_points": record.doctor_points,
         "credit_points": record.credit_points,
         "decided_at": record.decided_at,
+        "suspended_until": record.suspended_until,
         "suspicions": history.suspicions,
         "steps": history.steps,
     })

@@ -92,6 +92,19 @@ pub struct SplitLine {
     pub item: CatalogItem,
 }
 
+/// Refuses an institution suspended by a confirmed case (暂停医保服务): no insured visit is
+/// registered or settled there until the suspension ends.
+pub fn check_serving(state: &mut State, ctx: &Ctx) -> Result<(), PlatformError> {
+    match state.suspension(ctx.institution, ctx.now)? {
+        Some((until, case_id)) => Err(PlatformError::rule(format!(
+            "定点医药机构{}因医保违规(案件{case_id})被暂停医保服务至{}, 期间不能办理医保就诊和结算",
+            ctx.institution,
+            until.date()
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub fn hospital_level(state: &State, institution: &str) -> Result<HospitalLevel, PlatformError> {
     let record = state
         .institutions
@@ -121,6 +134,7 @@ pub fn register(
     doctor: &str,
 ) -> Result<VisitRecord, PlatformError> {
     hospital_level(state, ctx.institution)?;
+    check_serving(state, ctx)?;
     let person = &person_entry(state, person_no)?.record;
     if person.insurance != insurance {
         return Err(PlatformError::field(
@@ -534,6 +548,7 @@ pub fn settle(
     render: &dyn Fn(&Settled) -> String,
 ) -> Result<Settled, PlatformError> {
     let level = hospital_level(state, ctx.institution)?;
+    check_serving(state, ctx)?;
     let entry = own_visit(state, ctx, request.visit_id, request.person_no)?;
     let inpatient = entry.record.medical_type.setting() == CareSetting::Inpatient;
     match entry.record.status {

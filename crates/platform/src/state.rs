@@ -3,6 +3,7 @@
 //! always the committed value plus the writes of the batch in progress; if a commit fails the
 //! caches are dropped and refilled from the store.
 
+use chrono::NaiveDateTime;
 use rustc_hash::FxHashMap;
 use yibao_money::Money;
 use yibao_settle::YearToDate;
@@ -45,6 +46,9 @@ pub struct State {
     /// The 两库 knowledge base last imported (`yibao monitor import`), read once: an import
     /// takes the writer lock, so it never happens while this process runs. `Some(None)`: none.
     knowledge: Option<Option<std::sync::Arc<yibao_monitor::KnowledgeBase>>>,
+    /// Institutions suspended by confirmed cases (暂停医保服务): institution → (until, case), read
+    /// once and kept current by the case steps this thread takes.
+    suspensions: Option<FxHashMap<String, Vec<(NaiveDateTime, String)>>>,
 }
 
 /// A loaded DRG grouping scheme.
@@ -121,11 +125,14 @@ impl State {
             pending: WriteBatch::default(),
             drg: None,
             knowledge: None,
+            suspensions: None,
         })
     }
 
     /// Forgets every cached value (after a failed commit, or when the caches are full).
     pub fn forget(&mut self) {
+        // Read again from the store: a failed commit may have carried a case step.
+        self.suspensions = None;
         self.persons.clear();
         self.certnos.clear();
         self.ytd.clear();
@@ -157,6 +164,42 @@ impl State {
             self.drg = load_drg_scheme(self.store.as_mut())?.map(std::sync::Arc::new);
         }
         Ok(self.drg.clone())
+    }
+
+    /// Whether `institution` is suspended at `now`: until when, and by which case.
+    pub fn suspension(
+        &mut self,
+        institution: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<(NaiveDateTime, String)>, PlatformError> {
+        if self.suspensions.is_none() {
+            let mut map: FxHashMap<String, Vec<(NaiveDateTime, String)>> = FxHashMap::default();
+            for (inst, until, case_id) in self.store.suspensions(now).map_err(db)? {
+                map.entry(inst).or_default().push((until, case_id));
+            }
+            self.suspensions = Some(map);
+        }
+        Ok(self
+            .suspensions
+            .as_ref()
+            .and_then(|m| m.get(institution))
+            .and_then(|v| {
+                v.iter()
+                    .filter(|(until, _)| *until > now)
+                    .max_by_key(|(until, _)| *until)
+            })
+            .cloned())
+    }
+
+    /// A case step changed a suspension: `until` from now (`None`: the case no longer suspends).
+    pub fn set_suspension(&mut self, institution: &str, case_id: &str, until: Option<NaiveDateTime>) {
+        if let Some(map) = self.suspensions.as_mut() {
+            let entries = map.entry(institution.to_owned()).or_default();
+            entries.retain(|(_, c)| c != case_id);
+            if let Some(until) = until {
+                entries.push((until, case_id.to_owned()));
+            }
+        }
     }
 
     /// The 两库 knowledge base, read from the store on first use.

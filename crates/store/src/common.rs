@@ -421,6 +421,7 @@ impl<'a> BatchCheck<'a> {
                 time(r.updated_at, "supervision_cases.updated_at")?;
                 opt_text(&r.doctor, "supervision_cases.doctor")?;
                 opt_time(r.decided_at, "supervision_cases.decided_at")?;
+                opt_time(r.suspended_until, "supervision_cases.suspended_until")?;
                 text(&r.record_json, "supervision_cases.record_json")?;
                 if r.steps < 1
                     || [r.amount_at_stake, r.recovery, r.penalty]
@@ -580,7 +581,7 @@ macro_rules! finding_columns {
 macro_rules! case_columns {
     () => {
         "case_id, institution, status, opened_at, updated_at, steps, amount_at_stake, recovery, penalty, \
-         doctor, doctor_points, credit_points, decided_at, record_json"
+         doctor, doctor_points, credit_points, decided_at, record_json, suspended_until"
     };
 }
 macro_rules! employer_columns {
@@ -668,6 +669,8 @@ pub(crate) const Q_DOCTOR_POINTS: &str = "SELECT decided_at, doctor_points FROM 
 pub(crate) const Q_INSTITUTION_CREDIT: &str =
     "SELECT CAST(COALESCE(SUM(credit_points), 0) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
      FROM supervision_cases WHERE institution = $1 AND status = 'confirmed' AND decided_at >= $2 AND decided_at <= $3";
+pub(crate) const Q_SUSPENSIONS: &str = "SELECT institution, suspended_until, case_id FROM supervision_cases \
+     WHERE status = 'confirmed' AND suspended_until IS NOT NULL AND suspended_until > $1";
 pub(crate) const STALE_CASE: &str = "UpsertCase: 案件已被另一操作更新, 请重新读取后再办理";
 pub(crate) const MISSING_FINDING: &str = "SetFindingFeedback: 预警不存在";
 /// Run before inserting exchanged files, with the batch's earliest `created_at`.
@@ -1282,6 +1285,7 @@ pub(crate) fn case<R: RowAccess + ?Sized>(row: &R) -> Result<CaseRecord> {
         credit_points: c.int(11, "credit_points")?,
         decided_at: c.opt_time(12, "decided_at")?,
         record_json: c.text(13, "record_json")?,
+        suspended_until: c.opt_time(14, "suspended_until")?,
     })
 }
 
@@ -1322,6 +1326,18 @@ pub(crate) fn two_counts<R: RowAccess + ?Sized>(row: &R) -> Result<(i64, i64)> {
         table: "supervision_cases",
     };
     Ok((c.int(0, "credit_points")?, c.int(1, "cases")?))
+}
+
+pub(crate) fn suspension<R: RowAccess + ?Sized>(row: &R) -> Result<(String, NaiveDateTime, String)> {
+    let c = Cols {
+        row,
+        table: "supervision_cases",
+    };
+    Ok((
+        c.text(0, "institution")?,
+        c.time(1, "suspended_until")?,
+        c.text(2, "case_id")?,
+    ))
 }
 
 pub(crate) fn doctor_point<R: RowAccess + ?Sized>(row: &R) -> Result<(NaiveDateTime, i64)> {

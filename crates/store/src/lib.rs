@@ -183,6 +183,9 @@ pub trait Store: Send {
     /// The ids of the suspicions screening has recorded (to tell new ones from known ones).
     fn screen_finding_ids(&mut self) -> Result<Vec<String>>;
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>>;
+    /// Institutions suspended (暂停医保服务) beyond `now` by a confirmed case: (institution,
+    /// until, case).
+    fn suspensions(&mut self, now: NaiveDateTime) -> Result<Vec<(String, NaiveDateTime, String)>>;
     /// The credit points of an institution's cases confirmed from `from` to `to` (inclusive
     /// days), and how many cases.
     fn institution_credit(&mut self, institution: &str, from: NaiveDate, to: NaiveDate) -> Result<(i64, i64)>;

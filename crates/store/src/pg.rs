@@ -951,7 +951,9 @@ fn case_row(r: &mut dyn Values, x: &CaseRecord) -> Result<()> {
     r.opt_text(x.doctor.as_deref())?
         .int(x.doctor_points)?
         .int(x.credit_points)?;
-    r.opt_time(x.decided_at)?.text(&x.record_json)?;
+    r.opt_time(x.decided_at)?
+        .text(&x.record_json)?
+        .opt_time(x.suspended_until)?;
     Ok(())
 }
 
@@ -1198,7 +1200,8 @@ fn render_group(sql: &mut String, kind: Kind, ops: &[&WriteOp]) -> Result<()> {
                  opened_at = v.opened_at::timestamp, updated_at = v.updated_at::timestamp, steps = v.steps::bigint, \
                  amount_at_stake = v.amount_at_stake::bigint, recovery = v.recovery::bigint, penalty = v.penalty::bigint, \
                  doctor = v.doctor::text, doctor_points = v.doctor_points::bigint, credit_points = v.credit_points::bigint, \
-                 decided_at = v.decided_at::timestamp, record_json = v.record_json FROM v \
+                 decided_at = v.decided_at::timestamp, record_json = v.record_json, \
+                 suspended_until = v.suspended_until::timestamp FROM v \
                  WHERE t.case_id = v.case_id AND t.steps = v.steps::bigint - 1 RETURNING t.case_id",
                 common::STALE_CASE,
                 &next,
@@ -2135,6 +2138,10 @@ impl Store for PostgresStore {
             common::two_counts,
         )
         .map(|rows| rows.first().copied().unwrap_or((0, 0)))
+    }
+
+    fn suspensions(&mut self, now: NaiveDateTime) -> Result<Vec<(String, NaiveDateTime, String)>> {
+        self.query_all(common::Q_SUSPENSIONS, &[&now], common::suspension)
     }
 
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>> {

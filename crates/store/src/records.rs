@@ -357,6 +357,8 @@ pub struct CaseRecord {
     pub credit_points: i64,
     pub decided_at: Option<NaiveDateTime>,
     pub record_json: String,
+    /// 暂停医保服务 until then, by the decision in force.
+    pub suspended_until: Option<NaiveDateTime>,
 }
 
 /// What after-the-fact screening reads of a period: for each settlement in force made in it,

@@ -261,7 +261,7 @@ static INSERT_FINDING: LazyLock<String> = LazyLock::new(|| {
 });
 static INSERT_CASE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO supervision_cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO supervision_cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         common::CASE_COLUMNS
     )
 });
@@ -269,7 +269,7 @@ static INSERT_CASE: LazyLock<String> = LazyLock::new(|| {
 const UPDATE_CASE: &str =
     "UPDATE supervision_cases SET institution = ?2, status = ?3, opened_at = ?4, updated_at = ?5, \
      steps = ?6, amount_at_stake = ?7, recovery = ?8, penalty = ?9, doctor = ?10, doctor_points = ?11, \
-     credit_points = ?12, decided_at = ?13, record_json = ?14 WHERE case_id = ?1 AND steps = ?6 - 1";
+     credit_points = ?12, decided_at = ?13, record_json = ?14, suspended_until = ?15 WHERE case_id = ?1 AND steps = ?6 - 1";
 const SET_FINDING_FEEDBACK: &str =
     "UPDATE supervision_findings SET feedback_way = ?2, feedback_reason = ?3, feedback_at = ?4 WHERE finding_id = ?1";
 
@@ -869,6 +869,7 @@ fn apply(conn: &Connection, op: &WriteOp) -> Result<()> {
                 r.credit_points,
                 r.decided_at.map(time_text),
                 r.record_json,
+                r.suspended_until.map(time_text),
             ];
             if r.steps == 1 {
                 run(conn, &INSERT_CASE, values)?;
@@ -1155,6 +1156,10 @@ impl Store for SqliteStore {
             |r| common::two_counts(r),
         )
         .map(|rows| rows.first().copied().unwrap_or((0, 0)))
+    }
+
+    fn suspensions(&mut self, now: chrono::NaiveDateTime) -> Result<Vec<(String, chrono::NaiveDateTime, String)>> {
+        self.query_all(common::Q_SUSPENSIONS, [time_text(now)], |r| common::suspension(r))
     }
 
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRecord>> {

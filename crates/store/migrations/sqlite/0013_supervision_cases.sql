@@ -16,7 +16,9 @@ CREATE TABLE supervision_cases (
     doctor_points   INTEGER NOT NULL,
     credit_points   INTEGER NOT NULL,
     decided_at      TEXT,
-    record_json     TEXT    NOT NULL
+    record_json     TEXT    NOT NULL,
+    -- 暂停医保服务: the institution serves no insured visit until then (decision in force).
+    suspended_until TEXT
 );
 -- 医保医师记分: a doctor's points in force, by decision time.
 CREATE INDEX supervision_cases_doctor ON supervision_cases (doctor, decided_at);
