@@ -707,6 +707,7 @@ fn co_visit_groups(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPol
     let mut out = Vec::new();
     let mut roots: Vec<_> = components.keys().copied().collect();
     roots.sort_unstable();
+    let mut visits_of: Option<FxHashMap<(&str, &str), Vec<usize>>> = None;
     for r in roots {
         let mut persons = components[&r].clone();
         if persons.len() < usize::from(persons_min) {
@@ -714,13 +715,23 @@ fn co_visit_groups(visits: &[ScreenVisit], period: &[usize], policy: &MonitorPol
         }
         persons.sort_unstable();
         let institution = r.0;
-        let theirs: Vec<usize> = period
+        // The members' visits at the institution, from an index made once (not a scan of the
+        // period per group).
+        let index = visits_of.get_or_insert_with(|| {
+            let mut index: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+            for &i in period {
+                index
+                    .entry((visits[i].institution.as_str(), visits[i].person_no.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+            index
+        });
+        let mut theirs: Vec<usize> = persons
             .iter()
-            .copied()
-            .filter(|&i| {
-                visits[i].institution == institution && persons.binary_search(&visits[i].person_no.as_str()).is_ok()
-            })
+            .flat_map(|p| index.get(&(institution, *p)).into_iter().flatten().copied())
             .collect();
+        theirs.sort_unstable();
         let Some(&first) = theirs.first() else {
             continue;
         };
