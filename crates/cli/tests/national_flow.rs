@@ -2542,6 +2542,123 @@ fn hostile_edges(db: &str) {
     assert!(refusal.starts_with("body: 报文JSON嵌套层数超过上限128层"), "{refusal}");
 }
 
+/// 参保中断或死亡后就医 over the store: a person enrolled through the admin API is treated and
+/// settled, and a death registered afterwards with an earlier date makes the visit a suspicion
+/// when the period is screened.
+fn visit_after_registered_death(db: &str) {
+    const TOKEN: &str = "death-test-admin-token-0123456789";
+    let (ok, _, stderr) = yibao(&["monitor", "import", "--database", db, "--dir", &shared_data("liangku")]);
+    assert!(ok, "{stderr}");
+    let employer = {
+        let base = "91500000MA5U00001";
+        let check = yibao_enrol::CreditCode::check_char(base.as_bytes()).expect("charset");
+        format!("{base}{}", check as char)
+    };
+    let certno = {
+        let base = "11010119800115001";
+        format!("{base}{}", yibao_codes::CitizenId::check_char(base.as_bytes()) as char)
+    };
+    let server = Server::start_with(db, DEMO_PERSONS, &[], Some(TOKEN));
+    let admin = |method: &str, path: &str, body: Value| -> Value {
+        let bytes = body.to_string().into_bytes();
+        let reply = http(
+            &server.addr,
+            method,
+            path,
+            &[
+                ("Authorization".to_owned(), format!("Bearer {TOKEN}")),
+                ("Content-Type".to_owned(), "application/json".to_owned()),
+            ],
+            &bytes,
+        );
+        let body: Value = serde_json::from_slice(&reply.body).expect("json");
+        assert_eq!(reply.status, 200, "{method} {path}: {body}");
+        body
+    };
+    admin(
+        "POST",
+        "/admin/api/employers",
+        json!({ "credit_code": employer, "name": "重庆测试科技有限公司", "registered_on": "2020-03-01" }),
+    );
+    let enrolled = admin(
+        "POST",
+        &format!("/admin/api/persons/{certno}/commands"),
+        json!({ "name": "赵六", "wage_monthly": "9000", "command": {
+            "command": "enrol", "insurance": "310", "region": "500000", "employer": employer,
+            "kind": "in_service", "tier": null, "county_class": null, "applied_on": days_ago(60).to_string(),
+        } }),
+    );
+    let person_no = str_of(&enrolled, "person_no").to_owned();
+    let his = His::new(&server, 0);
+    let register = his
+        .call(
+            "2201",
+            json!({ "data": {
+                "psn_no": person_no, "insutype": "310", "begntime": now_text(),
+                "mdtrt_cert_type": "02", "mdtrt_cert_no": certno, "ipt_otp_no": "OTP-DEATH",
+                "atddr_no": "D500101000001", "dr_name": "李医生", "dept_code": "A01", "dept_name": "内科", "caty": "A03",
+            } }),
+        )
+        .output()
+        .clone();
+    let mdtrt_id = str_of(&register["data"], "mdtrt_id").to_owned();
+    let items = items();
+    let lines = [Line::new("X1", &items.a, 1)];
+    let details: Vec<Value> = lines
+        .iter()
+        .map(|l| l.outpatient_detail(&mdtrt_id, &person_no, false))
+        .collect();
+    his.call("2204", json!({ "feedetail": details })).output();
+    his.call(
+        "2207",
+        json!({ "data": {
+            "psn_no": person_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": certno, "med_type": "11",
+            "medfee_sumamt": amount_json(total(&lines)), "psn_setlway": "01", "mdtrt_id": mdtrt_id,
+            "chrg_bchno": "B1", "acct_used_flag": "0", "insutype": "310",
+        } }),
+    )
+    .output();
+    // The death is registered afterwards, dated before the visit.
+    admin(
+        "POST",
+        &format!("/admin/api/persons/{certno}/commands"),
+        json!({ "command": { "command": "terminate", "relationship": 1, "on": days_ago(2).to_string(), "reason": "死亡" } }),
+    );
+    drop(server);
+    let from = days_ago(10).to_string();
+    let to = today().to_string();
+    let (ok, stdout, stderr) = yibao(&[
+        "monitor",
+        "screen",
+        "--demo",
+        "--database",
+        db,
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ]);
+    assert!(ok, "{stderr}");
+    let answer: Value = serde_json::from_str(&stdout).expect("json");
+    let rules: Vec<&str> = answer["by_rule"]
+        .as_array()
+        .expect("by_rule")
+        .iter()
+        .filter_map(|r| r["rule_id"].as_str())
+        .collect();
+    assert!(rules.contains(&"not_covered"), "{answer}");
+    let text = query_texts(
+        db,
+        "SELECT detail_json FROM supervision_findings WHERE rule_id = 'not_covered'",
+    );
+    let detail: Value = serde_json::from_str(&text[0]).expect("json");
+    assert!(detail["text"].as_str().is_some_and(|t| t.contains("死亡")), "{detail}");
+}
+
+fn days_ago(days: i64) -> NaiveDate {
+    today() - chrono::Duration::days(days)
+}
+
 // =============================================================================================
 // Supervision (智能监控) at settlement.
 
@@ -3171,6 +3288,7 @@ on_both_backends!(
     supervision_at_settlement,
     supervision_before_and_during,
     screening_after_settlement,
+    visit_after_registered_death,
     outpatient_flow,
     settle_replay,
     inpatient_flow,
