@@ -83,49 +83,23 @@ impl fmt::Display for Percent {
     }
 }
 
+/// The one decimal reader (`yibao_money::parse_decimal_scaled`), with this crate's messages.
 fn parse_scaled(text: &str, scale: u32) -> Result<i64, String> {
     let text = text.trim();
-    if text.is_empty() || text.len() > 30 {
-        return Err(format!("“{text}”不是合法的数值"));
+    if text.len() > 30 {
+        return Err(format!("“{}”不是合法的数值", text.chars().take(30).collect::<String>()));
     }
-    let mut decimal = Decimal::from_str_exact(text)
-        .map_err(|_| format!("“{text}”不是合法的数值"))?
-        .normalize();
-    if decimal.scale() > scale {
-        return Err(format!("“{text}”小数位数超过{scale}位"));
-    }
-    decimal.rescale(scale);
-    i64::try_from(decimal.mantissa()).map_err(|_| format!("“{text}”超出允许范围"))
+    yibao_money::parse_decimal_scaled(text, scale).map_err(|e| match e {
+        yibao_money::ParseError::TooManyDecimals { .. } => format!("“{text}”小数位数超过{scale}位"),
+        yibao_money::ParseError::OutOfRange => format!("“{text}”超出允许范围"),
+        _ => format!("“{text}”不是合法的数值"),
+    })
 }
 
-/// Reads an integer, a string, or a TOML float. A float is read back through its shortest
-/// round-trip text (`4.5` → "4.5"), which is the literal the file holds for any number of up to
-/// fifteen significant digits, and then parsed exactly: thresholds are never stored as floats.
+/// Reads a threshold's text by the one decimal rule (`yibao_money::deserialize_decimal_text`):
+/// a string, an integer, or a TOML float by its shortest round-trip text.
 fn deserialize_scaled_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    struct Visitor;
-    impl serde::de::Visitor<'_> for Visitor {
-        type Value = String;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a number or a string holding one")
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
-            Ok(v.to_owned())
-        }
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
-            if v.is_finite() {
-                Ok(format!("{v}"))
-            } else {
-                Err(E::custom("数值必须是有限数"))
-            }
-        }
-    }
-    deserializer.deserialize_any(Visitor)
+    yibao_money::deserialize_decimal_text(deserializer)
 }
 
 impl<'de> serde::Deserialize<'de> for Months {

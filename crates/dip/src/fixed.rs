@@ -122,49 +122,28 @@ impl fmt::Display for Decimal4 {
 }
 
 impl<'de> serde::Deserialize<'de> for Decimal4 {
+    /// By the one decimal rule (`yibao_money::deserialize_decimal_text`): a string, an integer or
+    /// a TOML float by its shortest round-trip text, then parsed exactly.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal4, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Decimal4;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a non-negative decimal with at most 4 decimals (0.5, 2, \"1.05\")")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal4, E> {
-                Decimal4::parse(v).ok_or_else(|| E::custom(format!("“{v}”应为0到1000之间、最多4位小数的数")))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal4, E> {
-                self.visit_str(&v.to_string())
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal4, E> {
-                self.visit_str(&v.to_string())
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal4, E> {
-                // The shortest text that reads back as `v`: the literal as written (see the type doc).
-                self.visit_str(&format!("{v}"))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
+        let v = yibao_money::deserialize_decimal_text(deserializer)?;
+        Decimal4::parse(&v).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "“{}”应为0到1000之间、最多4位小数的数",
+                v.chars().take(40).collect::<String>()
+            ))
+        })
     }
 }
 
-/// Parses plain non-negative decimal digits with at most `scale` decimals into an integer scaled
-/// by 10^scale. No sign, exponent or separators; surrounding whitespace is ignored.
+/// A non-negative decimal with at most `scale` decimals as an integer scaled by 10^scale, by the
+/// one decimal reader (`yibao_money::parse_decimal_scaled`); no sign is accepted.
 fn parse_fixed(text: &str, scale: u32) -> Option<i64> {
     let t = text.trim();
-    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(frac) || (t.contains('.') && frac.is_empty()) {
+    // Digits only, as the policy files write them: no sign, no bare point ("1.").
+    if t.starts_with(['-', '+', '.']) || t.ends_with('.') {
         return None;
     }
-    if frac.len() > scale as usize || whole.len() > 18 {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for b in whole.bytes().chain(frac.bytes()) {
-        value = value.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
-    }
-    let missing = scale - frac.len() as u32;
-    value.checked_mul(10_i64.pow(missing))
+    yibao_money::parse_decimal_scaled(t, scale).ok().filter(|v| *v >= 0)
 }
 
 /// `value × 10^-scale` with exactly `scale` decimals.

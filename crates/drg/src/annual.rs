@@ -35,8 +35,8 @@ use crate::payment::{case_payment, CaseKind, ExactDecimal, HospitalLevel, Outlie
 pub const ANNUAL_CASES_MAX: usize = 20_000_000;
 
 /// A region's DRG payment policy: the `[drg]` table of its payment policy file, as written.
-/// Each decimal is a string (`"0.4"`) or a whole number, read exactly; a TOML float is refused
-/// (`yibao_money::deserialize_decimal_text`), as in every other policy file.
+/// Each decimal is a string (`"0.4"`), a whole number or a decimal (0.4), read from its text by
+/// the one decimal rule (`yibao_money::deserialize_decimal_text`), as in every other policy file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DrgPolicyText {

@@ -4,8 +4,9 @@
 //! Contribution rates, bases, subsidies and waiting-period parameters change every year and
 //! differ by region, so none of them is in code ("policy is data"). The file is read with serde
 //! and `deny_unknown_fields`, so a misspelt key is an error rather than a silently missing rule;
-//! every error names its line and column. Amounts and ratios are written as strings or integers
-//! ("91.5", "0.08", 610): a TOML float would pass through binary floating point, so it is refused.
+//! every error names its line and column. Amounts and ratios are written as strings, integers or
+//! decimals ("91.5", 0.08, 610), each read from its text by the one decimal rule
+//! (`yibao_money::deserialize_decimal_text`): never computed in floating point.
 
 use std::fmt;
 
@@ -659,7 +660,8 @@ fn ser_rounding<S: serde::Serializer>(rounding: &Rounding, s: S) -> Result<S::Ok
     })
 }
 
-/// A ratio written as a string ("0.08") or the integers 0 and 1; floats are refused.
+/// A ratio written as a string ("0.08"), a float (0.08, by its shortest text: the one decimal
+/// rule, `yibao_money::deserialize_decimal_text`) or the integers 0 and 1.
 fn de_ratio<'de, D: Deserializer<'de>>(d: D) -> Result<Ratio, D::Error> {
     struct Visitor;
     impl serde::de::Visitor<'_> for Visitor {
@@ -676,8 +678,11 @@ fn de_ratio<'de, D: Deserializer<'de>>(d: D) -> Result<Ratio, D::Error> {
         fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Ratio, E> {
             self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
         }
-        fn visit_f64<E: serde::de::Error>(self, _v: f64) -> Result<Ratio, E> {
-            Err(E::custom("比例请写成字符串(如\"0.08\"):浮点数不精确"))
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Ratio, E> {
+            if !v.is_finite() {
+                return Err(E::custom("比例必须是有限数"));
+            }
+            self.visit_str(&format!("{v}"))
         }
     }
     d.deserialize_any(Visitor)

@@ -53,18 +53,28 @@ fn unknown_keys_are_refused_with_their_line() {
     assert!(errs[0].to_string().starts_with(&format!("test.toml:{}:", errs[0].line)));
 }
 
+/// The one decimal rule: a decimal literal reads as its text, exactly like the quoted string;
+/// more decimals than the field takes are still refused, never rounded.
 #[test]
-fn float_ratios_and_amounts_are_refused() {
+fn float_ratios_and_amounts_read_as_their_literal() {
+    let as_json = |p: &ContributionPolicy| serde_json::to_value(p).expect("json");
+    let quoted = ContributionPolicy::parse("test.toml", CHONGQING_2024).expect("reads");
     let source = CHONGQING_2024.replace("employer_rate = \"0.09\"", "employer_rate = 0.09");
-    let errs = errors(&source);
-    assert_eq!(errs[0].line, line_containing(&source, "employer_rate = 0.09"));
-    assert!(errs[0].column > 1);
-    assert!(errs[0].message.contains("浮点数不精确"), "{}", errs[0].message);
+    assert_ne!(source, CHONGQING_2024);
+    let float = ContributionPolicy::parse("test.toml", &source).expect("a decimal literal reads");
+    assert_eq!(as_json(&float), as_json(&quoted));
+    assert_eq!(float.employee.employer_rate, Ratio::percent(9));
 
+    let quoted = ContributionPolicy::parse("test.toml", GUANGXI_2022).expect("reads");
     let source = GUANGXI_2022.replace("amount = \"91.5\"", "amount = 91.5");
+    assert_ne!(source, GUANGXI_2022);
+    let float = ContributionPolicy::parse("test.toml", &source).expect("a decimal literal reads");
+    assert_eq!(as_json(&float), as_json(&quoted));
+
+    let source = CHONGQING_2024.replace("employer_rate = \"0.09\"", "employer_rate = 0.090001");
     let errs = errors(&source);
-    assert_eq!(errs[0].line, line_containing(&source, "amount = 91.5"));
-    assert!(errs[0].message.contains("binary floating point"), "{}", errs[0].message);
+    assert_eq!(errs[0].line, line_containing(&source, "employer_rate = 0.090001"));
+    assert!(errs[0].message.contains("小数位数超过4位"), "{}", errs[0].message);
 }
 
 #[test]

@@ -174,8 +174,13 @@ fn narrow(value: i128) -> i64 {
     i64::try_from(value).expect("money amount out of i64 range: inputs are bounded by AMOUNT_FEN_MAX")
 }
 
-/// Parses a decimal string into an integer scaled by 10^`scale`, refusing more decimals than
-/// `scale` (a price with 7 decimals is an error, not silently rounded).
+/// The one decimal-text parser: `text` as an integer scaled by 10^`scale` (amounts 2, ratios 4,
+/// prices 6), refusing more decimals than `scale` (a price with 7 decimals is an error, not
+/// silently rounded). Trailing zeros do not count (`0.50000` is 0.5).
+pub fn parse_decimal_scaled(text: &str, scale: u32) -> Result<i64, ParseError> {
+    parse_scaled(text, scale)
+}
+
 fn parse_scaled(text: &str, scale: u32) -> Result<i64, ParseError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -266,8 +271,13 @@ impl<'de> serde::Deserialize<'de> for Money {
     }
 }
 
-/// Reads a JSON string or number as its exact decimal text. With serde_json's
-/// `arbitrary_precision` a number arrives as its original digits, never through a float.
+/// The one way a decimal is read from a document: as its text. A string ("0.08") or an integer
+/// is taken as written; a JSON number arrives as its original digits (serde_json's
+/// `arbitrary_precision`); a TOML float, which serde hands over as a binary float, is taken as its
+/// shortest round-trip text (`0.70` → "0.7"), which is the literal as written for every number of
+/// up to fifteen significant digits. The text is then parsed exactly ([`parse_decimal_scaled`]):
+/// no value is ever computed in floating point. (The benefit policy language reads the literal
+/// from the source itself, which is exact for any length.)
 pub fn deserialize_decimal_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     struct Visitor;
     impl<'de> serde::de::Visitor<'de> for Visitor {
@@ -284,8 +294,12 @@ pub fn deserialize_decimal_text<'de, D: serde::Deserializer<'de>>(deserializer: 
         fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
             Ok(v.to_string())
         }
-        fn visit_f64<E: serde::de::Error>(self, _v: f64) -> Result<String, E> {
-            Err(E::custom("binary floating point is not accepted for exact amounts"))
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+            if v.is_finite() {
+                Ok(format!("{v}"))
+            } else {
+                Err(E::custom("数值必须是有限数"))
+            }
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<String, A::Error> {
             // serde_json's arbitrary_precision hands numbers over as a one-entry map.
