@@ -2560,20 +2560,9 @@ fn visit_after_registered_death(db: &str) {
     };
     let server = Server::start_with(db, DEMO_PERSONS, &[], Some(TOKEN));
     let admin = |method: &str, path: &str, body: Value| -> Value {
-        let bytes = body.to_string().into_bytes();
-        let reply = http(
-            &server.addr,
-            method,
-            path,
-            &[
-                ("Authorization".to_owned(), format!("Bearer {TOKEN}")),
-                ("Content-Type".to_owned(), "application/json".to_owned()),
-            ],
-            &bytes,
-        );
-        let body: Value = serde_json::from_slice(&reply.body).expect("json");
-        assert_eq!(reply.status, 200, "{method} {path}: {body}");
-        body
+        let (status, answer) = bearer_call(&server, TOKEN, method, path, &body);
+        assert_eq!(status, 200, "{method} {path}: {answer}");
+        answer
     };
     admin(
         "POST",
@@ -2671,16 +2660,29 @@ fn supervised_item(code: &str) -> DemoItem {
         .unwrap_or_else(|| panic!("demo catalog lacks {code}"))
 }
 
-fn admin_get(server: &Server, path: &str) -> Value {
+/// An admin API call with a bearer token: the status and the JSON answer (`Null` sends no body).
+fn bearer_call(server: &Server, token: &str, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let bytes = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
     let reply = http(
         &server.addr,
-        "GET",
+        method,
         path,
-        &[("Authorization".to_owned(), format!("Bearer {SUPERVISION_ADMIN_TOKEN}"))],
-        b"",
+        &[
+            ("Authorization".to_owned(), format!("Bearer {token}")),
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+        ],
+        &bytes,
     );
-    let body: Value = serde_json::from_slice(&reply.body).expect("admin answers JSON");
-    assert_eq!(reply.status, 200, "GET {path}: {body}");
+    (reply.status, serde_json::from_slice(&reply.body).unwrap_or(Value::Null))
+}
+
+fn admin_get(server: &Server, path: &str) -> Value {
+    let (status, body) = bearer_call(server, SUPERVISION_ADMIN_TOKEN, "GET", path, &Value::Null);
+    assert_eq!(status, 200, "GET {path}: {body}");
     body
 }
 
@@ -2766,15 +2768,14 @@ fn supervision_at_settlement(db: &str) {
     let (mdtrt_id, lines) = visit(&his, &woman, "W");
     let settled = his.call("2207", settle_input(&woman, &mdtrt_id, total(&lines), false));
     assert_eq!(amounts(&settled.output()["setlinfo"])["fulamt_ownpay_amt"], Money::ZERO);
-    let unknown = http(
-        &server.addr,
+    let (status, body) = bearer_call(
+        &server,
+        SUPERVISION_ADMIN_TOKEN,
         "GET",
         "/admin/api/settlements/NOSUCH",
-        &[("Authorization".to_owned(), format!("Bearer {SUPERVISION_ADMIN_TOKEN}"))],
-        b"",
+        &Value::Null,
     );
-    assert_eq!(unknown.status, 400);
-    let body: Value = serde_json::from_slice(&unknown.body).expect("json");
+    assert_eq!(status, 400);
     assert_eq!(body["field"], "setl_id", "{body}");
 }
 
@@ -3089,24 +3090,7 @@ fn case_from_suspicion(db: &str) {
         &["--staff-tokens-file".to_owned(), file.display().to_string()],
         None,
     );
-    let call = |token: &str, method: &str, path: &str, body: Value| -> (u16, Value) {
-        let bytes = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let reply = http(
-            &server.addr,
-            method,
-            path,
-            &[
-                ("Authorization".to_owned(), format!("Bearer {token}")),
-                ("Content-Type".to_owned(), "application/json".to_owned()),
-            ],
-            &bytes,
-        );
-        (reply.status, serde_json::from_slice(&reply.body).unwrap_or(Value::Null))
-    };
+    let call = |token: &str, method: &str, path: &str, body: Value| bearer_call(&server, token, method, path, &body);
     let (auditor, clerk) = (tokens[0].1.as_str(), tokens[1].1.as_str());
     let suspicion = query_texts(
         db,

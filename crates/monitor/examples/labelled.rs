@@ -17,21 +17,8 @@ use yibao_codes::{CareSetting, HospitalLevel, InsuranceType, Sex};
 use yibao_money::{Money, Price, Quantity, Rounding};
 use yibao_monitor::{check_claim, screen, Claim, ClaimLine, KnowledgeBase, MonitorPolicy, RuleId, ScreenVisit};
 
-/// Deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+/// The demo region's deterministic generator.
+type Rng = yibao_demo::SplitMix64;
 
 const INSTITUTIONS: usize = 200;
 /// Injected violations of each per-visit family, and of each history family.
@@ -124,7 +111,7 @@ fn main() {
     let policy_on = |d: NaiveDate| policy.is_effective_on(d).then_some(&policy);
 
     let started = Instant::now();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let year_start = NaiveDate::from_ymd_opt(2026, 1, 1)
         .expect("date")
         .and_hms_opt(0, 0, 0)

@@ -427,7 +427,7 @@ fn cycle_finding(
         let units = (line.quantity.ten_thousandths() + 9_999) / 10_000;
         let room = (i64::from(count_max) - used).max(0);
         if units > room {
-            let excess = Quantity::whole(units - room).min_of(line.quantity);
+            let excess = Quantity::whole(units - room).min(line.quantity);
             over.push(violating(i, excess_amount(line, excess, rounding)));
         }
         if room > 0 {
@@ -615,18 +615,4 @@ fn same_incision_findings(
         }
     }
     out
-}
-
-trait QuantityMin {
-    fn min_of(self, other: Quantity) -> Quantity;
-}
-
-impl QuantityMin for Quantity {
-    fn min_of(self, other: Quantity) -> Quantity {
-        if self.ten_thousandths() <= other.ten_thousandths() {
-            self
-        } else {
-            other
-        }
-    }
 }

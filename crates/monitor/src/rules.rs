@@ -142,6 +142,15 @@ impl Action {
         }
     }
 
+    /// As the rule file and the store write it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Refuse => "refuse",
+            Action::Warn => "warn",
+            Action::Screen => "screen",
+        }
+    }
+
     /// Whether the real-time check (3101/3102, settlement) runs the rule.
     pub fn is_realtime(self) -> bool {
         matches!(self, Action::Refuse | Action::Warn)

@@ -27,6 +27,7 @@ pub fn review_for_settlement(
     level: HospitalLevel,
     visit: &mut Visit,
     times: &[NaiveDateTime],
+    rounding: yibao_money::Rounding,
 ) -> Result<Vec<Finding>, PlatformError> {
     let Some(policy) = ctx.region.monitor_on(visit.begin_date) else {
         return Ok(Vec::new());
@@ -35,7 +36,6 @@ pub fn review_for_settlement(
         return Ok(Vec::new());
     };
     assert_eq!(times.len(), visit.lines.len(), "one time per line");
-    let rounding = ctx.region.policy_on(visit.begin_date)?.rounding;
     let lines: Vec<ClaimLine> = visit
         .lines
         .iter()
@@ -165,7 +165,7 @@ pub fn audit(state: &mut State, ctx: &Ctx, input: &Input3101) -> Result<serde_js
                     visit_id: encounter.mdtrt_id.clone(),
                     rule_id: finding.rule.id().to_owned(),
                     severity: finding.severity.name_zh().to_owned(),
-                    action: action_code(finding.action).to_owned(),
+                    action: finding.action.code().to_owned(),
                     amount: finding.amount_at_stake,
                     found_at: ctx.now,
                     detail_json: detail.to_string(),
@@ -214,14 +214,6 @@ pub fn audit(state: &mut State, ctx: &Ctx, input: &Input3101) -> Result<serde_js
         state.pending.push(WriteOp::InsertFindings(records));
     }
     Ok(answer)
-}
-
-fn action_code(action: Action) -> &'static str {
-    match action {
-        Action::Refuse => "refuse",
-        Action::Warn => "warn",
-        Action::Screen => "screen",
-    }
 }
 
 /// 3103: the HIS's decision on each warning, stored against it. Only the institution a warning
@@ -438,7 +430,7 @@ pub fn screen(
         let action = region
             .monitor_on(v.begin.date())
             .and_then(|p| p.action(s.rule))
-            .map_or("screen", action_code);
+            .map_or("screen", Action::code);
         new.push(FindingRecord {
             finding_id,
             origin: "screen".into(),

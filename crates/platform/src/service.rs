@@ -628,7 +628,7 @@ pub fn settle(
     };
     // The region's supervision rules: refused amounts go to self-pay (and are recorded with the
     // inputs, so a recompute refuses the same).
-    crate::monitor::review_for_settlement(state, ctx, &record, level, &mut visit, &times)?;
+    crate::monitor::review_for_settlement(state, ctx, &record, level, &mut visit, &times, policy.rounding)?;
     let year = policy.insurance_year(begin_date);
     let ytd = state.year_to_date(request.person_no, year)?.clone();
     // A bound family member's account (家庭共济) is read only when the account may be used:

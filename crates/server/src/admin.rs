@@ -782,13 +782,7 @@ async fn doctor_points(
 ) -> Response {
     respond(
         async {
-            let params = parse_query(query, &["year"])?;
-            let year_text = required(&params, "year", "自然年, 如2026")?;
-            let year: i32 = year_text
-                .parse()
-                .ok()
-                .filter(|y| (1900..=9999).contains(y))
-                .ok_or_else(|| bad_request(Some("year".into()), format!("year: “{year_text}”应为年份, 如2026")))?;
+            let year = query_year(query)?;
             Ok(ask(&app, AdminRequest::DoctorPoints { doctor, year }).await)
         }
         .await,
@@ -802,13 +796,7 @@ async fn institution_credit(
 ) -> Response {
     respond(
         async {
-            let params = parse_query(query, &["year"])?;
-            let year_text = required(&params, "year", "自然年, 如2026")?;
-            let year: i32 = year_text
-                .parse()
-                .ok()
-                .filter(|y| (1900..=9999).contains(y))
-                .ok_or_else(|| bad_request(Some("year".into()), format!("year: “{year_text}”应为年份, 如2026")))?;
+            let year = query_year(query)?;
             Ok(ask(&app, AdminRequest::InstitutionCredit { institution, year }).await)
         }
         .await,
@@ -946,19 +934,23 @@ async fn arrears_check(State(app): State<AppState>, body: Result<Bytes, BytesRej
     .await
 }
 
+/// The only query parameter `year`: a four-digit year (`?year=2026`).
+fn query_year(query: Option<String>) -> Result<i32, Refusal> {
+    let params = parse_query(query, &["year"])?;
+    let text = required(&params, "year", "四位年度, 如2026")?;
+    text.parse()
+        .ok()
+        .filter(|_| text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            let shown: String = text.chars().take(20).collect();
+            bad_request(Some("year".into()), format!("year: “{shown}”应为四位年度"))
+        })
+}
+
 async fn indicators(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
     respond(
         async {
-            let params = parse_query(query, &["year"])?;
-            let text = required(&params, "year", "四位年度, 如2026")?;
-            let year: i32 = text
-                .parse()
-                .ok()
-                .filter(|_| text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()))
-                .ok_or_else(|| {
-                    let shown: String = text.chars().take(20).collect();
-                    bad_request(Some("year".into()), format!("year: “{shown}”应为四位年度"))
-                })?;
+            let year = query_year(query)?;
             Ok(ask(&app, AdminRequest::Indicators { year }).await)
         }
         .await,

@@ -207,6 +207,8 @@ impl Input3101 {
                 }
                 diagnoses.sort_by_key(|(main, _)| !*main);
                 let mut orders = Vec::new();
+                // Up to 5,000 orders: the duplicate check is a set lookup, not a scan.
+                let mut rx_ids: std::collections::HashSet<String> = std::collections::HashSet::new();
                 for o in e.opt_list("fsi_order_dtos", AUDIT_ORDERS_MAX, "医嘱")? {
                     let order = AuditOrder {
                         rx_id: o.req_text("rx_id", ID_CHARS)?,
@@ -234,7 +236,7 @@ impl Input3101 {
                             ));
                         }
                     }
-                    if orders.iter().any(|x: &AuditOrder| x.rx_id == order.rx_id) {
+                    if !rx_ids.insert(order.rx_id.clone()) {
                         return Err(FsiError::new(
                             o.field_path("rx_id"),
                             format!("处方(医嘱)标识{}在同一就诊中重复", order.rx_id),
